@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { commands } from './commands/index.js';
+import { ExitCode, UserError } from './commands/command.js';
+
+function usage(): string {
+  const lines = commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
+  return ['Usage: evalrig <command> [options]', '', 'Commands:', ...lines, '', 'Run `evalrig <command> --help` for the options of one command.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? ExitCode.ok : ExitCode.invalidInput;
+  }
+  if (name === '--version' || name === '-v') {
+    const { evalrigVersion } = await import('./version.js');
+    console.log(evalrigVersion());
+    return ExitCode.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`evalrig: unknown command "${name}"\n\n${usage()}`);
+    return ExitCode.invalidInput;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UserError) {
+      console.error(error.message);
+      process.exitCode = error.exitCode;
+    } else {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = ExitCode.runFailed;
+    }
+  },
+);

@@ -1,0 +1,53 @@
+import { execa } from 'execa';
+
+export interface ProbeOptions {
+  /** Variables added to the current environment (as the server itself would get them). */
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  /** A tool that hangs (a broken driver, a Python import stuck on a lock) must not hang the preflight. */
+  timeoutMs?: number;
+}
+
+export type ProbeFailure = {
+  ok: false;
+  /** `not-found`: no such command (spawn ENOENT); `not-runnable`: exists but cannot be executed (EACCES). */
+  reason: 'not-found' | 'not-runnable' | 'timeout' | 'exit';
+  exitCode: number | null;
+  /** stdout and stderr of the failed run, trimmed. */
+  output: string;
+  /** One line for people: the command and what went wrong. */
+  message: string;
+};
+
+export type ProbeResult = { ok: true; stdout: string; stderr: string } | ProbeFailure;
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+/** Runs a short command (argument array, no shell) and reports what happened; never throws. */
+export async function runProbe(command: string, args: readonly string[], options: ProbeOptions = {}): Promise<ProbeResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const result = await execa(command, args, {
+    env: options.env,
+    extendEnv: true,
+    cwd: options.cwd,
+    timeout: timeoutMs,
+    reject: false,
+    stdin: 'ignore',
+  });
+  const shown = [command, ...args].join(' ');
+  if (!result.failed) return { ok: true, stdout: result.stdout, stderr: result.stderr };
+  const output = [result.stdout, result.stderr].filter((text) => text.trim() !== '').join('\n').trim();
+  if (result.code === 'ENOENT') {
+    return { ok: false, reason: 'not-found', exitCode: null, output, message: `${command}: command not found` };
+  }
+  if (result.code === 'EACCES') {
+    return { ok: false, reason: 'not-runnable', exitCode: null, output, message: `${command}: permission denied (not executable)` };
+  }
+  if (result.timedOut) {
+    return { ok: false, reason: 'timeout', exitCode: null, output, message: `${shown}: no answer within ${timeoutMs / 1000} s` };
+  }
+  const exitCode = result.exitCode ?? null;
+  const lastLine = output.split('\n').at(-1) ?? '';
+  const status = exitCode === null ? `ended by ${result.signal ?? 'a signal'}` : `exited with ${exitCode}`;
+  return { ok: false, reason: 'exit', exitCode, output, message: `${shown} ${status}${lastLine ? `: ${lastLine}` : ''}` };
+}

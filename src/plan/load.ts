@@ -1,0 +1,187 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { isScalar, LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
+import type { z } from 'zod';
+import { UserError } from '../commands/command.js';
+import { interpolate, parseDotEnv } from './interpolate.js';
+import { allowedKeysAt, suggestKey } from './keys.js';
+import { positionOf } from './positions.js';
+import { PlanSchema, type Plan } from './schema.js';
+import { collectSecrets } from './secrets.js';
+
+export interface LoadedPlan {
+  plan: Plan;
+  /** Absolute path of the plan file. */
+  file: string;
+  /** Folder of the plan file; relative paths in the plan resolve against it. */
+  dir: string;
+  /** Values that must never be printed or written (api keys, tokens, interpolated secrets). */
+  secrets: string[];
+}
+
+export interface LoadOptions {
+  /** `--set path=value` overrides, applied before validation. */
+  overrides?: string[];
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** One problem in a plan, located in the file. */
+export interface PlanProblem {
+  line?: number;
+  col?: number;
+  path: string;
+  message: string;
+}
+
+export class PlanError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly problems: PlanProblem[],
+  ) {
+    super(formatProblems(file, problems));
+    this.name = 'PlanError';
+  }
+}
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+function formatProblems(file: string, problems: PlanProblem[]): string {
+  const where = displayPath(file);
+  const lines = problems.map((p) => {
+    const pos = p.line !== undefined ? `${where}:${p.line}:${p.col ?? 1}` : where;
+    return `  ${pos}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+  });
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return `Invalid plan ${where} (${count}):\n${lines.join('\n')}`;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, segment) => {
+    if (typeof segment === 'number') return `${text}[${segment}]`;
+    return text ? `${text}.${String(segment)}` : String(segment);
+  }, '');
+}
+
+/** `evals[0].limit` → ['evals', 0, 'limit'] */
+export function parsePath(text: string): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (const part of text.split('.')) {
+    const match = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!match) throw new UserError(`--set ${text}: "${part}" is not a valid path segment (use a.b[0].c)`);
+    path.push(match[1] as string);
+    for (const index of (match[2] ?? '').matchAll(/\[(\d+)\]/g)) path.push(Number(index[1]));
+  }
+  return path;
+}
+
+function readPlanSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`Plan file not found: ${file}\nGive the path of a YAML plan, e.g. configs/demo.yaml.`);
+    throw new UserError(`Cannot read plan ${file}: ${(error as Error).message}`);
+  }
+}
+
+function loadEnv(dir: string, base: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const dotEnvFile = join(dir, '.env');
+  // The process environment wins over .env, as in docker compose and dotenv.
+  const fromFile = existsSync(dotEnvFile) ? parseDotEnv(readFileSync(dotEnvFile, 'utf8')) : {};
+  return { ...fromFile, ...base };
+}
+
+/** Replace `${VAR}` forms in every string scalar of the document; returns the variables used, and problems. */
+function interpolateDocument(doc: Document, counter: LineCounter, env: Readonly<Record<string, string | undefined>>) {
+  const problems: PlanProblem[] = [];
+  const used = new Set<string>();
+  visit(doc, {
+    Scalar(_key, node, ancestry) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const result = interpolate(node.value, env);
+      result.used.forEach((name) => used.add(name));
+      node.value = result.value;
+      const pos = node.range ? counter.linePos(node.range[0]) : undefined;
+      const path = ancestry.flatMap((a) => ('key' in a && isScalar(a.key) ? [String(a.key.value)] : []));
+      for (const message of result.errors) problems.push({ ...pos, path: path.join('.'), message });
+    },
+  });
+  return { problems, used: [...used] };
+}
+
+function applyOverrides(doc: Document, overrides: readonly string[]): void {
+  for (const override of overrides) {
+    const eq = override.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set ${override}: expected path=value, e.g. --set server.max_model_len=16384`);
+    const path = parsePath(override.slice(0, eq));
+    // YAML typing: 16384 is a number, true a boolean, [a, b] a list; the schema then checks the type.
+    const value: unknown = parseYaml(override.slice(eq + 1));
+    doc.setIn(path, doc.createNode(value));
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: string; key?: string } {
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeysAt(PlanSchema, issue.path);
+    const parts = issue.keys.map((key) => {
+      const hint = suggestKey(key, allowed);
+      return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
+    });
+    return { message: parts.join('; '), key: issue.keys[0] };
+  }
+  if (issue.code === 'invalid_type' && getAt(data, issue.path) === undefined) {
+    return { message: `required ${issue.expected} is missing` };
+  }
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return { message: `${issue.message} (one of: native)` };
+  }
+  return { message: issue.message };
+}
+
+function getAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = data;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Read, interpolate, override and validate a plan. Throws PlanError listing every problem with line and column. */
+export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
+  const absolute = resolve(file);
+  const dir = dirname(absolute);
+  const source = readPlanSource(absolute);
+  const counter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new PlanError(
+      absolute,
+      doc.errors.map((e) => ({ line: e.linePos?.[0].line, col: e.linePos?.[0].col, path: '', message: e.message.split('\n')[0] ?? e.message })),
+    );
+  }
+  const env = loadEnv(dir, options.env ?? process.env);
+  const interpolation = interpolateDocument(doc, counter, env);
+  if (interpolation.problems.length > 0) throw new PlanError(absolute, interpolation.problems);
+  applyOverrides(doc, options.overrides ?? []);
+
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object') {
+    throw new PlanError(absolute, [{ line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' }]);
+  }
+  const parsed = PlanSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const { message, key } = describeIssue(issue, data);
+      const pos = positionOf(doc, counter, issue.path, key);
+      return { ...pos, path: formatPath(key === undefined ? issue.path : [...issue.path, key]), message };
+    });
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new PlanError(absolute, problems);
+  }
+  const plan = parsed.data;
+  return { plan, file: absolute, dir, secrets: collectSecrets(plan, interpolation.used, env) };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { DockerSpecSchema } from './docker-schema.js';
+
+/**
+ * The whole plan language in one place: every key, its type and its default.
+ * Objects are strict so a typo is an error, never silently ignored.
+ */
+
+const duration = z
+  .number()
+  .positive()
+  .describe('Seconds');
+
+export const GenerationSchema = z
+  .strictObject({
+    max_tokens: z.int().positive().optional().describe('Completion budget per request (reasoning included)'),
+    temperature: z.number().min(0).optional(),
+    top_p: z.number().gt(0).max(1).optional(),
+    top_k: z.int().optional().describe('vLLM extension; -1 disables'),
+    min_p: z.number().min(0).max(1).optional().describe('vLLM extension'),
+    presence_penalty: z.number().optional(),
+    seed: z.int().optional(),
+    chat_template_kwargs: z.record(z.string(), z.unknown()).optional().describe('e.g. {enable_thinking: false}'),
+    stream: z.boolean().default(false),
+    timeout: duration.default(600).describe('Seconds one request may take before it is counted as an error'),
+    retries: z.int().min(0).default(2).describe('Retries on connection errors, 429 and 5xx'),
+  })
+  .describe('Sampling and request settings sent with every request');
+
+export const NativeEvalSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it names a folder)'),
+  backend: z.literal('native'),
+  dataset: z.literal('iquiz'),
+  dataset_path: z.string().describe('Folder holding IQ.jsonl and EQ.jsonl'),
+  subsets: z.array(z.string()).min(1).optional().describe('Default: every subset of the dataset'),
+  concurrency: z.int().positive().default(8).describe("Requests in flight at once (EvalScope's eval-batch-size)"),
+  limit: z.int().positive().optional().describe('At most this many samples per subset'),
+  generation: GenerationSchema.prefault({}),
+});
+
+export const EvalSchema = z.discriminatedUnion('backend', [NativeEvalSchema]);
+
+const port = z.union([z.int().min(1).max(65535), z.literal('auto')]);
+
+export const ServerSchema = z
+  .strictObject({
+    runtime: z.enum(['local', 'docker', 'external']).default('local'),
+    base_url: z.url().optional().describe('runtime external: the endpoint root, e.g. http://10.0.0.5:8000'),
+    api_key: z.string().optional().describe('Sent as a Bearer token and passed to vLLM as --api-key; never logged'),
+    model: z.string().optional().describe('runtime local: the model path or Hugging Face / ModelScope id'),
+    served_model_name: z.string().optional().describe('Default: the model argument, as vLLM does'),
+    host: z.string().default('127.0.0.1'),
+    port: port.default('auto'),
+    max_model_len: z.int().positive().optional(),
+    reasoning_parser: z.string().optional().describe('e.g. qwen3 or deepseek_r1'),
+    extra_args: z.array(z.string()).default([]).describe('Passed to vllm serve as they are'),
+    env: z.record(z.string(), z.string()).default({}),
+    executable: z.string().default('vllm').describe('A command on PATH, or a path relative to the plan file'),
+    startup_timeout: duration.default(900),
+    stop_timeout: duration.default(30),
+    docker: DockerSpecSchema.optional().describe('runtime docker: image, GPUs, volumes (see docs/docker.md)'),
+  })
+  .superRefine((server, ctx) => {
+    if (server.runtime === 'external' && !server.base_url) {
+      ctx.addIssue({ code: 'custom', path: ['base_url'], message: 'runtime external needs base_url' });
+    }
+    if (server.runtime === 'local' && !server.model) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'runtime local needs model (a path or a hub id)' });
+    }
+    if (server.runtime === 'docker' && !server.docker?.image) {
+      ctx.addIssue({ code: 'custom', path: ['docker', 'image'], message: 'runtime docker needs docker.image (a pinned tag)' });
+    }
+    if (server.runtime === 'docker' && !server.model) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'runtime docker needs model (a path or a hub id)' });
+    }
+  });
+
+export const OutputSchema = z.strictObject({
+  dir: z.string().default('outputs').describe('Run directories go to <dir>/<plan name>/<timestamp>'),
+});
+
+export const PlanSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore'),
+  description: z.string().optional(),
+  server: ServerSchema,
+  evals: z.array(EvalSchema).min(1),
+  output: OutputSchema.prefault({}),
+});
+
+export type Plan = z.output<typeof PlanSchema>;
+export type ServerSpec = Plan['server'];
+export type EvalSpec = Plan['evals'][number];
+export type NativeEvalSpec = z.output<typeof NativeEvalSchema>;
+export type GenerationSettings = z.output<typeof GenerationSchema>;

@@ -1,0 +1,27 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+function timestamp(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}
+
+/** outputs/<plan name>/<YYYYMMDD-HHMMSS>[-N]/, never reusing an existing folder (no run overwrites another). */
+export function createRunDir(outputDir: string, planName: string, now = new Date()): { runDir: string; runId: string } {
+  const base = join(resolve(outputDir), planName);
+  const stamp = timestamp(now);
+  for (let attempt = 1; ; attempt++) {
+    const runId = attempt === 1 ? stamp : `${stamp}-${attempt}`;
+    const runDir = join(base, runId);
+    if (existsSync(runDir)) continue;
+    mkdirSync(runDir, { recursive: true });
+    return { runDir, runId };
+  }
+}
+
+/** Write JSON via a temporary file and a rename, so a crash never leaves half a file. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const temporary = `${file}.tmp-${process.pid}`;
+  writeFileSync(temporary, JSON.stringify(value, null, 2) + '\n');
+  renameSync(temporary, file);
+}

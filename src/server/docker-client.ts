@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import Docker from 'dockerode';
+import { ExitCode, UserError } from '../commands/command.js';
+
+/** The socket Docker's clients use when DOCKER_HOST is not set. */
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/** Where `new Docker()` connects: DOCKER_HOST, else the default socket. */
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST || `unix://${DEFAULT_DOCKER_SOCKET}`;
+}
+
+/** True when an engine may be configured at all: DOCKER_HOST set, or the default socket exists. */
+export function engineConfigured(): boolean {
+  return Boolean(process.env.DOCKER_HOST) || existsSync(DEFAULT_DOCKER_SOCKET);
+}
+
+/** What the Docker Engine API puts on a failed request (docker-modem adds statusCode and the JSON body). */
+interface EngineError {
+  statusCode?: number;
+  json?: { message?: string } | null;
+  code?: string;
+  message: string;
+}
+
+function asEngineError(error: unknown): EngineError {
+  if (error instanceof Error) return error as Error & EngineError;
+  return { message: String(error) };
+}
+
+/** The engine's own words for a failure ("No such image: …"), else the client error's message. */
+export function dockerErrorMessage(error: unknown): string {
+  const engineError = asEngineError(error);
+  const message = engineError.json?.message ?? engineError.message;
+  return message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
+}
+
+/** The HTTP status of a failed Engine API request, if there was one. */
+export function dockerStatus(error: unknown): number | undefined {
+  return asEngineError(error).statusCode;
+}
+
+/** Why the engine cannot be reached, and what to do about it. */
+export function engineUnreachableMessage(error: unknown): string {
+  const address = engineAddress();
+  const code = asEngineError(error).code;
+  const lines = [`evalrig: cannot reach the Docker engine at ${address} (${dockerErrorMessage(error)}).`];
+  if (code === 'EACCES') {
+    lines.push('  Permission denied on the socket: add yourself to the docker group (then log in again), or run as root.');
+  } else {
+    lines.push(
+      '  Start the engine (`sudo systemctl start docker`), or point DOCKER_HOST at a running one',
+      '  (e.g. DOCKER_HOST=unix:///tmp/evalrig-ci-docker/docker.sock after `bash .ci/docker-engine.sh start`).',
+      '  No Docker on this machine? Use `runtime: local` with vLLM installed, or `runtime: external` with a URL.',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A client that answered a ping; a UserError that says which socket and what to do when none answers. */
+export async function connectDocker(client: Docker = new Docker()): Promise<Docker> {
+  try {
+    await client.ping();
+    return client;
+  } catch (error) {
+    throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
+  }
+}

@@ -1,0 +1,137 @@
+import waitOn from 'wait-on';
+import { findFatalLine, type FatalLine } from './fatal-line.js';
+import type { ExitInfo, ServerHandle } from './runtime.js';
+
+export interface ReadyInfo {
+  /** From GET /version; null when the server does not have the route. */
+  vllmVersion: string | null;
+  /** From GET /v1/models for the served name. */
+  maxModelLen: number | null;
+  servedModels: string[];
+  /** From the start of the wait to the moment readiness was detected. */
+  waitedMs: number;
+}
+
+export interface ReadinessOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** How often /health is polled; also the worst-case lag between the server being ready and us noticing. */
+  pollIntervalMs?: number;
+}
+
+export type ReadinessFailure = 'exited' | 'timeout' | 'wrong-server' | 'aborted';
+
+export class ReadinessError extends Error {
+  constructor(
+    readonly kind: ReadinessFailure,
+    message: string,
+    readonly tail: string[],
+    readonly fatal?: FatalLine,
+  ) {
+    super(message);
+    this.name = 'ReadinessError';
+  }
+}
+
+function describeExit(exit: ExitInfo): string {
+  if (exit.oomKilled) return 'was killed by the kernel OOM killer (host memory)';
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}
+
+function exitError(handle: ServerHandle, exit: ExitInfo): ReadinessError {
+  const tail = handle.logTail(40);
+  const fatal = findFatalLine(handle.logTail(400));
+  const lines = [`vLLM ${describeExit(exit)} before it was ready.`];
+  if (fatal) lines.push(`  cause: ${fatal.line}`);
+  if (fatal?.hint) lines.push(`  fix:   ${fatal.hint}`);
+  return new ReadinessError('exited', lines.join('\n'), tail, fatal);
+}
+
+/** One slice of /health polling through wait-on; slices keep the wait interruptible (wait-on takes no AbortSignal). */
+async function healthWithin(url: string, ms: number, intervalMs: number): Promise<boolean> {
+  try {
+    await waitOn({
+      resources: [url.replace(/^http:/, 'http-get:')],
+      interval: intervalMs,
+      window: 0,
+      timeout: ms,
+      httpTimeout: Math.max(ms, 1_000),
+      tcpTimeout: 1_000,
+      validateStatus: (status) => status === 200,
+      proxy: false,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface ModelList {
+  data?: { id?: string; max_model_len?: number }[];
+}
+
+async function getJson<T>(url: string, apiKey: string | undefined): Promise<{ status: number; body: T | undefined }> {
+  const response = await fetch(url, {
+    headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as T };
+  } catch {
+    return { status: response.status, body: undefined };
+  }
+}
+
+/**
+ * Ready means: /health answers 200, then /v1/models lists our served name (the port could belong to another
+ * server: vLLM binds with SO_REUSEPORT). Fails at once when the server exits, quoting the fatal log line.
+ */
+export async function waitUntilReady(handle: ServerHandle, options: ReadinessOptions): Promise<ReadyInfo> {
+  const started = Date.now();
+  const interval = options.pollIntervalMs ?? 100;
+  let exit: ExitInfo | undefined;
+  void handle.exited.then((info) => (exit = info));
+
+  for (;;) {
+    if (exit) throw exitError(handle, exit);
+    if (options.signal?.aborted) throw new ReadinessError('aborted', 'interrupted while waiting for vLLM to start', handle.logTail(20));
+    const left = options.timeoutMs - (Date.now() - started);
+    if (left <= 0) {
+      const fatal = findFatalLine(handle.logTail(400));
+      const message = [
+        `vLLM was not ready after ${Math.round(options.timeoutMs / 1000)} s (server.startup_timeout).`,
+        fatal ? `  last error in the log: ${fatal.line}` : '  the log shows no error: it may still be loading or compiling.',
+        '  fix:   raise server.startup_timeout for big models or a cold compile cache; check server.log.',
+      ].join('\n');
+      throw new ReadinessError('timeout', message, handle.logTail(40), fatal);
+    }
+    if (await healthWithin(`${handle.baseUrl}/health`, Math.min(1_000, left), interval)) break;
+  }
+  // The process may have died in the same instant the port answered; its exit wins over a stale answer.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (exit) throw exitError(handle, exit);
+
+  const models = await getJson<ModelList>(`${handle.baseUrl}/v1/models`, handle.apiKey);
+  if (models.status === 401) {
+    throw new ReadinessError('wrong-server', 'vLLM answered /v1/models with 401 Unauthorized: server.api_key does not match the key the server was started with.', handle.logTail(20));
+  }
+  const entries = models.body?.data ?? [];
+  const served = entries.map((entry) => entry.id ?? '');
+  const ours = entries.find((entry) => entry.id === handle.servedModel);
+  if (!ours) {
+    throw new ReadinessError(
+      'wrong-server',
+      `${handle.baseUrl} answers, but /v1/models lists [${served.join(', ')}], not "${handle.servedModel}": another server holds this port. Stop it or choose another port (server.port: auto).`,
+      handle.logTail(20),
+    );
+  }
+  const version = await getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(() => undefined);
+  return {
+    vllmVersion: version?.body?.version ?? null,
+    maxModelLen: ours.max_model_len ?? null,
+    servedModels: served,
+    waitedMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,46 @@
+import type { ServerSpec } from '../plan/schema.js';
+
+/** What the argv needs beyond the plan: the port actually chosen and the flags rendered for the vLLM version. */
+export interface ServeArgsInput {
+  port: number;
+  /** Bind address inside the server's network namespace (Docker binds 0.0.0.0 inside the container). */
+  host: string;
+  /** Model reference as the server will see it (a container path for Docker). */
+  model: string;
+  /** Reasoning flags for the detected vLLM version (see vllm-version.ts); default: `--reasoning-parser X`. */
+  reasoningFlags?: string[];
+}
+
+/**
+ * Engine flags shared by every way of starting vLLM (everything after the model), built from the plan.
+ * Pure: the same plan and input give the same argv.
+ */
+export function buildEngineFlags(server: ServerSpec, input: ServeArgsInput): string[] {
+  const flags: string[] = ['--host', input.host, '--port', String(input.port)];
+  if (server.served_model_name) flags.push('--served-model-name', server.served_model_name);
+  if (server.max_model_len !== undefined) flags.push('--max-model-len', String(server.max_model_len));
+  const reasoningFlags =
+    input.reasoningFlags ?? (server.reasoning_parser ? ['--reasoning-parser', server.reasoning_parser] : []);
+  flags.push(...reasoningFlags);
+  if (server.api_key) flags.push('--api-key', server.api_key);
+  flags.push(...server.extra_args);
+  return flags;
+}
+
+/** `vllm serve MODEL ...flags`, as the local runtime runs it. */
+export function buildServeArgv(server: ServerSpec, input: ServeArgsInput): string[] {
+  return ['serve', input.model, ...buildEngineFlags(server, input)];
+}
+
+const SECRET_FLAGS = new Set(['--api-key', '--hf-token']);
+
+/** The argv with secret values replaced, for logs, the manifest and `--dry-run`. */
+export function maskArgv(argv: readonly string[]): string[] {
+  return argv.map((arg, index) => {
+    const previous = argv[index - 1];
+    if (previous !== undefined && SECRET_FLAGS.has(previous.replace(/_/g, '-'))) return '***';
+    const eq = arg.indexOf('=');
+    if (eq > 0 && SECRET_FLAGS.has(arg.slice(0, eq).replace(/_/g, '-'))) return `${arg.slice(0, eq)}=***`;
+    return arg;
+  });
+}
