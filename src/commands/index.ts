@@ -1,6 +1,7 @@
 import type { Command } from './command.js';
 import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';
+import { validateCommand } from './validate.js';
 
 /** Every sub-command, in the order `evalrig --help` lists them. */
-export const commands: Command[] = [planCommand, schemaCommand];
+export const commands: Command[] = [planCommand, validateCommand, schemaCommand];

@@ -334,7 +334,7 @@ export function recordToQuestion(fields: Record<string, unknown>, options: McqDa
   const used = new Set([names.question, names.answer, ...optionValues.fields, ...(names.id ? [names.id] : [])]);
   if (options.subset_field) used.add(options.subset_field);
   const meta = Object.fromEntries(Object.entries(fields).filter(([key]) => !used.has(key)));
-  return { ok: true, question, choices, answer: letterAt(gold.index), ...(recordId ? { recordId } : {}), meta };
+  return { ok: true, question, choices, answer: letterAt(gold.index), recordId, meta };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -695,8 +695,8 @@ export async function loadMcqDataset(request: LoadMcqRequest): Promise<LoadedDat
   }
 
   const samples = selectSamples(built.samples, {
-    ...(request.subsets ? { subsets: request.subsets } : {}),
-    ...(request.limit !== undefined ? { limit: request.limit } : {}),
+    subsets: request.subsets,
+    limit: request.limit,
     shuffle: options.shuffle,
     shuffle_choices: options.shuffle_choices,
     seed: options.seed,

@@ -160,7 +160,7 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
   if (doc.errors.length > 0) {
     throw new PlanError(
       absolute,
-      doc.errors.map((e) => ({ line: e.linePos?.[0].line, col: e.linePos?.[0].col, path: '', message: e.message.split('\n')[0] ?? e.message })),
+      doc.errors.map((e) => ({ ...counter.linePos(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.message}` })),
     );
   }
   const env = loadEnv(dir, options.env ?? process.env);

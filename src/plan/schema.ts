@@ -55,6 +55,31 @@ export const ServerSchema = z
     port: port.default('auto'),
     max_model_len: z.int().positive().optional(),
     reasoning_parser: z.string().optional().describe('e.g. qwen3 or deepseek_r1'),
+    vllm_version: z
+      .string()
+      .regex(/^\d+\.\d+(\.\d+)?/, 'a vLLM version such as 0.8.5 or 0.11.0')
+      .optional()
+      .describe('Pin the vLLM version instead of detecting it (also serves --dry-run without vLLM)'),
+    python: z.string().optional().describe("The Python of vLLM's environment, used to detect its version"),
+    tensor_parallel_size: z.int().positive().optional(),
+    pipeline_parallel_size: z.int().positive().optional(),
+    data_parallel_size: z.int().positive().optional(),
+    gpu_memory_utilization: z.number().gt(0).max(1).optional().describe("vLLM's default is 0.9"),
+    dtype: z.enum(['auto', 'half', 'float16', 'bfloat16', 'float', 'float32']).optional(),
+    quantization: z.string().optional().describe('e.g. awq, gptq, fp8'),
+    enforce_eager: z.boolean().optional().describe('Skip CUDA graph capture: faster start, slower decoding'),
+    enable_prefix_caching: z.boolean().optional(),
+    max_num_seqs: z.int().positive().optional().describe('Sequences vLLM runs at once (its default: 256)'),
+    seed: z.int().optional(),
+    generation_config: z.string().optional().describe("'auto' (model's generation_config.json), 'vllm', or a folder"),
+    chat_template_kwargs: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("Defaults for every eval's generation.chat_template_kwargs (an eval's own keys win)"),
+    cuda_visible_devices: z
+      .union([z.string(), z.int().min(0), z.array(z.int().min(0))])
+      .optional()
+      .describe('GPUs the server may use, e.g. "0,1" or [0, 1]; sets CUDA_VISIBLE_DEVICES'),
     extra_args: z.array(z.string()).default([]).describe('Passed to vllm serve as they are'),
     env: z.record(z.string(), z.string()).default({}),
     executable: z.string().default('vllm').describe('A command on PATH, or a path relative to the plan file'),

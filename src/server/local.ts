@@ -4,7 +4,7 @@ import type { ServerSpec } from '../plan/schema.js';
 import { LogSink } from './log-sink.js';
 import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
-import { buildServeArgv, maskArgv } from './vllm-args.js';
+import { buildServeArgv, buildServerEnv, maskArgv } from './vllm-args.js';
 
 /** A command name is looked up on PATH; anything with a slash is a path relative to the plan file. */
 export function resolveExecutable(executable: string, planDir: string): string {
@@ -33,7 +33,7 @@ export async function startLocalServer(server: ServerSpec, port: number, ctx: St
 
   const child = execa(executable, argv, {
     detached: true,
-    env: { ...server.env, PYTHONUNBUFFERED: '1' },
+    env: { ...buildServerEnv(server), PYTHONUNBUFFERED: '1' },
     extendEnv: true,
     stdin: 'ignore',
     buffer: false,

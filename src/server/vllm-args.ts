@@ -23,8 +23,32 @@ export function buildEngineFlags(server: ServerSpec, input: ServeArgsInput): str
     input.reasoningFlags ?? (server.reasoning_parser ? ['--reasoning-parser', server.reasoning_parser] : []);
   flags.push(...reasoningFlags);
   if (server.api_key) flags.push('--api-key', server.api_key);
+  const numeric: [string, number | undefined][] = [
+    ['--tensor-parallel-size', server.tensor_parallel_size],
+    ['--pipeline-parallel-size', server.pipeline_parallel_size],
+    ['--data-parallel-size', server.data_parallel_size],
+    ['--gpu-memory-utilization', server.gpu_memory_utilization],
+    ['--max-num-seqs', server.max_num_seqs],
+    ['--seed', server.seed],
+  ];
+  for (const [flag, value] of numeric) if (value !== undefined) flags.push(flag, String(value));
+  if (server.dtype) flags.push('--dtype', server.dtype);
+  if (server.quantization) flags.push('--quantization', server.quantization);
+  if (server.generation_config) flags.push('--generation-config', server.generation_config);
+  if (server.enforce_eager) flags.push('--enforce-eager');
+  // Prefix caching is on by default in the V1 engine, so only "false" needs saying.
+  if (server.enable_prefix_caching === true) flags.push('--enable-prefix-caching');
+  if (server.enable_prefix_caching === false) flags.push('--no-enable-prefix-caching');
   flags.push(...server.extra_args);
   return flags;
+}
+
+/** Environment the server process needs from the plan (GPU selection on top of the plan's env). */
+export function buildServerEnv(server: ServerSpec): Record<string, string> {
+  const env = { ...server.env };
+  const devices = server.cuda_visible_devices;
+  if (devices !== undefined) env.CUDA_VISIBLE_DEVICES = Array.isArray(devices) ? devices.join(',') : String(devices);
+  return env;
 }
 
 /** `vllm serve MODEL ...flags`, as the local runtime runs it. */
