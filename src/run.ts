@@ -87,6 +87,8 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     server: {
       runtime: plan.server.runtime,
       argv: [] as string[],
+      pid: null as number | null,
+      container_id: null as string | null,
       base_url: null as string | null,
       vllm_version: null as string | null,
       max_model_len: null as number | null,
@@ -120,6 +122,8 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     handle = await timed(timings, 'start', () => startServer(loaded, { runId, runDir, maskLine: mask }));
     manifest.server.argv = handle.displayArgv;
     manifest.server.base_url = handle.baseUrl;
+    manifest.server.pid = handle.pid ?? null;
+    manifest.server.container_id = handle.containerId ?? null;
     writeManifest();
     if (handle.runtime !== 'external') display.info(`started: ${handle.displayArgv.join(' ')}`);
     handle.onLogLine((line) => {

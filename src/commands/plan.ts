@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadPlan } from '../plan/load.js';
+import { loadPlan, selectEvals } from '../plan/load.js';
 import { createDisplay } from '../report/display.js';
 import { renderConsoleTable } from '../report/table.js';
 import { runPlan } from '../run.js';
@@ -13,6 +13,7 @@ server down on every path.
 Options:
   --output-dir DIR   write the run directory under DIR instead of the plan's output.dir
   --set PATH=VALUE   override a plan value, e.g. --set server.max_model_len=16384 --set evals[0].limit=10
+  --only NAME        run only this evaluation (repeatable)
   -h, --help         show this help
 
 Exit codes: 0 success, 1 the run failed, 2 the plan or the command line is invalid, 130 interrupted.`;
@@ -29,6 +30,7 @@ export const planCommand: Command = {
         options: {
           'output-dir': { type: 'string' },
           set: { type: 'string', multiple: true },
+          only: { type: 'string', multiple: true },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -43,6 +45,7 @@ export const planCommand: Command = {
     if (!file || extra.length > 0) throw new UserError(`evalrig plan: expected exactly one plan file\n\n${HELP}`);
 
     const loaded = loadPlan(file, { overrides: parsed.values.set });
+    loaded.plan = selectEvals(loaded.plan, parsed.values.only);
     const display = createDisplay();
     const summary = await runPlan(loaded, { outputDir: parsed.values['output-dir'], display });
     display.close();

@@ -187,7 +187,7 @@ class DownloadFailure extends Error {
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `no complete answer within ${Math.round(timeoutMs / 1000)} s`;
+    return `no complete answer within ${timeoutMs / 1000} s`;
   }
   if (error instanceof Error) {
     const cause = error.cause;

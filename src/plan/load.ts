@@ -150,6 +150,28 @@ function getAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** Server-wide defaults that the evaluations inherit, made explicit so plan.resolved.yaml shows what ran. */
+function withServerDefaults(plan: Plan): Plan {
+  const defaults = plan.server.chat_template_kwargs;
+  if (!defaults) return plan;
+  const evals = plan.evals.map((spec) => ({
+    ...spec,
+    generation: { ...spec.generation, chat_template_kwargs: { ...defaults, ...spec.generation.chat_template_kwargs } },
+  }));
+  return { ...plan, evals };
+}
+
+/** Keep only the evaluations named by --only; an unknown name is an error that lists the known ones. */
+export function selectEvals(plan: Plan, only: readonly string[] | undefined): Plan {
+  if (!only || only.length === 0) return plan;
+  const known = plan.evals.map((spec) => spec.name);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new UserError(`--only ${unknown.join(', ')}: no such evaluation in plan ${plan.name} (it has: ${known.join(', ')})`);
+  }
+  return { ...plan, evals: plan.evals.filter((spec) => only.includes(spec.name)) };
+}
+
 /** Read, interpolate, override and validate a plan. Throws PlanError listing every problem with line and column. */
 export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
   const absolute = resolve(file);
@@ -182,6 +204,6 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
     throw new PlanError(absolute, problems);
   }
-  const plan = parsed.data;
+  const plan = withServerDefaults(parsed.data);
   return { plan, file: absolute, dir, secrets: collectSecrets(plan, interpolation.used, env) };
 }

@@ -2,7 +2,8 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { ServerSpec } from '../plan/schema.js';
 import { BYTE_SIZE_PATTERN, type DockerSpec, type VolumeSpec } from '../plan/docker-schema.js';
-import { buildEngineFlags, maskArgv } from './vllm-args.js';
+import { SECRET_NAME } from '../plan/secrets.js';
+import { buildEngineFlags, buildServerEnv, maskArgv } from './vllm-args.js';
 
 /**
  * Plan → Docker create options, with no I/O: everything that depends on the machine (home folder, which paths
@@ -59,18 +60,11 @@ export interface ContainerInput {
   mounts: VolumeMount[];
 }
 
-/** Secret-looking variable names: their values never reach a log, the manifest or `--dry-run`. */
-const SECRET_ENV_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH/i;
-
-export function isSecretEnvName(name: string): boolean {
-  return SECRET_ENV_NAME.test(name);
-}
-
 /** Values to hide from container log lines: the secret-named environment values and the API key. */
 export function containerSecrets(server: ServerSpec, docker: DockerSpec): string[] {
   const environment = { ...server.env, ...docker.env };
   const secrets = Object.entries(environment)
-    .filter(([name, value]) => isSecretEnvName(name) && value.length > 0)
+    .filter(([name, value]) => SECRET_NAME.test(name) && value.length > 0)
     .map(([, value]) => value);
   if (server.api_key) secrets.push(server.api_key);
   return secrets;
@@ -191,7 +185,8 @@ export function buildContainerCreateOptions(
       reasoningFlags: input.reasoningFlags,
     }),
   ];
-  const environment = { ...server.env, ...docker.env };
+  // The plan's server environment (CUDA_VISIBLE_DEVICES included, container-relative) under docker.env.
+  const environment = { ...buildServerEnv(server), ...docker.env };
   const portKey = `${docker.container_port}/tcp`;
   const portBindings: PortBindings = {
     [portKey]: [{ HostIp: input.hostIp, HostPort: input.hostPort === undefined ? '' : String(input.hostPort) }],
@@ -240,7 +235,7 @@ export function buildContainerCreateOptions(
 function maskEnvEntry(entry: string): string {
   const eq = entry.indexOf('=');
   const name = eq < 0 ? entry : entry.slice(0, eq);
-  return isSecretEnvName(name) ? `${name}=***` : entry;
+  return SECRET_NAME.test(name) ? `${name}=***` : entry;
 }
 
 /** The create options as `docker run` would spell them: option pairs, image and command, secrets masked. */

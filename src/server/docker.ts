@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { constants, homedir, hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -7,6 +6,7 @@ import type Docker from 'dockerode';
 import { ExitCode, UserError } from '../commands/command.js';
 import type { DockerSpec } from '../plan/docker-schema.js';
 import type { ServerSpec } from '../plan/schema.js';
+import { secretMasker } from '../plan/secrets.js';
 import { connectDocker, dockerErrorMessage, dockerStatus, engineAddress } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
 import {
@@ -16,7 +16,9 @@ import {
   planDockerMounts,
   type ContainerInput,
 } from './docker-options.js';
+import { clientUrl } from './local.js';
 import { LogSink } from './log-sink.js';
+import { reservePort } from './ports.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
 
 export interface DockerStartOptions {
@@ -60,25 +62,10 @@ function publishAddress(host: string): string {
   return host === 'localhost' ? '127.0.0.1' : host;
 }
 
-/** The address clients use: a wildcard bind is reached through loopback; IPv6 literals need brackets. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/** A port nothing listens on right now at `host` (the kernel picks it), released before returning. */
-export function findFreePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+async function freePort(host: string): Promise<number> {
+  const reservation = await reservePort(host);
+  await reservation.release();
+  return reservation.port;
 }
 
 function isPortInUse(message: string): boolean {
@@ -210,10 +197,9 @@ export async function startDockerServer(
 
   const { container, create, hostPort } = await createAndStart(client, server, docker, input);
 
-  const secrets = containerSecrets(server, docker);
-  const sink = new LogSink(ctx.logFile, 400, (line) =>
-    ctx.maskLine(secrets.reduce((masked, secret) => masked.split(secret).join('***'), line)),
-  );
+  // docker.env secrets are the container's own: mask them here on top of the plan's masking.
+  const maskContainerSecrets = secretMasker(containerSecrets(server, docker));
+  const sink = new LogSink(ctx.logFile, 400, (line) => ctx.maskLine(maskContainerSecrets(line)));
   let logs: LogStream;
   try {
     logs = await streamLogs(client, container, sink);
@@ -228,7 +214,7 @@ export async function startDockerServer(
     runtime: 'docker',
     containerId: container.id,
     containerName: create.name ?? container.id,
-    baseUrl: `http://${urlHost(hostIp)}:${hostPort}`,
+    baseUrl: clientUrl(hostIp, hostPort),
     ...(server.api_key === undefined ? {} : { apiKey: server.api_key }),
     servedModel: server.served_model_name ?? modelInContainer,
     displayArgv: dockerRunArgv(create),
@@ -257,7 +243,7 @@ async function createAndStart(
   input: ContainerInput,
 ): Promise<{ container: Docker.Container; create: Docker.ContainerCreateOptions; hostPort: number }> {
   for (let attempt = 1; ; attempt += 1) {
-    const hostPort = server.port === 'auto' ? await findFreePort(input.hostIp) : server.port;
+    const hostPort = server.port === 'auto' ? await freePort(input.hostIp) : server.port;
     const create = buildContainerCreateOptions(server, docker, { ...input, hostPort });
     let container: Docker.Container;
     try {

@@ -104,6 +104,7 @@ export async function startLocalServer(server: ServerSpec, port: number, ctx: St
 
   return {
     runtime: 'local',
+    pid: pgid,
     baseUrl: clientUrl(server.host, port),
     apiKey: server.api_key,
     servedModel: server.served_model_name ?? model,

@@ -31,6 +31,10 @@ export interface ServerHandle {
   baseUrl: string;
   apiKey?: string;
   servedModel: string;
+  /** Local runtime: the server's pid, which is also its process group id. */
+  pid?: number;
+  /** Docker runtime: the container id. */
+  containerId?: string;
   /** The command that started the server, secrets masked. Empty for external. */
   displayArgv: string[];
   /** Resolves when the server process/container ends; never resolves for an external endpoint. */

@@ -50,8 +50,24 @@ export function buildChatRequest(model: string, prompt: string, generation: Gene
   };
 }
 
+/**
+ * Older vLLM versions put their error fields (`{object: "error", message, type, code}`) at the top level
+ * of the body, where the openai client does not look for them; wrap them so the message survives.
+ */
+class VllmClient extends OpenAI {
+  protected override makeStatusError(
+    status: number,
+    body: object | undefined,
+    message: string | undefined,
+    headers: Headers,
+  ): APIError {
+    const wrapped = typeof body === 'object' && body !== null && !('error' in body) ? { error: body } : body;
+    return super.makeStatusError(status, wrapped ?? {}, message, headers);
+  }
+}
+
 /** What came back for one request, before scoring. */
-interface Completion {
+export interface Completion {
   message: MessageText;
   finishReason: string | null;
   usage: TokenUsage | null;
@@ -71,7 +87,7 @@ export async function runNative(
 ): Promise<EvalResult> {
   ctx.signal.throwIfAborted();
   const { generation } = spec;
-  const client = new OpenAI({
+  const client = new VllmClient({
     baseURL: endpoint.baseUrl,
     apiKey: endpoint.apiKey ?? 'EMPTY',
     maxRetries: generation.retries,
@@ -142,9 +158,12 @@ async function evaluateSample(
   const started = performance.now();
   let completion: Completion;
   try {
-    completion = generation.stream
-      ? await streamCompletion(client, request, controller, started, generation.timeout)
-      : await fetchCompletion(client, request, controller.signal);
+    completion = await settleOnAbort(
+      generation.stream
+        ? streamCompletion(client, request, controller, started, generation.timeout)
+        : fetchCompletion(client, request, controller.signal),
+      controller.signal,
+    );
   } catch (error) {
     if (requests.stopped) return undefined;
     return {
@@ -156,6 +175,16 @@ async function evaluateSample(
     requests.close(controller);
   }
   return { ...scoreCompletion(sample, prompt, completion), latency_ms: elapsedMs(started) };
+}
+
+/** Rejects as soon as `signal` aborts: the client sleeps between retries without watching its signal. */
+function settleOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The record for a completion (or for none, when the request failed), without timing. */
@@ -238,6 +267,15 @@ async function streamCompletion(
       reasoningContent += delta.reasoning_content ?? '';
       finishReason = choice.finish_reason ?? finishReason;
     }
+  } catch (error) {
+    // An error event from the server is an APIError; anything else means the connection broke off.
+    if (error instanceof APIError) throw error;
+    throw new Error(
+      `the response stream broke off: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     clearTimeout(stall);
   }
@@ -276,10 +314,12 @@ export function describeRequestError(
     return `connection failed (${attempts})${cause}`;
   }
   if (error instanceof APIError) {
-    const body = error.error === undefined ? error.message : JSON.stringify(error.error);
-    return error.status === undefined
-      ? `error in the response stream: ${body}`
-      : `HTTP ${error.status}: ${body}`;
+    if (error.status === undefined)
+      return `error in the response stream: ${JSON.stringify(error.error) ?? error.message}`;
+    // Without a JSON body the client's message is already `<status> <text>`.
+    return error.error === undefined
+      ? `HTTP ${error.message}`
+      : `HTTP ${error.status}: ${JSON.stringify(error.error)}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,181 @@
+import { constants } from 'node:fs';
+import { access, readdir, realpath, stat, statfs } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
+import { packageRoot } from '../paths.js';
+import { resolveExecutable } from '../server/local.js';
+import { detectVllmVersion } from '../server/vllm-version.js';
+import {
+  resolvePlanPath,
+  type DiskFacts,
+  type HostFacts,
+  type ModelFacts,
+  type PortFacts,
+  type PreflightInput,
+  type ToolFacts,
+} from './checks.js';
+import { queryGpus } from './nvidia-smi.js';
+import { runProbe } from './probe.js';
+
+/** The I/O half of the preflight: everything `runChecks` judges is measured here, concurrently. */
+
+export interface GatherOptions {
+  /** nvidia-smi to run (tests pass a fake one). */
+  nvidiaSmi?: string;
+  /** Per probe; a hung driver or a slow `import` must not hang `evalrig doctor`. */
+  timeoutMs?: number;
+  /** Our environment (PATH, HOME); the plan's `server.env` is added on top for the server's tools. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel !== '' && !rel.startsWith('..') && !rel.startsWith('/');
+}
+
+/**
+ * The rule for "this plan runs the simulator, so GPU checks do not apply": the executable that would run is
+ * evalrig's own simulator, i.e. it is named `vllm-sim` (the npm bin), its path ends in `sim/bin/vllm` (the
+ * vLLM-compatible wrapper the demo plan uses), or, once PATH and symlinks are resolved, it lives under evalrig's
+ * `sim/` or `dist/sim/` folder. `VLLM_SIM_*` variables are deliberately not a signal: they do not change which
+ * program starts, and a real vLLM run with a stray variable must still get its GPU checks.
+ */
+export function isSimulatorExecutable(paths: readonly string[], evalrigRoot: string): boolean {
+  return paths.some(
+    (path) =>
+      basename(path) === 'vllm-sim' ||
+      /(^|\/)sim\/bin\/vllm$/.test(path) ||
+      isInside(path, join(evalrigRoot, 'sim')) ||
+      isInside(path, join(evalrigRoot, 'dist', 'sim')),
+  );
+}
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The file a command would run: a path as given, or the first match on PATH; symlinks resolved too. */
+async function commandPaths(command: string, pathVariable: string | undefined): Promise<string[]> {
+  let found: string | undefined;
+  if (command.includes('/')) {
+    found = command;
+  } else {
+    for (const dir of (pathVariable ?? '').split(delimiter).filter(Boolean)) {
+      const candidate = join(dir, command);
+      if (await isExecutableFile(candidate)) {
+        found = candidate;
+        break;
+      }
+    }
+  }
+  if (found === undefined) return [command];
+  const real = await realpath(found).catch(() => found);
+  return [command, found, real];
+}
+
+/** A Hugging Face / ModelScope id unless it is written as a path or names an existing folder (as vLLM decides). */
+async function inspectModel(reference: string, baseDir: string, home: string | undefined): Promise<ModelFacts> {
+  const path = resolvePlanPath(reference, baseDir, home);
+  const writtenAsPath = /^(\/|\.{1,2}(\/|$)|~)/.test(reference);
+  const info = await stat(path).catch(() => null);
+  if (!writtenAsPath && !info?.isDirectory()) return { kind: 'hub', reference };
+  const local = { kind: 'local' as const, reference, path, exists: info !== null, isDirectory: info?.isDirectory() ?? false };
+  if (!info?.isDirectory()) return { ...local, hasConfig: false, weightFiles: 0, weightBytes: 0 };
+  const names = await readdir(path);
+  // vLLM loads safetensors when there are any and falls back to PyTorch .bin files otherwise.
+  const safetensors = names.filter((name) => name.endsWith('.safetensors'));
+  const weights = safetensors.length > 0 ? safetensors : names.filter((name) => name.endsWith('.bin'));
+  const sizes = await Promise.all(weights.map((name) => stat(join(path, name)).then((s) => s.size, () => 0)));
+  return {
+    ...local,
+    hasConfig: names.includes('config.json'),
+    weightFiles: weights.length,
+    weightBytes: sizes.reduce((sum, size) => sum + size, 0),
+  };
+}
+
+/** Binds the port the way vLLM will (exclusively) and lets it go again. */
+function probePort(host: string, port: number): Promise<PortFacts> {
+  return new Promise((settle) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const status = error.code === 'EADDRINUSE' ? 'in-use' : error.code === 'EACCES' ? 'denied' : 'unavailable';
+      settle({ host, port, status, detail: error.code ?? error.message });
+    });
+    server.listen({ host, port, exclusive: true }, () => {
+      server.close(() => settle({ host, port, status: 'free', detail: 'bound and released' }));
+    });
+  });
+}
+
+/** Free space for the output folder, measured on the nearest folder that exists already. */
+async function measureDisk(outputDir: string): Promise<DiskFacts> {
+  let path = outputDir;
+  while (!(await stat(path).then((s) => s.isDirectory(), () => false))) {
+    const parent = dirname(path);
+    if (parent === path) break;
+    path = parent;
+  }
+  try {
+    const fs = await statfs(path);
+    return { path, availableBytes: fs.bavail * fs.bsize, error: null };
+  } catch (error) {
+    return { path, availableBytes: null, error: (error as Error).message };
+  }
+}
+
+const PYTHON_METADATA = (name: string) => `import importlib.metadata as m; print(m.version('${name}'))`;
+const VERSION_TOKEN = /\b(\d+\.\d+(?:\.\d+)?(?:[.-]?(?:post|dev|rc|a|b)\d*)*)\b/;
+
+/** `evalscope --version` exists from 1.0 (`evalscope 1.0.0`); older releases only answer through Python (facts §7). */
+async function probeEvalscope(python: string, env: Readonly<Record<string, string | undefined>>, timeoutMs?: number): Promise<ToolFacts> {
+  const cli = await runProbe('evalscope', ['--version'], { env, timeoutMs });
+  const fromCli = cli.ok ? VERSION_TOKEN.exec(cli.stdout)?.[1] : undefined;
+  if (fromCli) return { command: 'evalscope', found: true, version: fromCli, detail: 'evalscope --version' };
+  const py = await runProbe(python, ['-c', PYTHON_METADATA('evalscope')], { env, timeoutMs });
+  const fromPython = py.ok ? VERSION_TOKEN.exec(py.stdout.trim().split('\n').at(-1) ?? '')?.[1] : undefined;
+  if (fromPython) return { command: python, found: true, version: fromPython, detail: `${python} package metadata` };
+  const why = py.ok ? 'no version printed' : py.output.includes('PackageNotFoundError') ? `not installed for ${python}` : py.message;
+  return { command: 'evalscope', found: false, version: null, detail: `${cli.ok ? 'evalscope --version printed no version' : cli.message}; ${why}` };
+}
+
+async function probePython(python: string, env: Readonly<Record<string, string | undefined>>, timeoutMs?: number): Promise<ToolFacts> {
+  const result = await runProbe(python, ['--version'], { env, timeoutMs });
+  if (!result.ok) return { command: python, found: false, version: null, detail: result.message };
+  // Python 2 and very old 3.x print the version on stderr.
+  const version = /Python\s+(\S+)/.exec(`${result.stdout}\n${result.stderr}`)?.[1] ?? null;
+  return { command: python, found: true, version, detail: `${python} --version` };
+}
+
+/** Measures everything the checks need for this input; never throws for a missing tool or GPU. */
+export async function gatherHostFacts(input: PreflightInput, options: GatherOptions = {}): Promise<HostFacts> {
+  const ourEnv = options.env ?? process.env;
+  const serverEnv = { ...ourEnv, ...input.env };
+  const timeoutMs = options.timeoutMs;
+  const executable = resolveExecutable(input.executable, input.baseDir);
+  const isLocal = input.mode === 'local' || input.mode === 'machine';
+  const simulator =
+    isLocal && isSimulatorExecutable(await commandPaths(executable, serverEnv['PATH']), packageRoot());
+  const gpusMatter = input.mode !== 'external' && !simulator;
+  const python = input.python ?? 'python3';
+
+  const [gpu, vllm, evalscope, pythonFacts, model, port, disk] = await Promise.all([
+    gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, timeoutMs }) : null,
+    isLocal
+      ? detectVllmVersion({ executable, python: input.python ?? undefined, env: serverEnv, cwd: input.baseDir, timeoutMs })
+      : null,
+    probeEvalscope(python, ourEnv, timeoutMs),
+    probePython(python, ourEnv, timeoutMs),
+    input.mode === 'local' && input.model !== null ? inspectModel(input.model, input.baseDir, ourEnv['HOME']) : null,
+    (input.mode === 'local' || input.mode === 'docker') && typeof input.port === 'number'
+      ? probePort(input.host, input.port)
+      : null,
+    input.outputDir === null ? null : measureDisk(resolve(input.outputDir)),
+  ]);
+  return { simulator, gpu, vllm, evalscope, python: pythonFacts, model, port, disk };
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { stringify } from 'yaml';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/src/cli.js');
+export const SIM_VLLM = join(ROOT, 'sim/bin/vllm');
+export const DEMO_QUIZ = join(ROOT, 'data/demo-quiz');
+
+export interface PlanOverrides {
+  server?: Record<string, unknown>;
+  evals?: Record<string, unknown>[];
+  eval?: Record<string, unknown>;
+  generation?: Record<string, unknown>;
+}
+
+/** A demo-like plan in a fresh temp folder, pointing at the simulator; returns the plan path and the output dir. */
+export function writeSimPlan(overrides: PlanOverrides = {}): { file: string; outDir: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'evalrig-e2e-'));
+  const plan = {
+    name: 'e2e',
+    server: {
+      executable: SIM_VLLM,
+      model: '/root/autodl-tmp/Qwen/Qwen3-8B',
+      served_model_name: 'Qwen3-8B',
+      max_model_len: 8192,
+      reasoning_parser: 'qwen3',
+      startup_timeout: 30,
+      stop_timeout: 5,
+      env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_TTFT_MS: '5', VLLM_SIM_TOKEN_LATENCY_MS: '0', VLLM_SIM_ANSWER_KEY: DEMO_QUIZ },
+      ...overrides.server,
+    },
+    evals: overrides.evals ?? [
+      {
+        name: 'quiz',
+        backend: 'native',
+        dataset: 'iquiz',
+        dataset_path: DEMO_QUIZ,
+        concurrency: 8,
+        generation: { max_tokens: 1024, temperature: 0.6, seed: 1, ...overrides.generation },
+        ...overrides.eval,
+      },
+    ],
+    output: { dir: join(dir, 'outputs') },
+  };
+  const file = join(dir, 'plan.yaml');
+  writeFileSync(file, stringify(plan));
+  return { file, outDir: join(dir, 'outputs'), dir };
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
+  return execa('node', [CLI, ...args], { reject: false, all: true, env: { CI: '1', ...env } });
+}
+
+/** The run directory printed last by `evalrig plan`. */
+export function runDirFrom(output: string): string {
+  const match = /Run directory: (.+)$/m.exec(output);
+  if (!match?.[1]) throw new Error(`no run directory in output:\n${output}`);
+  return match[1].trim();
+}
+
+export function readJson<T = Record<string, unknown>>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** True while any process of the group exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The server's process group recorded in the manifest must be empty after every run. */
+export function expectServerGone(runDir: string): number {
+  const manifest = readJson<{ server: { pid: number | null } }>(join(runDir, 'manifest.json'));
+  const pid = manifest.server.pid;
+  if (pid === null) throw new Error('manifest has no server pid');
+  if (groupAlive(pid)) {
+    process.kill(-pid, 'SIGKILL');
+    throw new Error(`process group ${pid} still alive after the run`);
+  }
+  return pid;
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

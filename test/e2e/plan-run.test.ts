@@ -1,0 +1,170 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectServerGone, readJson, readJsonLines, runDirFrom, startCli, waitFor, writeSimPlan } from './cli-helpers.js';
+
+interface Summary {
+  status: string;
+  exit_code: number;
+  run_dir: string;
+  error: string | null;
+  evals: { name: string; backend: string; dataset: string; num: number; score: number; truncated: number; errors: number; subsets: { name: string; num: number; score: number }[] }[];
+  teardown: { outcome: string; verified: boolean };
+}
+
+interface Prediction {
+  id: string;
+  subset: string;
+  prompt: string;
+  content: string | null;
+  reasoning: string | null;
+  extracted: string | null;
+  gold: string;
+  correct: boolean;
+  finish_reason: string | null;
+  usage: unknown;
+  latency_ms: number;
+}
+
+/** Starts `evalrig plan`, returns the process and a function telling whether its output contains a text. */
+function startPlan(file: string, env: Record<string, string> = {}) {
+  const child = startCli(['plan', file], env);
+  let output = '';
+  child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, seen: (text: string | RegExp) => (typeof text === 'string' ? output.includes(text) : text.test(output)) };
+}
+
+describe.concurrent('evalrig plan against the simulator as vllm', () => {
+  it('runs the whole pipeline and writes every file with the right numbers', async () => {
+    const { file } = writeSimPlan({ server: { env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_ACCURACY: '1', VLLM_SIM_ANSWER_KEY: join(import.meta.dirname, '../../data/demo-quiz') } } });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    expect(result.all.trim().split('\n').at(-1)).toContain(runDir);
+    expect(result.all).toMatch(/Model\s*│\s*Dataset\s*│\s*Metric\s*│\s*Subset\s*│\s*Num\s*│\s*Score/);
+    for (const name of ['plan.resolved.yaml', 'manifest.json', 'server.log', 'summary.json', 'report.md', 'evals/quiz/predictions.jsonl', 'evals/quiz/result.json']) {
+      expect(existsSync(join(runDir, name)), name).toBe(true);
+    }
+    const summary = readJson<Summary>(join(runDir, 'summary.json'));
+    expect(summary).toMatchObject({ status: 'ok', exit_code: 0, run_dir: runDir, teardown: { verified: true } });
+    expect(summary.evals[0]).toMatchObject({ name: 'quiz', backend: 'native', dataset: 'iquiz', num: 40, score: 1, truncated: 0, errors: 0 });
+    expect(summary.evals[0]?.subsets.map((s) => [s.name, s.num])).toEqual([['IQ', 16], ['EQ', 24]]);
+    const predictions = readJsonLines<Prediction>(join(runDir, 'evals/quiz/predictions.jsonl'));
+    expect(predictions).toHaveLength(40);
+    for (const p of predictions) {
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(['id', 'subset', 'prompt', 'content', 'reasoning', 'extracted', 'gold', 'correct', 'finish_reason', 'usage', 'latency_ms']));
+      expect(p.extracted).toBe(p.gold);
+    }
+    const manifest = readJson<{ server: { argv: string[]; vllm_version: string }; phases: Record<string, unknown> }>(join(runDir, 'manifest.json'));
+    expect(manifest.server.vllm_version).toBe('0.17.1');
+    expect(Object.keys(manifest.phases)).toEqual(expect.arrayContaining(['start', 'ready', 'eval:quiz', 'stop']));
+    expect(readFileSync(join(runDir, 'server.log'), 'utf8')).toContain('Application startup complete.');
+    expectServerGone(runDir);
+  });
+
+  it('scores a wrong-answering model as wrong', async () => {
+    const { file } = writeSimPlan({ eval: { limit: 5 } });
+    const result = await startCli(['plan', file], { VLLM_SIM_ACCURACY: '0' });
+    expect(result.exitCode, result.all).toBe(0);
+    const summary = readJson<Summary>(join(runDirFrom(result.all), 'summary.json'));
+    expect(summary.evals[0]).toMatchObject({ num: 10, score: 0 });
+    expectServerGone(summary.run_dir);
+  });
+
+  it('fails within seconds when vLLM dies while loading, quoting the fatal line', async () => {
+    const { file } = writeSimPlan();
+    const started = Date.now();
+    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'crash_on_load:cuda_oom', VLLM_SIM_LOAD_TIME: '1' });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.all).toMatch(/exited with code 1 before it was ready/);
+    expect(result.all).toMatch(/cause: .*CUDA out of memory/);
+    expect(result.all).toMatch(/fix: /);
+    expectServerGone(runDirFrom(result.all));
+  });
+
+  it('fails at startup_timeout with the log tail when vLLM never becomes ready', async () => {
+    const { file } = writeSimPlan({ server: { startup_timeout: 2 } });
+    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'never_ready' });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain('not ready after 2 s');
+    expect(result.all).toContain('last lines of server.log');
+    expectServerGone(runDirFrom(result.all));
+  });
+
+  it('fails the run when vLLM dies mid-evaluation, keeping the predictions made so far', async () => {
+    const { file } = writeSimPlan({ eval: { concurrency: 2 } });
+    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'crash_after:5' });
+    expect(result.exitCode, result.all).toBe(1);
+    const runDir = runDirFrom(result.all);
+    const summary = readJson<Summary>(join(runDir, 'summary.json'));
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/vLLM exited during evaluation/);
+    const predictions = readJsonLines<Prediction>(join(runDir, 'evals/quiz/predictions.jsonl'));
+    expect(predictions.filter((p) => p.correct || p.extracted).length).toBeGreaterThanOrEqual(5);
+    expectServerGone(runDir);
+  });
+
+  it('rejects an invalid plan with exit 2 and starts nothing', async () => {
+    const { file } = writeSimPlan({ server: { max_model_lenn: 1 } });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode).toBe(2);
+    expect(result.all).toMatch(/plan\.yaml:\d+:\d+: server\.max_model_lenn: unknown key "max_model_lenn" \(did you mean "max_model_len"\?\)/);
+  });
+});
+
+describe.concurrent('interruptions leave nothing running', () => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal} during start-up: exit 130, server group gone`, async () => {
+      const { file } = writeSimPlan({ server: { stop_timeout: 5 } });
+      const run = startPlan(file, { VLLM_SIM_LOAD_TIME: '20' });
+      await waitFor(() => run.seen('vLLM start-up:'), 15_000, 'start-up');
+      run.child.kill(signal);
+      const result = await run.child;
+      expect(result.exitCode, result.all).toBe(130);
+      expect(result.all).toContain(`${signal} received`);
+      expectServerGone(runDirFrom(result.all));
+    });
+
+    it(`${signal} during evaluation: exit 130, partial predictions kept, server group gone`, async () => {
+      const { file } = writeSimPlan({ eval: { concurrency: 1 } });
+      const run = startPlan(file, { VLLM_SIM_TOKEN_LATENCY_MS: '10' });
+      await waitFor(() => run.seen(/ready at/), 15_000, 'readiness');
+      await new Promise((r) => setTimeout(r, 1_000));
+      run.child.kill(signal);
+      const result = await run.child;
+      expect(result.exitCode, result.all).toBe(130);
+      const runDir = runDirFrom(result.all);
+      expect(readJson<Summary>(join(runDir, 'summary.json')).status).toBe('interrupted');
+      const lines = readJsonLines<Prediction>(join(runDir, 'evals/quiz/predictions.jsonl'));
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.length).toBeLessThan(40);
+      expectServerGone(runDir);
+    });
+  }
+
+  it('a second Ctrl-C skips the graceful wait when vLLM ignores SIGTERM', async () => {
+    const { file } = writeSimPlan({ server: { stop_timeout: 60 } });
+    const run = startPlan(file, { VLLM_SIM_FAULT: 'ignore_sigterm', VLLM_SIM_TOKEN_LATENCY_MS: '10' });
+    await waitFor(() => run.seen(/ready at/), 15_000, 'readiness');
+    run.child.kill('SIGINT');
+    await waitFor(() => run.seen('SIGINT received'), 5_000, 'first interrupt');
+    await new Promise((r) => setTimeout(r, 500));
+    const secondAt = Date.now();
+    run.child.kill('SIGINT');
+    const result = await run.child;
+    expect(Date.now() - secondAt).toBeLessThan(8_000);
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.all).toContain('killed with SIGKILL');
+    expectServerGone(runDirFrom(result.all));
+  });
+
+  it('kills a server that ignores SIGTERM after stop_timeout', async () => {
+    const { file } = writeSimPlan({ server: { stop_timeout: 1 }, eval: { limit: 2 } });
+    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'ignore_sigterm' });
+    expect(result.exitCode, result.all).toBe(0);
+    const summary = readJson<Summary>(join(runDirFrom(result.all), 'summary.json'));
+    expect(summary.teardown).toMatchObject({ outcome: 'killed', verified: true });
+    expectServerGone(summary.run_dir);
+  });
+});
