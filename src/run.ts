@@ -3,6 +3,7 @@ import { hostname, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { evaluatorFor } from './eval/registry.js';
+import type { DatasetProvenance } from './datasets/types.js';
 import type { Endpoint } from './eval/types.js';
 import type { LoadedPlan } from './plan/load.js';
 import { secretMasker } from './plan/secrets.js';
@@ -94,6 +95,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       max_model_len: null as number | null,
       capacity: {} as Record<string, number>,
     },
+    datasets: [] as DatasetProvenance[],
     phases: timings,
     teardown: null as StopReport | null,
   };
@@ -162,7 +164,18 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       void server.exited.then((exit) => evalController.abort(new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`)));
       try {
         const result = await timed(timings, `eval:${spec.name}`, () =>
-          evaluatorFor(spec).run(spec, endpoint, { runDir, evalDir, planDir: loaded.dir, signal: evalController.signal, display }),
+          evaluatorFor(spec).run(spec, endpoint, {
+            runDir,
+            evalDir,
+            planDir: loaded.dir,
+            signal: evalController.signal,
+            display,
+            datasets: plan.datasets,
+            recordDataset: (provenance) => {
+              manifest.datasets.push(provenance);
+              writeManifest();
+            },
+          }),
         );
         evals.push(summarizeEval(result));
         if (result.errors > 0) display.warn(`${spec.name}: ${result.errors} of ${result.num} requests failed (see predictions.jsonl)`);

@@ -80,6 +80,8 @@ export interface VersionRules {
   readonly logsRequestsByDefault: boolean;
   /** `Engine 000: ` in the periodic stats line (V1 loggers, inferred ≥0.9). */
   readonly statsEnginePrefix: boolean;
+  /** ModelConfig validation errors come from pydantic (wire §6, 2025-12 capture); inferred ≥0.10. */
+  readonly pydanticConfigErrors: boolean;
   /** Reasoning parsers this release registers, in registration order. */
   readonly reasoningParsers: readonly string[];
 }
@@ -137,6 +139,7 @@ export function rulesFor(version: string): VersionRules {
     freeMemoryNamesDevice: atLeast(v, 0, 11),
     logsRequestsByDefault: !atLeast(v, 0, 10, 2),
     statsEnginePrefix: atLeast(v, 0, 9),
+    pydanticConfigErrors: atLeast(v, 0, 10),
     reasoningParsers: PARSERS.filter(([, since]) => atLeast(v, ...since)).map(([name]) => name),
   };
 }

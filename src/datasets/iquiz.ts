@@ -69,13 +69,17 @@ export function parseIquizJsonl(text: string, subset: string, file: string): Par
   const samples: Sample[] = [];
   const problems: string[] = [];
   let records = 0;
-  text.split('\n').forEach((line, lineIndex) => {
-    if (line.trim() === '') return;
-    const index = records++;
-    const result = toSample(line, subset, index);
-    if (typeof result === 'string') problems.push(`${file}:${lineIndex + 1}: ${result}`);
-    else samples.push(result);
-  });
+  // A byte-order mark (as some Windows editors write) would make the first record invalid JSON.
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((line, lineIndex) => {
+      if (line.trim() === '') return;
+      const index = records++;
+      const result = toSample(line, subset, index);
+      if (typeof result === 'string') problems.push(`${file}:${lineIndex + 1}: ${result}`);
+      else samples.push(result);
+    });
   return { samples, problems, records };
 }
 

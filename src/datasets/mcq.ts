@@ -34,8 +34,7 @@ export function formatProblems(problems: string[], max = MAX_LISTED_PROBLEMS): s
 
 /** One record as it sits in a file, before a layout gives it meaning; `ok: false` when it could not be read. */
 export type RawRecord = { file: string; line: number } & (
-  | { ok: true; fields: Record<string, unknown> }
-  | { ok: false; error: string }
+  { ok: true; fields: Record<string, unknown> } | { ok: false; error: string }
 );
 
 export interface ParsedFile {
@@ -145,7 +144,9 @@ export function parseCsv(text: string, file: string): ParsedFile {
   const { rows, unterminatedQuoteLine } = parseCsvRows(text);
   const problems: string[] = [];
   if (unterminatedQuoteLine !== undefined) {
-    problems.push(`${file}:${unterminatedQuoteLine}: a quoted field is never closed; the rest of the file was not read`);
+    problems.push(
+      `${file}:${unterminatedQuoteLine}: a quoted field is never closed; the rest of the file was not read`,
+    );
   }
   const [header, ...dataRows] = rows;
   if (!header) return { records: [], problems };
@@ -153,7 +154,9 @@ export function parseCsv(text: string, file: string): ParsedFile {
   const columns = header.cells.map((name) => name.trim());
   const duplicates = columns.filter((name, index) => columns.indexOf(name) !== index);
   if (duplicates.length > 0) {
-    problems.push(`${file}:${header.line}: the header repeats column ${[...new Set(duplicates)].map((d) => `"${d}"`).join(', ')}`);
+    problems.push(
+      `${file}:${header.line}: the header repeats column ${[...new Set(duplicates)].map((d) => `"${d}"`).join(', ')}`,
+    );
     return { records: [], problems };
   }
 
@@ -200,7 +203,9 @@ export function parseGoldAnswer(value: unknown, optionCount: number, indexBase: 
   let index: number;
   let shown: string;
   if (value === undefined || value === null) return { ok: false, error: 'gold answer is missing' };
-  if (Array.isArray(value)) return { ok: false, error: 'several gold answers; only single-answer questions are supported' };
+  if (Array.isArray(value)) {
+    return { ok: false, error: 'several gold answers; only single-answer questions are supported' };
+  }
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) return { ok: false, error: `gold answer ${value} is not an integer index` };
     index = value - indexBase;
@@ -208,9 +213,10 @@ export function parseGoldAnswer(value: unknown, optionCount: number, indexBase: 
   } else if (typeof value === 'string') {
     shown = value.trim();
     if (shown === '') return { ok: false, error: 'gold answer is empty' };
-    const letter = /^[(（]\s*([A-Za-z])\s*[)）]$/.exec(shown) ?? /^([A-Za-z])\s*[.．)）、]?$/.exec(shown);
+    const letter =
+      /^[(（]\s*([A-Za-z])\s*[)）]$/.exec(shown)?.[1] ?? /^([A-Za-z])\s*[.．)）、]?$/.exec(shown)?.[1];
     if (/^\d+$/.test(shown)) index = Number(shown) - indexBase;
-    else if (letter?.[1]) index = LETTERS.indexOf(letter[1].toUpperCase());
+    else if (letter) index = LETTERS.indexOf(letter.toUpperCase());
     else return { ok: false, error: `gold answer "${shown}" is neither a letter nor an index` };
   } else {
     return { ok: false, error: `gold answer is a ${typeof value}, not a letter or an index` };
@@ -225,7 +231,14 @@ export function parseGoldAnswer(value: unknown, optionCount: number, indexBase: 
 }
 
 export type QuestionResult =
-  | { ok: true; question: string; choices: string[]; answer: string; recordId?: string; meta: Record<string, unknown> }
+  | {
+      ok: true;
+      question: string;
+      choices: string[];
+      answer: string;
+      recordId?: string;
+      meta: Record<string, unknown>;
+    }
   | { ok: false; error: string };
 
 type OptionValues = { ok: true; values: unknown[]; fields: string[] } | { ok: false; error: string };
@@ -240,19 +253,27 @@ function optionsFromColumns(fields: Record<string, unknown>, columns: string[]):
   while (count > 0 && isBlank(fields[columns[count - 1] as string])) count--;
   const gap = columns.slice(0, count).findIndex((column) => isBlank(fields[column]));
   if (gap >= 0) {
-    return { ok: false, error: `option ${letterAt(gap)} (field "${columns[gap]}") is empty but a later option is not` };
+    return {
+      ok: false,
+      error: `option ${letterAt(gap)} (field "${columns[gap]}") is empty but a later option is not`,
+    };
   }
   return { ok: true, values: columns.slice(0, count).map((column) => fields[column]), fields: columns };
 }
 
 /** general_mcq names its option columns A, B, C, …; they must run from A without a gap. */
-function generalMcqOptionColumns(fields: Record<string, unknown>): { ok: true; columns: string[] } | { ok: false; error: string } {
+function generalMcqOptionColumns(
+  fields: Record<string, unknown>,
+): { ok: true; columns: string[] } | { ok: false; error: string } {
   const present = Object.keys(fields)
     .filter((key) => /^[A-Z]$/.test(key))
     .sort();
   const missing = present.findIndex((key, index) => key !== LETTERS[index]);
   if (missing >= 0) {
-    return { ok: false, error: `option column ${LETTERS[missing]} is missing but ${present[missing]} is there` };
+    return {
+      ok: false,
+      error: `option column ${LETTERS[missing]} is missing but ${present[missing]} is there`,
+    };
   }
   return { ok: true, columns: present };
 }
@@ -270,11 +291,13 @@ function extractOptions(fields: Record<string, unknown>, options: McqDatasetOpti
       return columns.ok ? optionsFromColumns(fields, columns.columns) : columns;
     }
     case 'mapped': {
-      const source = (options.fields as NonNullable<McqDatasetOptions['fields']>).options;
+      const source = options.fields?.options;
+      if (source === undefined) return { ok: false, error: 'layout mapped needs fields.options' };
       if (Array.isArray(source)) return optionsFromColumns(fields, source);
       const values = fields[source];
       if (values === undefined) return { ok: false, error: `field "${source}" (the options) is missing` };
-      if (!Array.isArray(values)) return { ok: false, error: `field "${source}" (the options) is not a list` };
+      if (!Array.isArray(values))
+        return { ok: false, error: `field "${source}" (the options) is not a list` };
       return { ok: true, values, fields: [source] };
     }
   }
@@ -296,18 +319,30 @@ function fieldNames(options: McqDatasetOptions): FieldNames {
 }
 
 /** Applies the layout to one record and checks it: question text, 2–26 non-empty options, a gold answer among them. */
-export function recordToQuestion(fields: Record<string, unknown>, options: McqDatasetOptions): QuestionResult {
+export function recordToQuestion(
+  fields: Record<string, unknown>,
+  options: McqDatasetOptions,
+): QuestionResult {
   const names = fieldNames(options);
   const question = fields[names.question];
-  if (isBlank(question)) return { ok: false, error: `question (field "${names.question}") is missing or empty` };
-  if (typeof question !== 'string') return { ok: false, error: `question (field "${names.question}") is not text` };
+  if (isBlank(question)) {
+    return { ok: false, error: `question (field "${names.question}") is missing or empty` };
+  }
+  if (typeof question !== 'string') {
+    return { ok: false, error: `question (field "${names.question}") is not text` };
+  }
 
   const optionValues = extractOptions(fields, options);
   if (!optionValues.ok) return optionValues;
   if (optionValues.values.length === 0) return { ok: false, error: 'there are no options' };
-  if (optionValues.values.length < 2) return { ok: false, error: 'only 1 option; a multiple-choice question needs at least 2' };
+  if (optionValues.values.length < 2) {
+    return { ok: false, error: 'only 1 option; a multiple-choice question needs at least 2' };
+  }
   if (optionValues.values.length > LETTERS.length) {
-    return { ok: false, error: `${optionValues.values.length} options; at most ${LETTERS.length} (A–Z) are supported` };
+    return {
+      ok: false,
+      error: `${optionValues.values.length} options; at most ${LETTERS.length} (A–Z) are supported`,
+    };
   }
 
   const choices: string[] = [];
@@ -318,7 +353,10 @@ export function recordToQuestion(fields: Record<string, unknown>, options: McqDa
     }
     const text = options.strip_option_prefix ? stripOptionPrefix(String(value), letter) : String(value);
     if (text.trim() === '') {
-      return { ok: false, error: `option ${letter} is empty${options.strip_option_prefix ? ' once its label is removed' : ''}` };
+      return {
+        ok: false,
+        error: `option ${letter} is empty${options.strip_option_prefix ? ' once its label is removed' : ''}`,
+      };
     }
     choices.push(text);
   }
@@ -327,11 +365,17 @@ export function recordToQuestion(fields: Record<string, unknown>, options: McqDa
   if (!gold.ok) return { ok: false, error: `${gold.error} (field "${names.answer}")` };
 
   const rawId = names.id === undefined ? undefined : fields[names.id];
-  let recordId: string | undefined;
-  if (typeof rawId === 'number' || (typeof rawId === 'string' && rawId.trim() !== '')) recordId = String(rawId).trim();
-  else if (!isBlank(rawId)) return { ok: false, error: `id (field "${names.id}") is neither text nor a number` };
+  if (!isBlank(rawId) && typeof rawId !== 'string' && typeof rawId !== 'number') {
+    return { ok: false, error: `id (field "${names.id}") is neither text nor a number` };
+  }
+  const recordId = isBlank(rawId) ? undefined : String(rawId).trim();
 
-  const used = new Set([names.question, names.answer, ...optionValues.fields, ...(names.id ? [names.id] : [])]);
+  const used = new Set([
+    names.question,
+    names.answer,
+    ...optionValues.fields,
+    ...(names.id ? [names.id] : []),
+  ]);
   if (options.subset_field) used.add(options.subset_field);
   const meta = Object.fromEntries(Object.entries(fields).filter(([key]) => !used.has(key)));
   return { ok: true, question, choices, answer: letterAt(gold.index), recordId, meta };
@@ -401,7 +445,14 @@ export function buildSamples(files: FileRecords[], options: McqDatasetOptions): 
         continue;
       }
       firstSeenAt.set(id, where);
-      samples.push({ id, subset, question: parsed.question, choices: parsed.choices, answer: parsed.answer, meta: parsed.meta });
+      samples.push({
+        id,
+        subset,
+        question: parsed.question,
+        choices: parsed.choices,
+        answer: parsed.answer,
+        meta: parsed.meta,
+      });
     }
   }
   return { samples, problems, subsets: [...positions.keys()] };
@@ -510,7 +561,8 @@ export function selectSamples(samples: readonly Sample[], select: SelectOptions 
   const result: Sample[] = [];
   for (let repeat = 1; repeat <= repeats; repeat++) {
     for (const sample of chosen) {
-      const asked = repeats > 1 ? { ...sample, id: `${sample.id}#r${repeat}`, meta: { ...sample.meta, repeat } } : sample;
+      const asked =
+        repeats > 1 ? { ...sample, id: `${sample.id}#r${repeat}`, meta: { ...sample.meta, repeat } } : sample;
       result.push(shuffle_choices ? shuffleChoices(asked, `${seed}:${asked.id}`) : asked);
     }
   }
@@ -523,7 +575,9 @@ export function selectSamples(samples: readonly Sample[], select: SelectOptions 
 /** Splits `<id>#r<n>` into the question id and the repeat; ids without the suffix are repeat 1. */
 export function parseRepeatId(id: string): { baseId: string; repeat: number } {
   const match = /^(.*)#r(\d+)$/.exec(id);
-  return match?.[1] !== undefined && match[2] ? { baseId: match[1], repeat: Number(match[2]) } : { baseId: id, repeat: 1 };
+  return match?.[1] !== undefined && match[2]
+    ? { baseId: match[1], repeat: Number(match[2]) }
+    : { baseId: id, repeat: 1 };
 }
 
 export interface RepeatStats {
@@ -589,36 +643,41 @@ async function listDatasetFiles(path: string, options: McqDatasetOptions): Promi
   if (info.isFile()) {
     const format = formatOf(path, options.format);
     if (!format) {
-      throw new DatasetError(`Cannot tell the format of ${path} from its extension; set format: jsonl or format: csv.`);
+      throw new DatasetError(
+        `Cannot tell the format of ${path} from its extension; set format: jsonl or format: csv.`,
+      );
     }
     return [{ path, format, subset: subsetOfFile(path, options) }];
   }
 
   const wanted = options.format === 'auto' ? '.jsonl or .csv' : `.${options.format}`;
-  const names = (await readdir(path, { withFileTypes: true }))
-    .filter((entry) => {
-      const byExtension = formatOf(entry.name, 'auto');
-      return entry.isFile() && byExtension !== undefined && (options.format === 'auto' || byExtension === options.format);
-    })
-    .map((entry) => entry.name)
-    .sort();
-  if (names.length === 0) throw new DatasetError(`Dataset folder ${path} has no ${wanted} files.`);
+  // In a folder the extension decides; `format` only narrows which extension is read.
+  const candidates = (await readdir(path, { withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => ({ name: entry.name, format: formatOf(entry.name, 'auto') }))
+    .filter(
+      (entry): entry is { name: string; format: FileFormat } =>
+        entry.format !== undefined && (options.format === 'auto' || entry.format === options.format),
+    )
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (candidates.length === 0) throw new DatasetError(`Dataset folder ${path} has no ${wanted} files.`);
 
   const inSplit =
     options.layout === 'general_mcq'
-      ? names.filter((name) => {
+      ? candidates.filter(({ name }) => {
           const split = SPLIT_SUFFIX.exec(basename(name, extname(name)));
           return !split || split[2] === options.split;
         })
-      : names;
+      : candidates;
   if (inSplit.length === 0) {
+    const found = candidates.map(({ name }) => name).join(', ');
     throw new DatasetError(
-      `Dataset folder ${path} has no files for split "${options.split}" (found ${names.join(', ')}); set split to the one to evaluate.`,
+      `Dataset folder ${path} has no files for split "${options.split}" (found ${found}); set split to the one to evaluate.`,
     );
   }
-  return inSplit.map((name) => {
+  return inSplit.map(({ name, format }) => {
     const file = join(path, name);
-    return { path: file, format: formatOf(file, 'auto') as FileFormat, subset: subsetOfFile(file, options) };
+    return { path: file, format, subset: subsetOfFile(file, options) };
   });
 }
 
@@ -668,7 +727,9 @@ export async function loadMcqDataset(request: LoadMcqRequest): Promise<LoadedDat
     try {
       text = utf8.decode(bytes);
     } catch {
-      fileProblems.push(`${file.path}:1: not UTF-8 text; save the file as UTF-8 (GBK and other encodings are not read)`);
+      fileProblems.push(
+        `${file.path}:1: not UTF-8 text; save the file as UTF-8 (GBK and other encodings are not read)`,
+      );
       provenance.files.push({ path: file.path, sha256, records: 0 });
       continue;
     }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ExitCode } from '../commands/command.js';
@@ -103,7 +103,9 @@ export function modelScopeErrorMessage(text: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (typeof body !== 'object' || body === null || !('Code' in body) || !('Message' in body)) return undefined;
+  if (typeof body !== 'object' || body === null || !('Code' in body) || !('Message' in body)) {
+    return undefined;
+  }
   const { Code: code, Message: message } = body;
   const succeeded = 'Success' in body ? body.Success === true : String(code) === '200';
   if (succeeded) return undefined;
@@ -114,7 +116,9 @@ export function modelScopeErrorMessage(text: string): string | undefined {
 
 function checkRequest(dataset: string, revision: string, files: string[]): void {
   if (!/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(dataset)) {
-    throw new DatasetError(`ModelScope dataset "${dataset}" is not of the form <namespace>/<name>, e.g. AI-ModelScope/IQuiz.`);
+    throw new DatasetError(
+      `ModelScope dataset "${dataset}" is not of the form <namespace>/<name>, e.g. AI-ModelScope/IQuiz.`,
+    );
   }
   if (revision.trim() === '' || revision === '.' || revision === '..') {
     throw new DatasetError(`ModelScope revision "${revision}" is not a branch or tag name.`);
@@ -122,10 +126,14 @@ function checkRequest(dataset: string, revision: string, files: string[]): void 
   for (const file of files) {
     const parts = file.split('/');
     if (file.includes('\\') || parts.some((part) => part === '' || part === '.' || part === '..')) {
-      throw new DatasetError(`"${file}" is not a file path inside a dataset repository (use a/b.jsonl, without . or ..).`);
+      throw new DatasetError(
+        `"${file}" is not a file path inside a dataset repository (use a/b.jsonl, without . or ..).`,
+      );
     }
     if (file === MANIFEST_NAME) {
-      throw new DatasetError(`A dataset file named ${MANIFEST_NAME} would overwrite evalrig's cache manifest.`);
+      throw new DatasetError(
+        `A dataset file named ${MANIFEST_NAME} would overwrite evalrig's cache manifest.`,
+      );
     }
   }
 }
@@ -135,7 +143,13 @@ const ManifestSchema = z.object({
   revision: z.string(),
   files: z.record(
     z.string(),
-    z.object({ sha256: z.string(), bytes: z.number(), url: z.string(), saved_at: z.string(), adopted: z.boolean().optional() }),
+    z.object({
+      sha256: z.string(),
+      bytes: z.number(),
+      url: z.string(),
+      saved_at: z.string(),
+      adopted: z.boolean().optional(),
+    }),
   ),
 });
 type Manifest = z.infer<typeof ManifestSchema>;
@@ -161,7 +175,7 @@ async function writeFileAtomically(path: string, content: string): Promise<void>
 }
 
 function temporaryPathFor(path: string): string {
-  return join(dirname(path), `.${path.split(/[\\/]/).pop() ?? 'file'}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
 }
 
 async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: number } | undefined> {
@@ -224,7 +238,11 @@ async function downloadOnce(request: DownloadRequest): Promise<{ sha256: string;
   if (!response.ok) {
     const said = modelScopeErrorMessage(await response.text().catch(() => ''));
     const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-    throw new DownloadFailure(`${status}${said ? `; ModelScope says: ${said}` : ''}`, response.status >= 500, response.status);
+    throw new DownloadFailure(
+      `${status}${said ? `; ModelScope says: ${said}` : ''}`,
+      response.status >= 500,
+      response.status,
+    );
   }
   if (!response.body) throw new DownloadFailure('the answer has no body', true);
 
@@ -256,7 +274,9 @@ async function downloadOnce(request: DownloadRequest): Promise<{ sha256: string;
     // ModelScope may answer 200 with a JSON error instead of the file.
     if (bytes <= ERROR_BODY_MAX_BYTES) {
       const said = modelScopeErrorMessage(await readFile(temp, 'utf8'));
-      if (said) throw new DownloadFailure(`ModelScope answered with an error instead of the file: ${said}`, false);
+      if (said) {
+        throw new DownloadFailure(`ModelScope answered with an error instead of the file: ${said}`, false);
+      }
     }
     await rename(temp, target);
     return { sha256: hash.digest('hex'), bytes };
@@ -292,7 +312,9 @@ interface FailureContext {
 function whatToDo(context: FailureContext, refused: boolean): string[] {
   return [
     'What to do:',
-    ...(refused ? ['  - check the dataset id, the revision and the file name (a private dataset is not supported);'] : []),
+    ...(refused
+      ? ['  - check the dataset id, the revision and the file name (a private dataset is not supported);']
+      : []),
     `  - or get ${context.files.join(', ')} another way and set dataset_path to the folder that holds them;`,
     `  - or copy them into ${context.folder};`,
     `  - outside mainland China, set MODELSCOPE_DOMAIN=${INTERNATIONAL_MODELSCOPE_DOMAIN} to use the international site.`,
@@ -322,9 +344,12 @@ function downloadError(error: unknown, file: string, url: string, context: Failu
 }
 
 function offlineError(missing: string[], changed: string[], context: FailureContext): DatasetError {
-  const lines = [`Offline: the ModelScope dataset ${context.dataset} (revision ${context.revision}) is not complete in the cache.`];
+  const lines = [
+    `Offline: the ModelScope dataset ${context.dataset} (revision ${context.revision}) is not complete in the cache.`,
+  ];
   if (missing.length > 0) lines.push(`  Missing:  ${missing.join(', ')}`);
-  if (changed.length > 0) lines.push(`  Changed since download (checksum differs from manifest.json): ${changed.join(', ')}`);
+  if (changed.length > 0)
+    lines.push(`  Changed since download (checksum differs from manifest.json): ${changed.join(', ')}`);
   lines.push(
     `  Looked in: ${context.folder}`,
     'What to do:',

@@ -23,8 +23,12 @@ export const McqFieldMappingSchema = z
     answer_index_base: z
       .union([z.literal(0), z.literal(1)])
       .default(0)
-      .describe('When the gold answer is a number: 0 means 0 is A (MMLU-style), 1 means 1 is A (MedMCQA-style)'),
-    id: fieldName.optional().describe('Field holding a record id; default: the record position in its subset'),
+      .describe(
+        'When the gold answer is a number: 0 means 0 is A (MMLU-style), 1 means 1 is A (MedMCQA-style)',
+      ),
+    id: fieldName
+      .optional()
+      .describe('Field holding a record id; default: the record position in its subset'),
   })
   .describe('layout mapped: which fields of a record hold the question, the options, the answer and the id');
 
@@ -44,7 +48,9 @@ export const McqDatasetOptionsSchema = z
     fields: McqFieldMappingSchema.optional().describe('Required with layout mapped, not allowed otherwise'),
     subset_field: fieldName
       .optional()
-      .describe('Field that names the subset of each record; default: the file name without extension (and without _val etc. for general_mcq)'),
+      .describe(
+        'Field that names the subset of each record; default: the file name without extension (and without _val etc. for general_mcq)',
+      ),
     split: z
       .string()
       .regex(/^[A-Za-z0-9]+$/, 'use letters and digits only')
@@ -55,33 +61,51 @@ export const McqDatasetOptionsSchema = z
     strip_option_prefix: z
       .boolean()
       .default(false)
-      .describe('Remove letter prefixes such as "(A)", "A.", "A)", "A、", "（A）" from option texts (AGIEval options carry them)'),
+      .describe(
+        'Remove letter prefixes such as "(A)", "A.", "A)", "A、", "（A）" from option texts (AGIEval options carry them)',
+      ),
     shuffle: z
       .boolean()
       .default(false)
-      .describe('Shuffle the samples of each subset (before limit) with a seeded, machine-independent generator'),
+      .describe(
+        'Shuffle the samples of each subset (before limit) with a seeded, machine-independent generator',
+      ),
     shuffle_choices: z
       .boolean()
       .default(false)
-      .describe('Also shuffle the options of each sample (and each repeat differently), moving the gold letter with them'),
+      .describe(
+        'Also shuffle the options of each sample (and each repeat differently), moving the gold letter with them',
+      ),
     seed: z.int().min(0).default(0).describe('Seed for shuffle and shuffle_choices'),
     repeats: z
       .int()
       .min(1)
       .max(100)
       .default(1)
-      .describe('Ask each question this many times; ids become <id>#r<k> so accuracy can be averaged over repeats'),
+      .describe(
+        'Ask each question this many times; ids become <id>#r<k> so accuracy can be averaged over repeats',
+      ),
     on_bad_record: z
       .enum(['skip', 'fail'])
       .default('skip')
-      .describe('skip: report bad records (file:line and why) and go on; fail: stop with the list of problems'),
+      .describe(
+        'skip: report bad records (file:line and why) and go on; fail: stop with the list of problems',
+      ),
   })
   .superRefine((options, ctx) => {
     if (options.layout === 'mapped' && !options.fields) {
-      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'layout mapped needs fields: {question, options, answer}' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: 'layout mapped needs fields: {question, options, answer}',
+      });
     }
     if (options.layout !== 'mapped' && options.fields) {
-      ctx.addIssue({ code: 'custom', path: ['fields'], message: `fields only apply to layout mapped, not ${options.layout}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: `fields only apply to layout mapped, not ${options.layout}`,
+      });
     }
   })
   .describe('How to read a local multiple-choice dataset (JSONL or CSV files, or a folder of them)');

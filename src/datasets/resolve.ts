@@ -43,7 +43,9 @@ export async function resolveDatasetSource(options: ResolveDatasetOptions): Prom
     const info = await stat(folder).catch(() => undefined);
     if (!info) throw new DatasetError(`dataset_path ${folder} does not exist.`);
     if (!info.isDirectory()) {
-      throw new DatasetError(`dataset_path ${folder} is a file; give the folder that holds the ${options.dataset} files.`);
+      throw new DatasetError(
+        `dataset_path ${folder} is a file; give the folder that holds the ${options.dataset} files.`,
+      );
     }
     return { folder, origin: { kind: 'local', path: folder } };
   }

@@ -1,4 +1,5 @@
-import type { EvalSpec } from '../plan/schema.js';
+import type { DatasetProvenance } from '../datasets/types.js';
+import type { EvalSpec, Plan } from '../plan/schema.js';
 import type { RunDisplay } from '../report/display.js';
 import type { Endpoint, EvalResult } from './types.js';
 
@@ -11,6 +12,10 @@ export interface EvalContext {
   /** Aborted on interruption or when the server dies: stop promptly, keep what is on disk. */
   signal: AbortSignal;
   display: RunDisplay;
+  /** The plan's dataset settings (cache folder, offline mode). */
+  datasets: Plan['datasets'];
+  /** Records the files an evaluation read, with checksums, in the manifest. */
+  recordDataset(provenance: DatasetProvenance): void;
 }
 
 /** One way of evaluating (native, evalscope, perf): a spec and a ready endpoint in, a result out. */

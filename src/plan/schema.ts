@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { McqDatasetOptionsSchema } from '../datasets/options.js';
 import { DockerSpecSchema } from './docker-schema.js';
 
 /**
@@ -32,15 +33,33 @@ export const NativeEvalSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it names a folder)'),
   backend: z.literal('native'),
-  dataset: z.literal('iquiz'),
-  dataset_path: z.string().describe('Folder holding IQ.jsonl and EQ.jsonl'),
+  dataset: z
+    .enum(['iquiz', 'mcq'])
+    .describe('iquiz: IQuiz (IQ.jsonl, EQ.jsonl); mcq: any multiple-choice JSONL/CSV, laid out as `mcq` says'),
+  dataset_path: z
+    .string()
+    .optional()
+    .describe('iquiz: a folder with IQ.jsonl and EQ.jsonl (default: download AI-ModelScope/IQuiz); mcq: a file or folder'),
+  mcq: McqDatasetOptionsSchema.optional().describe('dataset mcq: layout, field mapping, shuffle, repeats, bad records'),
   subsets: z.array(z.string()).min(1).optional().describe('Default: every subset of the dataset'),
   concurrency: z.int().positive().default(8).describe("Requests in flight at once (EvalScope's eval-batch-size)"),
   limit: z.int().positive().optional().describe('At most this many samples per subset'),
   generation: GenerationSchema.prefault({}),
+}).superRefine((spec, ctx) => {
+  if (spec.dataset === 'mcq' && spec.dataset_path === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['dataset_path'], message: 'dataset mcq needs dataset_path (a .jsonl/.csv file or a folder)' });
+  }
+  if (spec.dataset !== 'mcq' && spec.mcq !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['mcq'], message: 'mcq options apply to dataset: mcq only' });
+  }
 });
 
 export const EvalSchema = z.discriminatedUnion('backend', [NativeEvalSchema]);
+
+export const DatasetsSchema = z.strictObject({
+  cache_dir: z.string().optional().describe('Where downloaded datasets are kept (default ~/.cache/evalrig, or EVALRIG_CACHE)'),
+  offline: z.boolean().default(false).describe('Never touch the network: use dataset_path or the cache only'),
+});
 
 const port = z.union([z.int().min(1).max(65535), z.literal('auto')]);
 
@@ -111,6 +130,7 @@ export const PlanSchema = z.strictObject({
   description: z.string().optional(),
   server: ServerSchema,
   evals: z.array(EvalSchema).min(1),
+  datasets: DatasetsSchema.prefault({}),
   output: OutputSchema.prefault({}),
 });
 

@@ -68,8 +68,16 @@ describe('layout iquiz', () => {
     const iq = await readFile(fixture('iquiz-like', 'IQ.jsonl'));
     expect(dataset.provenance.name).toBe('iquiz-like');
     expect(dataset.provenance.files).toEqual([
-      { path: fixture('iquiz-like', 'EQ.jsonl'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), records: 2 },
-      { path: fixture('iquiz-like', 'IQ.jsonl'), sha256: createHash('sha256').update(iq).digest('hex'), records: 4 },
+      {
+        path: fixture('iquiz-like', 'EQ.jsonl'),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        records: 2,
+      },
+      {
+        path: fixture('iquiz-like', 'IQ.jsonl'),
+        sha256: createHash('sha256').update(iq).digest('hex'),
+        records: 4,
+      },
     ]);
   });
 });
@@ -80,7 +88,10 @@ describe('layout general_mcq (EvalScope custom MCQ)', () => {
   it('reads the val split only, strips _val from the subset, takes option columns A, B, C, …', async () => {
     const dataset = await loadMcqDataset({ path: fixture('general-mcq'), options });
     expect(dataset.problems).toEqual([]);
-    expect(dataset.provenance.files.map((f) => f.path.split('/').pop())).toEqual(['biology_val.csv', 'physics_val.jsonl']);
+    expect(dataset.provenance.files.map((f) => f.path.split('/').pop())).toEqual([
+      'biology_val.csv',
+      'physics_val.jsonl',
+    ]);
     expect(dataset.samples.map((s) => [s.id, s.answer, s.choices.length])).toEqual([
       ['biology-1', 'B', 4],
       ['biology-2', 'A', 3], // D left empty: a three-option row
@@ -135,7 +146,11 @@ describe('layout mapped (AGIEval-style)', () => {
       ['geo-1', 'geo', 'A'],
       ['geo-2', 'geo', 'B'],
     ]);
-    expect(dataset.samples[0]?.meta).toEqual({ passage: null, answer: null, other: { source: 'evalrig 自编练习题' } });
+    expect(dataset.samples[0]?.meta).toEqual({
+      passage: null,
+      answer: null,
+      other: { source: 'evalrig 自编练习题' },
+    });
   });
 
   it('keeps the labels without strip_option_prefix', async () => {
@@ -149,12 +164,21 @@ describe('layout mapped (AGIEval-style)', () => {
   it('maps option columns and a 1-based numeric gold', async () => {
     const dir = await tempDir();
     const file = join(dir, 'med.csv');
-    await writeFile(file, 'qid,text,op1,op2,op3,cop\nm1,Which organ pumps blood?,Lung,Heart,Kidney,2\nm2,Two options only,yes,no,,1\n');
+    await writeFile(
+      file,
+      'qid,text,op1,op2,op3,cop\nm1,Which organ pumps blood?,Lung,Heart,Kidney,2\nm2,Two options only,yes,no,,1\n',
+    );
     const dataset = await loadMcqDataset({
       path: file,
       options: {
         layout: 'mapped',
-        fields: { question: 'text', options: ['op1', 'op2', 'op3'], answer: 'cop', answer_index_base: 1, id: 'qid' },
+        fields: {
+          question: 'text',
+          options: ['op1', 'op2', 'op3'],
+          answer: 'cop',
+          answer_index_base: 1,
+          id: 'qid',
+        },
       },
     });
     expect(dataset.samples.map((s) => [s.id, s.choices, s.answer])).toEqual([
@@ -166,11 +190,24 @@ describe('layout mapped (AGIEval-style)', () => {
 
 describe('CSV parsing', () => {
   it('handles quoted commas, doubled quotes, line breaks inside fields, CRLF and blank lines', async () => {
-    const dataset = await loadMcqDataset({ path: fixture('csv-quoting', 'tricky_val.csv'), options: { layout: 'general_mcq' } });
+    const dataset = await loadMcqDataset({
+      path: fixture('csv-quoting', 'tricky_val.csv'),
+      options: { layout: 'general_mcq' },
+    });
     expect(dataset.problems).toEqual([]);
     expect(dataset.samples.map((s) => [s.id, s.question, s.choices, s.answer])).toEqual([
-      ['tricky-1', 'Which list is sorted: "1, 2, 3" or "3, 2, 1"?', ['1, 2, 3', '3, 2, 1', 'both', 'neither'], 'A'],
-      ['tricky-2', 'A question\r\nover two lines, with a comma', ['yes', 'no', 'multi\nline option', 'maybe'], 'C'],
+      [
+        'tricky-1',
+        'Which list is sorted: "1, 2, 3" or "3, 2, 1"?',
+        ['1, 2, 3', '3, 2, 1', 'both', 'neither'],
+        'A',
+      ],
+      [
+        'tricky-2',
+        'A question\r\nover two lines, with a comma',
+        ['yes', 'no', 'multi\nline option', 'maybe'],
+        'C',
+      ],
       ['tricky-3', 'Plain row', ['x', 'y', 'z', 'w'], 'D'],
     ]);
   });
@@ -190,8 +227,12 @@ describe('CSV parsing', () => {
 
   it('reports an unterminated quote with its line and reads what came before', () => {
     const parsed = parseCsv('id,question\n1,ok\n2,"never closed\n3,lost\n', 'f.csv');
-    expect(parsed.problems).toEqual(['f.csv:3: a quoted field is never closed; the rest of the file was not read']);
-    expect(parsed.records).toEqual([{ file: 'f.csv', line: 2, ok: true, fields: { id: '1', question: 'ok' } }]);
+    expect(parsed.problems).toEqual([
+      'f.csv:3: a quoted field is never closed; the rest of the file was not read',
+    ]);
+    expect(parsed.records).toEqual([
+      { file: 'f.csv', line: 2, ok: true, fields: { id: '1', question: 'ok' } },
+    ]);
   });
 
   it('refuses a header that repeats a column', () => {
@@ -200,7 +241,9 @@ describe('CSV parsing', () => {
 
   it('strips a UTF-8 byte order mark', () => {
     expect(parseCsvRows('\uFEFFid,q\n').rows[0]?.cells).toEqual(['id', 'q']);
-    expect(parseJsonl('\uFEFF{"a":1}\n', 'f.jsonl').records).toEqual([{ file: 'f.jsonl', line: 1, ok: true, fields: { a: 1 } }]);
+    expect(parseJsonl('\uFEFF{"a":1}\n', 'f.jsonl').records).toEqual([
+      { file: 'f.jsonl', line: 1, ok: true, fields: { a: 1 } },
+    ]);
   });
 });
 
@@ -226,11 +269,20 @@ describe('pure helpers', () => {
     expect(parseGoldAnswer('B.', 4)).toEqual(ok(1));
     expect(parseGoldAnswer(2, 4)).toEqual(ok(2));
     expect(parseGoldAnswer('2', 4, 1)).toEqual(ok(1));
-    expect(parseGoldAnswer('E', 4)).toEqual({ ok: false, error: 'gold answer E is not among the 4 options (A–D)' });
+    expect(parseGoldAnswer('E', 4)).toEqual({
+      ok: false,
+      error: 'gold answer E is not among the 4 options (A–D)',
+    });
     expect(parseGoldAnswer(4, 4)).toMatchObject({ ok: false });
     expect(parseGoldAnswer(0, 4, 1)).toMatchObject({ ok: false });
-    expect(parseGoldAnswer('AB', 4)).toEqual({ ok: false, error: 'gold answer "AB" is neither a letter nor an index' });
-    expect(parseGoldAnswer(['A', 'B'], 4)).toMatchObject({ ok: false, error: expect.stringMatching(/several gold answers/) });
+    expect(parseGoldAnswer('AB', 4)).toEqual({
+      ok: false,
+      error: 'gold answer "AB" is neither a letter nor an index',
+    });
+    expect(parseGoldAnswer(['A', 'B'], 4)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/several gold answers/),
+    });
     expect(parseGoldAnswer(undefined, 4)).toEqual({ ok: false, error: 'gold answer is missing' });
   });
 
@@ -303,7 +355,9 @@ describe('bad records', () => {
 
   it("on_bad_record: 'fail' throws a DatasetError listing the problems", async () => {
     const file = fixture('bad-records', 'quiz.jsonl');
-    const error = await loadMcqDataset({ path: file, options: { on_bad_record: 'fail' } }).catch((e: unknown) => e);
+    const error = await loadMcqDataset({ path: file, options: { on_bad_record: 'fail' } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DatasetError);
     const message = (error as DatasetError).message;
     expect(message).toContain(`${file}: 8 bad records (on_bad_record: fail):`);
@@ -314,7 +368,9 @@ describe('bad records', () => {
     const dir = await tempDir();
     const file = join(dir, 'many.jsonl');
     await writeFile(file, Array.from({ length: 25 }, () => '{"question": "q"}').join('\n'));
-    const error = await loadMcqDataset({ path: file, options: { on_bad_record: 'fail' } }).catch((e: unknown) => e);
+    const error = await loadMcqDataset({ path: file, options: { on_bad_record: 'fail' } }).catch(
+      (e: unknown) => e,
+    );
     const message = (error as DatasetError).message;
     expect(message).toContain(`${file}:20: field "choices" is missing`);
     expect(message).not.toContain(`${file}:21:`);
@@ -325,7 +381,9 @@ describe('bad records', () => {
     const dir = await tempDir();
     const file = join(dir, 'all-bad.jsonl');
     await writeFile(file, '{"question": "q", "choices": ["a"], "answer": "A"}\n');
-    await expect(loadMcqDataset({ path: file })).rejects.toThrow(/no usable multiple-choice records; every record was bad/);
+    await expect(loadMcqDataset({ path: file })).rejects.toThrow(
+      /no usable multiple-choice records; every record was bad/,
+    );
   });
 
   it('a file that is not UTF-8 is reported, not decoded into garbage', async () => {
@@ -334,7 +392,9 @@ describe('bad records', () => {
     await writeFile(join(dir, 'ok.jsonl'), '{"question": "q", "choices": ["a", "b"], "answer": "A"}\n');
     const dataset = await loadMcqDataset({ path: dir });
     expect(dataset.samples.map((s) => s.id)).toEqual(['ok-0']);
-    expect(dataset.problems).toEqual([`${join(dir, 'gbk.jsonl')}:1: not UTF-8 text; save the file as UTF-8 (GBK and other encodings are not read)`]);
+    expect(dataset.problems).toEqual([
+      `${join(dir, 'gbk.jsonl')}:1: not UTF-8 text; save the file as UTF-8 (GBK and other encodings are not read)`,
+    ]);
   });
 });
 
@@ -344,11 +404,16 @@ describe('paths and options', () => {
     await expect(loadMcqDataset({ path: join(dir, 'nope') })).rejects.toThrow(/does not exist/);
     await expect(loadMcqDataset({ path: dir })).rejects.toThrow(/has no \.jsonl or \.csv files/);
     await writeFile(join(dir, 'data.txt'), '{}');
-    await expect(loadMcqDataset({ path: join(dir, 'data.txt') })).rejects.toThrow(/set format: jsonl or format: csv/);
+    await expect(loadMcqDataset({ path: join(dir, 'data.txt') })).rejects.toThrow(
+      /set format: jsonl or format: csv/,
+    );
   });
 
   it('format picks the files of a folder, and reads a file whatever its extension', async () => {
-    const jsonlOnly = await loadMcqDataset({ path: fixture('general-mcq'), options: { layout: 'general_mcq', format: 'jsonl' } });
+    const jsonlOnly = await loadMcqDataset({
+      path: fixture('general-mcq'),
+      options: { layout: 'general_mcq', format: 'jsonl' },
+    });
     expect(jsonlOnly.samples.map((s) => s.subset)).toEqual(['physics', 'physics']);
 
     const dir = await tempDir();
@@ -358,10 +423,12 @@ describe('paths and options', () => {
   });
 
   it('invalid options are a DatasetError naming the key', async () => {
-    await expect(loadMcqDataset({ path: fixture('iquiz-like'), options: { layout: 'mapped' } })).rejects.toThrow(
-      /layout mapped needs fields/,
+    await expect(
+      loadMcqDataset({ path: fixture('iquiz-like'), options: { layout: 'mapped' } }),
+    ).rejects.toThrow(/layout mapped needs fields/);
+    await expect(loadMcqDataset({ path: fixture('iquiz-like'), limit: 0 })).rejects.toThrow(
+      /limit must be a positive integer/,
     );
-    await expect(loadMcqDataset({ path: fixture('iquiz-like'), limit: 0 })).rejects.toThrow(/limit must be a positive integer/);
   });
 
   it('the schema is strict and fills defaults', () => {
@@ -377,11 +444,17 @@ describe('paths and options', () => {
       on_bad_record: 'skip',
     });
     expect(McqDatasetOptionsSchema.safeParse({ shufle: true }).success).toBe(false);
-    expect(McqDatasetOptionsSchema.safeParse({ layout: 'iquiz', fields: { question: 'q', options: 'o', answer: 'a' } }).success).toBe(
-      false,
-    );
     expect(
-      McqDatasetOptionsSchema.parse({ layout: 'mapped', fields: { question: 'q', options: ['A', 'B'], answer: 'a' } }).fields,
+      McqDatasetOptionsSchema.safeParse({
+        layout: 'iquiz',
+        fields: { question: 'q', options: 'o', answer: 'a' },
+      }).success,
+    ).toBe(false);
+    expect(
+      McqDatasetOptionsSchema.parse({
+        layout: 'mapped',
+        fields: { question: 'q', options: ['A', 'B'], answer: 'a' },
+      }).fields,
     ).toEqual({ question: 'q', options: ['A', 'B'], answer: 'a', answer_index_base: 0 });
   });
 });

@@ -43,7 +43,9 @@ describe('selectSamples', () => {
     const first = selectSamples(samples, { shuffle: true, seed: 0, limit: 3 });
     expect(first.map((s) => s.id)).toEqual(['IQ-2', 'IQ-1', 'IQ-9', ...first.slice(3).map((s) => s.id)]);
     expect(selectSamples(samples, { shuffle: true, seed: 0, limit: 3 })).toEqual(first);
-    expect(selectSamples(samples, { shuffle: true, seed: 1, limit: 3 }).map((s) => s.id)).not.toEqual(first.map((s) => s.id));
+    expect(selectSamples(samples, { shuffle: true, seed: 1, limit: 3 }).map((s) => s.id)).not.toEqual(
+      first.map((s) => s.id),
+    );
     // Dropping a subset leaves the order within the others unchanged.
     const onlyIq = selectSamples(samples, { shuffle: true, seed: 0, limit: 3, subsets: ['IQ'] });
     expect(onlyIq).toEqual(first.slice(0, 3));
@@ -84,10 +86,20 @@ describe('selectSamples', () => {
 describe('loadMcqDataset with limit, shuffle and repeats', () => {
   it('is deterministic for a seed and applies limit per subset before repeats', async () => {
     const load = () =>
-      loadMcqDataset({ path: iquizLike, subsets: ['IQ', 'EQ'], limit: 2, options: { shuffle: true, seed: 11, repeats: 2 } });
+      loadMcqDataset({
+        path: iquizLike,
+        subsets: ['IQ', 'EQ'],
+        limit: 2,
+        options: { shuffle: true, seed: 11, repeats: 2 },
+      });
     const first = await load();
     expect(first.samples).toHaveLength(8);
-    expect(first.samples.filter((s) => s.meta['repeat'] === 1).map((s) => s.subset)).toEqual(['IQ', 'IQ', 'EQ', 'EQ']);
+    expect(first.samples.filter((s) => s.meta['repeat'] === 1).map((s) => s.subset)).toEqual([
+      'IQ',
+      'IQ',
+      'EQ',
+      'EQ',
+    ]);
     expect((await load()).samples).toEqual(first.samples);
     const baseIds = first.samples.map((s) => parseRepeatId(s.id).baseId);
     expect(baseIds.slice(0, 4)).toEqual(baseIds.slice(4));
@@ -115,7 +127,12 @@ describe('repeatStats', () => {
   });
 
   it('treats ids without #r as one repeat, and is all zero for no records', () => {
-    expect(repeatStats([{ id: 'a', correct: true }, { id: 'b', correct: false }])).toEqual({
+    expect(
+      repeatStats([
+        { id: 'a', correct: true },
+        { id: 'b', correct: false },
+      ]),
+    ).toEqual({
       perRepeat: [{ repeat: 1, num: 2, correct: 1, accuracy: 0.5 }],
       mean: 0.5,
       std: 0,

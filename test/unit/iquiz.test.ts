@@ -103,6 +103,18 @@ describe('loadIquiz', () => {
     expect(dataset.provenance.files[0]?.records).toBe(9);
   });
 
+  it('reads files with a byte-order mark and Windows line ends', async () => {
+    await writeFile(path.join(folder, 'IQ.jsonl'), '\uFEFF' + good('q0') + '\r\n' + good('q1', 'B') + '\r\n');
+    await writeSubset('EQ', [good('e0')]);
+    const dataset = await loadIquiz(folder, {});
+    expect(dataset.problems).toEqual([]);
+    expect(dataset.samples.map((sample) => [sample.id, sample.answer])).toEqual([
+      ['IQ-0', 'A'],
+      ['IQ-1', 'B'],
+      ['EQ-0', 'A'],
+    ]);
+  });
+
   it('takes the given subsets in the given order, and at most limit samples of each', async () => {
     await writeSubset('IQ', [good('i0'), good('i1'), good('i2')]);
     await writeSubset('EQ', [good('e0'), good('e1'), good('e2')]);

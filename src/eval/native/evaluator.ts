@@ -1,15 +1,42 @@
 import { resolve } from 'node:path';
 import { loadIquiz } from '../../datasets/iquiz.js';
-import type { Evaluator } from '../evaluator.js';
+import { loadMcqDataset } from '../../datasets/mcq.js';
+import { resolveDatasetSource } from '../../datasets/resolve.js';
+import type { LoadedDataset } from '../../datasets/types.js';
+import type { NativeEvalSpec } from '../../plan/schema.js';
+import type { EvalContext, Evaluator } from '../evaluator.js';
 import { runNative } from './runner.js';
 
-/** Our own evaluator: IQuiz prompts through the openai client, scored as EvalScope scores them. */
+async function loadDataset(spec: NativeEvalSpec, ctx: EvalContext): Promise<LoadedDataset> {
+  if (spec.dataset === 'mcq') {
+    const path = resolve(ctx.planDir, spec.dataset_path ?? '.');
+    return loadMcqDataset({ path, name: spec.name, subsets: spec.subsets, limit: spec.limit, options: spec.mcq });
+  }
+  const source = await resolveDatasetSource({
+    dataset: 'iquiz',
+    dataset_path: spec.dataset_path,
+    baseDir: ctx.planDir,
+    offline: ctx.datasets.offline,
+    cacheDir: ctx.datasets.cache_dir,
+    onProgress: (event) => {
+      // Per-chunk data events would flood a CI log; the file-level events say what matters.
+      if (event.kind === 'download') ctx.display.info(`downloading ${event.file} from ${event.url}`);
+      if (event.kind === 'retry') ctx.display.warn(`retrying ${event.file}: ${event.reason}`);
+      if (event.kind === 'stale') ctx.display.warn(`cached ${event.file} is stale (${event.reason}): downloading again`);
+      if (event.kind === 'done') ctx.display.info(`downloaded ${event.file} (${event.bytes} bytes, sha256 ${event.sha256.slice(0, 12)}…)`);
+    },
+  });
+  return loadIquiz(source.folder, { subsets: spec.subsets, limit: spec.limit });
+}
+
+/** Our own evaluator: EvalScope's prompt through the openai client, scored as EvalScope scores it. */
 export const nativeEvaluator: Evaluator = {
   backend: 'native',
   async run(spec, endpoint, ctx) {
-    const dataset = await loadIquiz(resolve(ctx.planDir, spec.dataset_path), { subsets: spec.subsets, limit: spec.limit });
+    const dataset = await loadDataset(spec, ctx);
+    ctx.recordDataset(dataset.provenance);
     for (const problem of dataset.problems) ctx.display.warn(`${spec.name}: skipped ${problem}`);
-    if (dataset.samples.length === 0) throw new Error(`${spec.name}: the dataset has no usable samples (${spec.dataset_path})`);
+    if (dataset.samples.length === 0) throw new Error(`${spec.name}: the dataset has no usable samples`);
     ctx.display.evalStart(spec.name, dataset.samples.length);
     let correct = 0;
     return runNative(spec, dataset.samples, endpoint, {

@@ -1,7 +1,7 @@
 /**
  * The text fields of an OpenAI-style chat message, or of all stream deltas joined together.
- * vLLM names the reasoning field by version: `reasoning_content` before ~0.11, both during the
- * transition, `reasoning` only from ~0.13. Any of them may be absent or null.
+ * vLLM names the reasoning field by version: `reasoning_content` up to ~0.10, both (same text) from
+ * ~0.11, `reasoning` only from ~0.17. Any of them may be absent or null.
  */
 export interface MessageText {
   content?: string | null;
@@ -65,6 +65,7 @@ function splitInlineThink(content: string): { content: string; reasoning: string
  *   1. the last `答案：` marker followed by a valid label (`B`, `b`, `[B]`, `(B)`, `B) 8个`, `**B**`);
  *   2. the last `Answer:` marker followed by a valid upper-case label;
  *   3. EvalScope's own fallback: the last upper-case ASCII letter of the text, if it is a valid label.
+ * A marker followed by several options (`答案：AB`) ends the search with no answer, as in EvalScope.
  * Deviations from EvalScope, all in the direction of reading what the model clearly meant:
  * lower-case labels after `答案：`, `**` between `答案` and the colon, and tier 2 (EvalScope's
  * Chinese parser has no English marker; its fallback usually lands on the same letter).

@@ -1,0 +1,229 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compareVersions,
+  detectVllmVersion,
+  enableReasoningRequired,
+  errorBodyShape,
+  normaliseFlagName,
+  parseVllmVersion,
+  readFlagValue,
+  reasoningFields,
+  reasoningParserFor,
+  renderVersionedServeFlags,
+  supportsEnableReasoning,
+  type VllmVersion,
+} from '../../src/server/vllm-version.js';
+
+function v(text: string): VllmVersion {
+  const version = parseVllmVersion(text);
+  if (!version) throw new Error(`test setup: ${text} is not a version`);
+  return version;
+}
+
+describe('parseVllmVersion', () => {
+  it.each([
+    ['0.8.5', [0, 8, 5]],
+    ['0.8.5.post1', [0, 8, 5]],
+    ['0.10.2.dev378+g4d7fe40fc.d20250829', [0, 10, 2]],
+    ['0.11.0rc1', [0, 11, 0]],
+    ['0.10.1+gptoss', [0, 10, 1]],
+    ['v0.9.2', [0, 9, 2]],
+    ['0.9', [0, 9, 0]],
+  ])('reads %s', (text, [major, minor, patch]) => {
+    expect(parseVllmVersion(`${text}\n`)).toEqual({ major, minor, patch, raw: text });
+  });
+
+  it('takes the last version line after the log lines `import vllm` prints', () => {
+    const output = [
+      'INFO 04-16 21:06:25 [__init__.py:243] No platform detected, vLLM is running on UnspecifiedPlatform',
+      'INFO 04-16 21:06:26 [__init__.py:239] Automatically detected platform cuda.',
+      '0.8.5.post1',
+      '',
+    ].join('\n');
+    expect(parseVllmVersion(output)?.raw).toBe('0.8.5.post1');
+  });
+
+  it.each(['', 'vllm: command not found', 'INFO 04-30 06:47:04 [api_server.py:1042] vLLM API server version 0.8.5', '0.8.5 extra'])(
+    'finds no version in %j',
+    (text) => {
+      expect(parseVllmVersion(text)).toBeNull();
+    },
+  );
+
+  it('compares by release, ignoring suffixes', () => {
+    expect(compareVersions(v('0.8.5'), v('0.9.2'))).toBeLessThan(0);
+    expect(compareVersions(v('0.10.0'), v('0.9.2'))).toBeGreaterThan(0);
+    expect(compareVersions(v('0.8.5.post1'), v('0.8.5'))).toBe(0);
+  });
+});
+
+describe('version rules', () => {
+  // [version, accepts --enable-reasoning, needs it, parser for qwen3, reasoning fields, error body]
+  it.each([
+    ['0.8.5', true, true, 'deepseek_r1', ['reasoning_content'], 'flat'],
+    ['0.9.2', true, false, 'qwen3', ['reasoning_content'], 'flat'],
+    ['0.10.0', false, false, 'qwen3', ['reasoning_content'], 'flat'],
+    ['0.10.1', false, false, 'qwen3', ['reasoning_content'], 'nested'],
+    ['0.11.0', false, false, 'qwen3', ['reasoning_content'], 'nested'],
+    ['0.11.1', false, false, 'qwen3', ['reasoning', 'reasoning_content'], 'nested'],
+    ['0.15.1', false, false, 'qwen3', ['reasoning', 'reasoning_content'], 'nested'],
+    ['0.16.0', false, false, 'qwen3', ['reasoning'], 'nested'],
+    ['0.17.1', false, false, 'qwen3', ['reasoning'], 'nested'],
+  ] as const)('%s', (text, accepts, needs, parser, fields, body) => {
+    const version = v(text);
+    expect(supportsEnableReasoning(version)).toBe(accepts);
+    expect(enableReasoningRequired(version)).toBe(needs);
+    expect(reasoningParserFor('qwen3', version).parser).toBe(parser);
+    expect(reasoningFields(version)).toEqual(fields);
+    expect(errorBodyShape(version)).toBe(body);
+  });
+
+  it('explains the deepseek_r1 fallback and keeps other parsers as asked', () => {
+    expect(reasoningParserFor('qwen3', v('0.8.5')).notice).toMatch(/no qwen3 reasoning parser.*0\.9\.0.*deepseek_r1/);
+    expect(reasoningParserFor('granite', v('0.8.5'))).toEqual({ parser: 'granite' });
+    expect(reasoningParserFor('qwen3', v('0.9.2')).notice).toBeUndefined();
+  });
+
+  it('treats an unknown version as the newest', () => {
+    expect(supportsEnableReasoning(null)).toBe(false);
+    expect(reasoningFields(null)).toEqual(['reasoning']);
+    expect(errorBodyShape(null)).toBe('nested');
+  });
+});
+
+describe('normaliseFlagName and readFlagValue', () => {
+  it.each([
+    ['--max_model_len', '--max-model-len'],
+    ['--gpu_memory_utilization=0.8', '--gpu-memory-utilization=0.8'],
+    ['--chat-template=/a_b/c_d.jinja', '--chat-template=/a_b/c_d.jinja'],
+    ['--compilation_config.cudagraph_capture_sizes', '--compilation-config.cudagraph_capture_sizes'],
+    ['-tp', '-tp'],
+    ['some_value', 'some_value'],
+    ['--', '--'],
+  ])('%s → %s', (arg, expected) => {
+    expect(normaliseFlagName(arg)).toBe(expected);
+  });
+
+  it('reads `--flag V` and `--flag=V`, the last one winning', () => {
+    expect(readFlagValue(['--a', '1', '--b=2'], '--b')).toBe('2');
+    expect(readFlagValue(['--a', '1', '--a=3'], '--a')).toBe('3');
+    expect(readFlagValue(['--a'], '--b')).toBeUndefined();
+  });
+});
+
+describe('renderVersionedServeFlags', () => {
+  const extraArgs = ['--max_num_seqs', '64', '--enable_reasoning'];
+
+  it('0.8.5: pairs --enable-reasoning with the parser and falls back from qwen3 to deepseek_r1', () => {
+    const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs, version: v('0.8.5') });
+    expect(result.flags).toEqual(['--enable-reasoning', '--reasoning-parser', 'deepseek_r1', '--max-num-seqs', '64']);
+    expect(result.errors).toEqual([]);
+    expect(result.notices).toEqual([expect.stringContaining('deepseek_r1')]);
+  });
+
+  it('0.9.2: keeps the user\'s deprecated --enable-reasoning with a notice', () => {
+    const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs, version: v('0.9.2') });
+    expect(result.flags).toEqual(['--enable-reasoning', '--reasoning-parser', 'qwen3', '--max-num-seqs', '64']);
+    expect(result.notices).toEqual([expect.stringMatching(/deprecated since 0\.9\.0/)]);
+    expect(result.errors).toEqual([]);
+  });
+
+  it('0.9.2: adds no --enable-reasoning of its own', () => {
+    const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs: [], version: v('0.9.2') });
+    expect(result).toEqual({ flags: ['--reasoning-parser', 'qwen3'], notices: [], errors: [] });
+  });
+
+  it.each(['0.10.0', '0.11.0', '0.17.1'])('%s: drops --enable-reasoning, which vLLM would reject', (text) => {
+    const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs, version: v(text) });
+    expect(result.flags).toEqual(['--reasoning-parser', 'qwen3', '--max-num-seqs', '64']);
+    expect(result.notices).toEqual([expect.stringContaining('unrecognized arguments: --enable-reasoning')]);
+    expect(result.errors).toEqual([]);
+  });
+
+  it('unknown version: newest rules, and says so', () => {
+    const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs: [], version: null });
+    expect(result.flags).toEqual(['--reasoning-parser', 'qwen3']);
+    expect(result.notices).toEqual([expect.stringContaining('Set server.vllm_version')]);
+  });
+
+  it('takes a parser given only in extra_args, in either spelling', () => {
+    const result = renderVersionedServeFlags({ extraArgs: ['--reasoning_parser=qwen3'], version: v('0.8.5') });
+    expect(result.flags).toEqual(['--enable-reasoning', '--reasoning-parser', 'deepseek_r1']);
+  });
+
+  it('refuses two different parsers', () => {
+    const result = renderVersionedServeFlags({
+      reasoningParser: 'qwen3',
+      extraArgs: ['--reasoning-parser', 'deepseek_r1'],
+      version: v('0.10.0'),
+    });
+    expect(result.errors).toEqual([expect.stringContaining('server.reasoning_parser is qwen3')]);
+  });
+
+  it('0.8.5: --enable-reasoning without a parser is an error naming the version and the fix', () => {
+    const result = renderVersionedServeFlags({ extraArgs: ['--enable-reasoning'], version: v('0.8.5') });
+    expect(result.errors).toEqual([expect.stringMatching(/vLLM 0\.8\.5: .*server\.reasoning_parser/)]);
+  });
+
+  it('passes everything else through in order', () => {
+    const result = renderVersionedServeFlags({ extraArgs: ['--dtype', 'bfloat16', '--enforce_eager'], version: v('0.17.1') });
+    expect(result).toEqual({ flags: ['--dtype', 'bfloat16', '--enforce-eager'], notices: [], errors: [] });
+  });
+});
+
+describe('detectVllmVersion', () => {
+  let dir: string;
+
+  function script(name: string, body: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, `#!/bin/sh\n${body}\n`);
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'evalrig-vllm-version-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uses the pin without starting anything', async () => {
+    const result = await detectVllmVersion({ executable: join(dir, 'absent'), pinned: '0.9.2' });
+    expect(result).toMatchObject({ version: { major: 0, minor: 9, patch: 2 }, source: 'pinned' });
+  });
+
+  it('reports a pin that is not a version', async () => {
+    const result = await detectVllmVersion({ executable: 'vllm', pinned: 'latest' });
+    expect(result).toEqual({ version: null, detail: expect.stringContaining('"latest" is not a version') });
+  });
+
+  it('runs `<executable> --version`', async () => {
+    const vllm = script('vllm', '[ "$1" = "--version" ] && echo 0.10.2.dev378+g4d7fe40fc.d20250829');
+    const result = await detectVllmVersion({ executable: vllm });
+    expect(result).toMatchObject({ version: { major: 0, minor: 10, patch: 2 }, source: 'cli' });
+  });
+
+  it('falls back to the package metadata through Python (a CLI older than 0.6.5)', async () => {
+    const vllm = script('old-vllm', 'echo "usage: vllm [-h] {serve,complete,chat} ..." >&2; exit 2');
+    const python = script('python-with-vllm', 'echo "INFO 04-16 21:06:25 [__init__.py:243] Automatically detected platform cuda."; echo 0.6.3.post1');
+    const result = await detectVllmVersion({ executable: vllm, python });
+    expect(result).toMatchObject({ version: { major: 0, minor: 6, patch: 3 }, source: 'python' });
+  });
+
+  it('says why when neither vllm nor Python has it, and does not throw', async () => {
+    const python = script('python-without-vllm', "echo \"importlib.metadata.PackageNotFoundError: No package metadata was found for vllm\" >&2; exit 1");
+    const result = await detectVllmVersion({ executable: join(dir, 'missing-vllm'), python });
+    expect(result.version).toBeNull();
+    expect(result.detail).toContain('missing-vllm: command not found');
+    expect(result.detail).toContain('vllm is not installed');
+  });
+
+  it('survives a missing Python too', async () => {
+    const result = await detectVllmVersion({ executable: join(dir, 'missing-vllm'), python: join(dir, 'missing-python') });
+    expect(result).toEqual({ version: null, detail: expect.stringContaining('missing-python: command not found') });
+  });
+});
