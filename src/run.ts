@@ -20,12 +20,16 @@ import { ReadinessError, waitUntilReady, type ReadyInfo } from './server/readine
 import type { ServerHandle, StopReport } from './server/runtime.js';
 import { capacityFact, startupPhaseOf } from './server/startup-phases.js';
 import { evalrigVersion } from './version.js';
+import type { ServePlan } from './run/prepare.js';
+import { compareVersions, parseVllmVersion } from './server/vllm-version.js';
 import { ExitCode } from './commands/command.js';
 
 export interface RunOptions {
   /** --output-dir: replaces the plan's output.dir. */
   outputDir?: string;
   display: RunDisplay;
+  /** The server spec and flags rendered for the detected vLLM version (prepare.ts). */
+  serve: ServePlan;
 }
 
 /** Phase timings for the manifest, in milliseconds. */
@@ -43,8 +47,12 @@ async function timed<T>(timings: Timings, phase: string, work: () => Promise<T>)
 class ServerExitedError extends Error {}
 
 /** Start the server the plan describes (or attach to an external one). */
-async function startServer(loaded: LoadedPlan, ctx: { runId: string; runDir: string; maskLine: (l: string) => string }): Promise<ServerHandle> {
-  const { server } = loaded.plan;
+async function startServer(
+  loaded: LoadedPlan,
+  serve: ServePlan,
+  ctx: { runId: string; runDir: string; maskLine: (l: string) => string },
+): Promise<ServerHandle> {
+  const { server } = serve;
   if (server.runtime === 'external') return externalServer(server);
   let port: number;
   if (server.port === 'auto') {
@@ -63,6 +71,7 @@ async function startServer(loaded: LoadedPlan, ctx: { runId: string; runDir: str
     logFile: join(ctx.runDir, 'server.log'),
     planDir: loaded.dir,
     maskLine: ctx.maskLine,
+    reasoningFlags: serve.reasoningFlags,
   });
 }
 
@@ -92,6 +101,9 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       container_id: null as string | null,
       base_url: null as string | null,
       vllm_version: null as string | null,
+      vllm_version_detected: options.serve.version?.raw ?? null,
+      vllm_version_source: options.serve.versionSource,
+      notices: options.serve.notices,
       max_model_len: null as number | null,
       capacity: {} as Record<string, number>,
     },
@@ -121,7 +133,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
   try {
-    handle = await timed(timings, 'start', () => startServer(loaded, { runId, runDir, maskLine: mask }));
+    handle = await timed(timings, 'start', () => startServer(loaded, options.serve, { runId, runDir, maskLine: mask }));
     manifest.server.argv = handle.displayArgv;
     manifest.server.base_url = handle.baseUrl;
     manifest.server.pid = handle.pid ?? null;
@@ -140,6 +152,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal: controller.signal }),
     );
     manifest.server.vllm_version = ready.vllmVersion;
+    checkVersionMatches(options.serve, ready.vllmVersion);
     manifest.server.max_model_len = ready.maxModelLen;
     writeManifest();
     display.info(
@@ -177,6 +190,8 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
             },
           }),
         );
+        // An evaluator that returns despite an interruption must not turn it into a result.
+        if (controller.signal.aborted) throw controller.signal.reason;
         evals.push(summarizeEval(result));
         if (result.errors > 0) display.warn(`${spec.name}: ${result.errors} of ${result.num} requests failed (see predictions.jsonl)`);
       } catch (evalError) {
@@ -240,6 +255,17 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   writeManifest();
   writeRunReports(summary, runDir);
   return summary;
+}
+
+/** The flags were rendered for the version detected before start; a different server version makes them suspect. */
+function checkVersionMatches(serve: ServePlan, reported: string | null): void {
+  const detected = serve.version;
+  const actual = reported === null ? null : parseVllmVersion(reported);
+  if (!detected || !actual || compareVersions(detected, actual) === 0) return;
+  throw new Error(
+    `vLLM reports version ${actual.raw} at /version, but the flags were rendered for ${detected.raw} (${serve.versionSource}). ` +
+      'Fix server.vllm_version, or make server.executable point at the vLLM you mean to run.',
+  );
 }
 
 function describeEvalFailure(reason: unknown, server: ServerHandle): string {

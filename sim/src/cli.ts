@@ -1,4 +1,5 @@
 import { UVICORN_LEVEL_NAMES } from './log.js';
+import { pyRepr, pyString } from './py.js';
 import type { VersionRules } from './versions.js';
 
 // `vllm serve MODEL [flags]` parsed the way vLLM's FlexibleArgumentParser (argparse) does it:
@@ -248,26 +249,6 @@ export function parseCommandLine(argv: readonly string[], rules: VersionRules): 
 }
 
 // ---------------------------------------------------------------- logging the arguments
-
-function pyRepr(value: Value): string {
-  if (value === null) return 'None';
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return pyString(value);
-  return `[${value.map(pyString).join(', ')}]`;
-}
-
-/** Python's repr() of a str. */
-export function pyString(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  const body = s
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t')
-    .replace(new RegExp(quote, 'g'), `\\${quote}`);
-  return `${quote}${body}${quote}`;
-}
 
 function snake(dest: string): string {
   return dest.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

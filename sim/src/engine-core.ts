@@ -75,17 +75,29 @@ function die(failure: EngineFailure, during: 'startup' | 'busy-loop'): never {
   exit(1);
 }
 
-/** tqdm-style progress lines (tqdm writes to stderr). */
-async function progress(label: string, total: number, from: number, to: number, stopAt?: number): Promise<void> {
+const clock = (ms: number): string => {
+  const secs = Math.round(ms / 1000);
+  return `${String(Math.floor(secs / 60)).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
+};
+
+/**
+ * tqdm progress lines on stderr, between two fractions of the load time: vLLM's weight loader
+ * uses a `… Completed | n/N` bar format, CUDA graph capture tqdm's default bar.
+ */
+async function progress(label: string, total: number, from: number, to: number, style: 'completed' | 'bar', stopAfter?: number): Promise<void> {
   const steps = 4;
+  const begin = Date.now();
   for (let s = 1; s <= steps; s++) {
     await sleepUntil(from + ((to - from) * s) / steps);
     if (stopping) return;
     const done = Math.round((total * s) / steps);
-    const pct = String(Math.round((100 * done) / total)).padStart(3);
-    const bar = '█'.repeat(Math.round((10 * done) / total)).padEnd(10);
-    log.write('err', `${label}: ${pct}%|${bar}| ${done}/${total} [00:0${s}<00:00, ${(done / s).toFixed(2)}it/s]`);
-    if (stopAt !== undefined && s >= stopAt) return;
+    const pct = Math.round((100 * done) / total);
+    const elapsed = Date.now() - begin;
+    const rate = (done / Math.max(elapsed / 1000, 0.001)).toFixed(2);
+    const timing = `[${clock(elapsed)}<${clock((elapsed * (total - done)) / done)}, ${rate}it/s]`;
+    const bar = style === 'completed' ? ' Completed |' : `|${'█'.repeat(Math.round((10 * done) / total)).padEnd(10)}|`;
+    log.write('err', `${label}: ${String(pct).padStart(3)}%${bar} ${done}/${total} ${timing}`);
+    if (stopAfter !== undefined && s >= stopAfter) return;
   }
 }
 
@@ -120,7 +132,7 @@ async function load(): Promise<void> {
   log.info(SITES.runnerScratch, 'Loading model from scratch...');
   log.info(SITES.attention, 'Using Flash Attention backend on V1 engine.');
   log.write('err', 'Loading safetensors checkpoint shards:   0% Completed | 0/5 [00:00<?, ?it/s]');
-  await progress('Loading safetensors checkpoint shards', 5, 0.05, 0.4, init.crash === 'cuda_oom' ? 2 : undefined);
+  await progress('Loading safetensors checkpoint shards', 5, 0.05, 0.4, 'completed', init.crash === 'cuda_oom' ? 2 : undefined);
   if (stopping) return;
   if (init.crash === 'cuda_oom') die(cudaOomFailure(GPU_TOTAL_GIB), 'startup');
   log.info(SITES.weights, `Loading weights took ${seconds(loadStart)} seconds`);
@@ -150,7 +162,7 @@ async function load(): Promise<void> {
   if (!init.enforceEager) {
     const graphStart = Date.now();
     const label = rules.modernResponseShape ? 'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)' : 'Capturing CUDA graph shapes';
-    await progress(label, 67, 0.65, 0.93, init.neverReady ? 1 : undefined);
+    await progress(label, 67, 0.65, 0.93, 'bar', init.neverReady ? 1 : undefined);
     if (stopping || init.neverReady) return;
     log.info(SITES.runnerGraphs, `Graph capturing finished in ${Math.max(1, Math.round((Date.now() - graphStart) / 1000))} secs, took 0.62 GiB`);
   } else if (init.neverReady) {

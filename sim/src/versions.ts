@@ -82,6 +82,8 @@ export interface VersionRules {
   readonly statsEnginePrefix: boolean;
   /** ModelConfig validation errors come from pydantic (wire §6, 2025-12 capture); inferred ≥0.10. */
   readonly pydanticConfigErrors: boolean;
+  /** vllm/config.py became the vllm/config/ package (`[model.py:…]` log sites), inferred 0.11. */
+  readonly configPackage: boolean;
   /** Reasoning parsers this release registers, in registration order. */
   readonly reasoningParsers: readonly string[];
 }
@@ -140,6 +142,7 @@ export function rulesFor(version: string): VersionRules {
     logsRequestsByDefault: !atLeast(v, 0, 10, 2),
     statsEnginePrefix: atLeast(v, 0, 9),
     pydanticConfigErrors: atLeast(v, 0, 10),
+    configPackage: atLeast(v, 0, 11),
     reasoningParsers: PARSERS.filter(([, since]) => atLeast(v, ...since)).map(([name]) => name),
   };
 }

@@ -38,7 +38,11 @@ export interface PreflightOptions {
 export async function runPreflight(plan: Plan, options: PreflightOptions): Promise<CheckResult[]> {
   const env = options.env ?? process.env;
   const input = preflightInputFromPlan(plan, options.planDir, env);
-  const facts = await gatherHostFacts(input, { nvidiaSmi: options.nvidiaSmi, env, timeoutMs: options.timeoutMs });
+  const facts = await gatherHostFacts(input, {
+    nvidiaSmi: options.nvidiaSmi,
+    env,
+    timeoutMs: options.timeoutMs,
+  });
   return runChecks(input, facts);
 }
 

@@ -3,14 +3,16 @@ import type { Plan, ServerSpec } from '../plan/schema.js';
 import {
   compareVersions,
   enableReasoningRequired,
+  formatVersion,
   normaliseFlagNames,
   parseVllmVersion,
   readFlagValue,
   reasoningFields,
+  renderVersionedServeFlags,
   type VllmDetection,
   type VllmVersion,
 } from '../server/vllm-version.js';
-import type { GpuInfo, GpuProcess, GpuQueryResult } from './nvidia-smi.js';
+import { isVllmNamedProcess, type GpuInfo, type GpuProcess, type GpuQueryResult } from './nvidia-smi.js';
 
 /**
  * Host preflight as pure functions: `runChecks(input, facts)` turns what `gatherHostFacts` found into a verdict
@@ -47,6 +49,9 @@ export interface PreflightInput {
   /** As CUDA reads it: indices or `GPU-…` uuids, comma-separated; null when unset (all GPUs). */
   cudaVisibleDevices: string | null;
   vllmVersionPin: string | null;
+  /** `server.reasoning_parser` and `server.extra_args`, to check them against the vLLM version. */
+  reasoningParser: string | null;
+  extraArgs: string[];
   /** Absolute; null when there is nothing to write (machine mode). */
   outputDir: string | null;
   needsEvalscope: boolean;
@@ -123,7 +128,10 @@ function dockerVisibleDevices(gpus: NonNullable<ServerSpec['docker']>['gpus']): 
   return gpus.map(String).join(',');
 }
 
-function localVisibleDevices(server: ServerSpec, env: Readonly<Record<string, string | undefined>>): string | null {
+function localVisibleDevices(
+  server: ServerSpec,
+  env: Readonly<Record<string, string | undefined>>,
+): string | null {
   const devices = server.cuda_visible_devices;
   if (devices !== undefined) return Array.isArray(devices) ? devices.join(',') : String(devices);
   return server.env['CUDA_VISIBLE_DEVICES'] ?? env['CUDA_VISIBLE_DEVICES'] ?? null;
@@ -164,9 +172,14 @@ export function preflightInputFromPlan(
         1,
     ),
     cudaVisibleDevices:
-      server.runtime === 'docker' ? dockerVisibleDevices(server.docker?.gpus ?? 'all') : localVisibleDevices(server, env),
+      server.runtime === 'docker'
+        ? dockerVisibleDevices(server.docker?.gpus ?? 'all')
+        : localVisibleDevices(server, env),
     vllmVersionPin: server.vllm_version ?? null,
-    outputDir: resolvePlanPath(plan.output.dir, planDir, env['HOME']),
+    reasoningParser: server.reasoning_parser ?? null,
+    extraArgs: server.extra_args,
+    // Run directories go under the working directory, as `evalrig plan` writes them.
+    outputDir: resolvePlanPath(plan.output.dir, process.cwd(), env['HOME']),
     needsEvalscope: plan.evals.some((spec) => String(spec.backend) === 'evalscope'),
     env: server.env,
     baseDir: planDir,
@@ -189,6 +202,8 @@ export function machinePreflightInput(
     tensorParallelSize: 1,
     cudaVisibleDevices: env['CUDA_VISIBLE_DEVICES'] ?? null,
     vllmVersionPin: null,
+    reasoningParser: null,
+    extraArgs: [],
     outputDir: null,
     needsEvalscope: false,
     env: {},
@@ -319,7 +334,9 @@ export function checkDriver(input: PreflightInput, facts: HostFacts): CheckResul
   const driver = gpu.driverVersion;
   const cuda =
     gpu.cudaVersion ??
-    (driver === null ? null : (CUDA_MIN_DRIVER.find((row) => compareDotted(driver, row.driver) >= 0)?.cuda ?? null));
+    (driver === null
+      ? null
+      : (CUDA_MIN_DRIVER.find((row) => compareDotted(driver, row.driver) >= 0)?.cuda ?? null));
   const shown = `driver ${driver ?? 'unknown'}, CUDA ${cuda ?? 'unknown'}${gpu.cudaVersion === null && cuda ? ' (from the driver version)' : ''}`;
   if (cuda === null) {
     return {
@@ -397,7 +414,22 @@ function processesOn(gpu: GpuInfo, processes: readonly GpuProcess[], gpuCount: n
 
 function describeProcess(p: GpuProcess): string {
   const memory = p.usedMemoryMiB === null ? '' : `, ${gibFromMiB(p.usedMemoryMiB)}`;
-  return `PID ${p.pid} ${p.name}${memory}${p.likelyVllmLeftover ? ', likely a leftover vLLM process' : ''}`;
+  const suspicion = !p.likelyVllmLeftover
+    ? ''
+    : isVllmNamedProcess(p.name)
+      ? ', likely a leftover vLLM process'
+      : ', a Python process: possibly a leftover vLLM server';
+  return `PID ${p.pid} ${p.name}${memory}${suspicion}`;
+}
+
+/** What to do about the processes holding a GPU: kill vLLM's own for sure, a Python one only if it is a leftover. */
+function stopAdvice(holders: readonly GpuProcess[]): string {
+  const vllm = holders.filter((p) => p.likelyVllmLeftover && isVllmNamedProcess(p.name)).map((p) => p.pid);
+  const python = holders.filter((p) => p.likelyVllmLeftover && !isVllmNamedProcess(p.name)).map((p) => p.pid);
+  if (vllm.length > 0) return `Kill ${vllm.join(' ')} (vLLM processes left by a killed run)`;
+  if (python.length > 0)
+    return `Stop ${python.join(' ')} if it is a leftover vLLM server (kill ${python.join(' ')})`;
+  return 'Stop the processes holding memory';
 }
 
 export function checkGpuMemory(input: PreflightInput, facts: HostFacts): CheckResult[] {
@@ -436,21 +468,23 @@ export function checkGpuMemory(input: PreflightInput, facts: HostFacts): CheckRe
     const holders = processesOn(device, gpu.processes, gpu.gpus.length);
     const leftovers = holders.filter((p) => p.likelyVllmLeftover);
     const shown = `free ${gibFromMiB(free)} of ${gibFromMiB(total)}; vLLM claims ${utilization} × total = ${gibFromMiB(needed)}`;
-    const listing = holders.length > 0 ? `; held by ${holders.slice(0, 3).map(describeProcess).join('; ')}` : '';
-    const unknownHolders = gpu.processQueryError ? ` (process list unavailable: ${gpu.processQueryError})` : '';
+    const listing =
+      holders.length > 0 ? `; held by ${holders.slice(0, 3).map(describeProcess).join('; ')}` : '';
+    const unknownHolders = gpu.processQueryError
+      ? ` (process list unavailable: ${gpu.processQueryError})`
+      : '';
     if (free < needed) {
       // Leave 0.01 of headroom: nvidia-smi's free and CUDA's free differ by a few hundred MiB.
       const fitting = Math.floor((free / total) * 100) / 100 - 0.01;
-      const stop =
-        leftovers.length > 0
-          ? `Kill ${leftovers.map((p) => p.pid).join(' ')} (likely left by a killed run)`
-          : 'Stop the processes holding memory';
+      const stop = stopAdvice(holders);
+      // vLLM numbers devices as CUDA shows them: positions in CUDA_VISIBLE_DEVICES, not nvidia-smi indices.
+      const cudaIndex = visible.gpus.indexOf(device);
       results.push({
         id,
         title,
         status: 'error',
         detail:
-          `${shown}: vLLM would refuse to start ("Free memory on device cuda:${device.index} … is less than desired GPU ` +
+          `${shown}: vLLM would refuse to start ("Free memory on device cuda:${cudaIndex} … is less than desired GPU ` +
           `memory utilization")${listing}${unknownHolders}`,
         fix:
           fitting >= 0.05
@@ -463,7 +497,7 @@ export function checkGpuMemory(input: PreflightInput, facts: HostFacts): CheckRe
         title,
         status: 'warning',
         detail: `${shown}${listing}`,
-        fix: `If these are not yours to keep: kill ${leftovers.map((p) => p.pid).join(' ')}.`,
+        fix: `${stopAdvice(leftovers)}; vLLM fits even so.`,
       });
     } else {
       results.push(ok(id, title, `${shown}${listing}`));
@@ -478,7 +512,8 @@ const SUPPORTED_FROM: VllmVersion = { major: 0, minor: 8, patch: 5, raw: '0.8.5'
 export function checkVllm(input: PreflightInput, facts: HostFacts): CheckResult | null {
   const title = 'vLLM';
   if (input.mode === 'external') return null;
-  if (input.mode === 'docker') return skipped('vllm', title, 'comes from the Docker image; not checked on this host');
+  if (input.mode === 'docker')
+    return skipped('vllm', title, 'comes from the Docker image; not checked on this host');
   const detection = facts.vllm;
   if (detection === null) return skipped('vllm', title, 'not probed');
   const what = facts.simulator ? 'vLLM simulator' : 'vLLM';
@@ -521,12 +556,57 @@ export function checkVllm(input: PreflightInput, facts: HostFacts): CheckResult 
   return ok('vllm', title, detail);
 }
 
+/**
+ * The plan's reasoning parser and extra args against the vLLM that will run (the pin wins, as at run time):
+ * what evalrig will change (a warning: better fixed in the plan) or what vLLM would reject (an error).
+ */
+export function checkServeFlags(input: PreflightInput, facts: HostFacts): CheckResult | null {
+  if (input.mode !== 'local' && input.mode !== 'docker') return null;
+  const pinned = input.vllmVersionPin === null ? null : parseVllmVersion(input.vllmVersionPin);
+  const version = pinned ?? (input.mode === 'local' ? (facts.vllm?.version ?? null) : null);
+  // Without a version the vLLM check already says what is wrong.
+  if (version === null) return null;
+  const title = 'vLLM flags';
+  const rendered = renderVersionedServeFlags({
+    reasoningParser: input.reasoningParser ?? undefined,
+    extraArgs: input.extraArgs,
+    version,
+  });
+  const against = `for vLLM ${formatVersion(version)}`;
+  if (rendered.errors.length > 0) {
+    return {
+      id: 'vllm-flags',
+      title,
+      status: 'error',
+      detail: rendered.errors.join(' '),
+      fix: `Change server.reasoning_parser / server.extra_args as said; the run stops on this ${against}.`,
+    };
+  }
+  if (rendered.notices.length > 0) {
+    return {
+      id: 'vllm-flags',
+      title,
+      status: 'warning',
+      detail: rendered.notices.join(' '),
+      fix: `The run adjusts the flags itself; edit the plan (or upgrade vLLM) to silence this ${against}.`,
+    };
+  }
+  if (rendered.reasoningFlags.length === 0) return null;
+  return ok('vllm-flags', title, `${rendered.reasoningFlags.join(' ')} ${against}`);
+}
+
 export function checkModel(input: PreflightInput, facts: HostFacts): CheckResult | null {
   const model = facts.model;
   if (input.mode !== 'local' || model === null) return null;
   const title = 'Model';
+  // The simulator only echoes the model name; it reads no weights.
+  if (facts.simulator) return { id: 'model', title, status: 'skipped', detail: 'not applicable: the vLLM simulator reads no weights', fix: null };
   if (model.kind === 'hub') {
-    return ok('model', title, `${model.reference}: a hub id, downloaded by vLLM at start if not cached (not checked)`);
+    return ok(
+      'model',
+      title,
+      `${model.reference}: a hub id, downloaded by vLLM at start if not cached (not checked)`,
+    );
   }
   if (!model.exists) {
     return {
@@ -555,7 +635,11 @@ export function checkModel(input: PreflightInput, facts: HostFacts): CheckResult
       fix: 'Finish the download (modelscope download / huggingface-cli download) into that folder.',
     };
   }
-  return ok('model', title, `${model.path}: config.json and ${model.weightFiles} weight file(s), ${gib(model.weightBytes)}`);
+  return ok(
+    'model',
+    title,
+    `${model.path}: config.json and ${model.weightFiles} weight file(s), ${gib(model.weightBytes)}`,
+  );
 }
 
 /** Above this share of vLLM's budget, the weights leave too little for the KV cache. */
@@ -563,7 +647,8 @@ const WEIGHTS_WARNING_SHARE = 0.8;
 
 export function checkWeights(input: PreflightInput, facts: HostFacts): CheckResult | null {
   const model = facts.model;
-  if (input.mode !== 'local' || model?.kind !== 'local' || !model.exists || model.weightFiles === 0) return null;
+  if (input.mode !== 'local' || model?.kind !== 'local' || !model.exists || model.weightFiles === 0)
+    return null;
   const title = 'Weights vs GPU memory';
   const gpu = facts.gpu;
   const used = gpu?.ok ? usedGpus(input, gpu.gpus) : [];
@@ -649,17 +734,26 @@ export function checkDisk(input: PreflightInput, facts: HostFacts): CheckResult 
   }
   const shown = `${gib(disk.availableBytes)} free at ${disk.path}`;
   const fix = 'Free some space or set output.dir to a larger disk.';
-  if (disk.availableBytes < DISK_ERROR_BYTES) return { id: 'disk', title, status: 'error', detail: `${shown}: runs write logs and predictions`, fix };
-  if (disk.availableBytes < DISK_WARNING_BYTES) return { id: 'disk', title, status: 'warning', detail: `${shown}: under 5 GiB`, fix };
+  if (disk.availableBytes < DISK_ERROR_BYTES)
+    return { id: 'disk', title, status: 'error', detail: `${shown}: runs write logs and predictions`, fix };
+  if (disk.availableBytes < DISK_WARNING_BYTES)
+    return { id: 'disk', title, status: 'warning', detail: `${shown}: under 5 GiB`, fix };
   return ok('disk', title, shown);
 }
 
 export function checkEvalscope(input: PreflightInput, facts: HostFacts): CheckResult {
   const title = 'EvalScope';
   const tool = facts.evalscope;
-  if (tool.found) return ok('evalscope', title, `evalscope ${tool.version ?? '(version unknown)'} (${tool.detail})`);
+  if (tool.found)
+    return ok('evalscope', title, `evalscope ${tool.version ?? '(version unknown)'} (${tool.detail})`);
   if (input.needsEvalscope) {
-    return { id: 'evalscope', title, status: 'error', detail: `not found: ${tool.detail}`, fix: 'pip install evalscope (the plan has evalscope evals).' };
+    return {
+      id: 'evalscope',
+      title,
+      status: 'error',
+      detail: `not found: ${tool.detail}`,
+      fix: 'pip install evalscope (the plan has evalscope evals).',
+    };
   }
   if (input.mode === 'machine') {
     return {
@@ -676,7 +770,8 @@ export function checkEvalscope(input: PreflightInput, facts: HostFacts): CheckRe
 export function checkPython(facts: HostFacts): CheckResult {
   const title = 'Python';
   const tool = facts.python;
-  if (tool.found) return ok('python', title, `Python ${tool.version ?? '(version unknown)'} (${tool.command})`);
+  if (tool.found)
+    return ok('python', title, `Python ${tool.version ?? '(version unknown)'} (${tool.command})`);
   return {
     id: 'python',
     title,
@@ -693,6 +788,7 @@ export function runChecks(input: PreflightInput, facts: HostFacts): CheckResult[
     checkDriver(input, facts),
     ...checkGpuMemory(input, facts),
     checkVllm(input, facts),
+    checkServeFlags(input, facts),
     checkModel(input, facts),
     checkWeights(input, facts),
     checkPort(input, facts),

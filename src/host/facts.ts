@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { resolveExecutable } from '../server/local.js';
 import { detectVllmVersion } from '../server/vllm-version.js';
@@ -30,7 +30,7 @@ export interface GatherOptions {
 
 function isInside(path: string, folder: string): boolean {
   const rel = relative(folder, path);
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith('/');
+  return isAbsolute(path) && rel !== '' && !rel.startsWith('..');
 }
 
 /**
@@ -79,18 +79,35 @@ async function commandPaths(command: string, pathVariable: string | undefined): 
 }
 
 /** A Hugging Face / ModelScope id unless it is written as a path or names an existing folder (as vLLM decides). */
-async function inspectModel(reference: string, baseDir: string, home: string | undefined): Promise<ModelFacts> {
+async function inspectModel(
+  reference: string,
+  baseDir: string,
+  home: string | undefined,
+): Promise<ModelFacts> {
   const path = resolvePlanPath(reference, baseDir, home);
   const writtenAsPath = /^(\/|\.{1,2}(\/|$)|~)/.test(reference);
   const info = await stat(path).catch(() => null);
   if (!writtenAsPath && !info?.isDirectory()) return { kind: 'hub', reference };
-  const local = { kind: 'local' as const, reference, path, exists: info !== null, isDirectory: info?.isDirectory() ?? false };
+  const local = {
+    kind: 'local' as const,
+    reference,
+    path,
+    exists: info !== null,
+    isDirectory: info?.isDirectory() ?? false,
+  };
   if (!info?.isDirectory()) return { ...local, hasConfig: false, weightFiles: 0, weightBytes: 0 };
   const names = await readdir(path);
   // vLLM loads safetensors when there are any and falls back to PyTorch .bin files otherwise.
   const safetensors = names.filter((name) => name.endsWith('.safetensors'));
   const weights = safetensors.length > 0 ? safetensors : names.filter((name) => name.endsWith('.bin'));
-  const sizes = await Promise.all(weights.map((name) => stat(join(path, name)).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(
+    weights.map((name) =>
+      stat(join(path, name)).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
   return {
     ...local,
     hasConfig: names.includes('config.json'),
@@ -104,7 +121,8 @@ function probePort(host: string, port: number): Promise<PortFacts> {
   return new Promise((settle) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
-      const status = error.code === 'EADDRINUSE' ? 'in-use' : error.code === 'EACCES' ? 'denied' : 'unavailable';
+      const status =
+        error.code === 'EADDRINUSE' ? 'in-use' : error.code === 'EACCES' ? 'denied' : 'unavailable';
       settle({ host, port, status, detail: error.code ?? error.message });
     });
     server.listen({ host, port, exclusive: true }, () => {
@@ -116,7 +134,12 @@ function probePort(host: string, port: number): Promise<PortFacts> {
 /** Free space for the output folder, measured on the nearest folder that exists already. */
 async function measureDisk(outputDir: string): Promise<DiskFacts> {
   let path = outputDir;
-  while (!(await stat(path).then((s) => s.isDirectory(), () => false))) {
+  while (
+    !(await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     const parent = dirname(path);
     if (parent === path) break;
     path = parent;
@@ -133,18 +156,36 @@ const PYTHON_METADATA = (name: string) => `import importlib.metadata as m; print
 const VERSION_TOKEN = /\b(\d+\.\d+(?:\.\d+)?(?:[.-]?(?:post|dev|rc|a|b)\d*)*)\b/;
 
 /** `evalscope --version` exists from 1.0 (`evalscope 1.0.0`); older releases only answer through Python (facts §7). */
-async function probeEvalscope(python: string, env: Readonly<Record<string, string | undefined>>, timeoutMs?: number): Promise<ToolFacts> {
+async function probeEvalscope(
+  python: string,
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs?: number,
+): Promise<ToolFacts> {
   const cli = await runProbe('evalscope', ['--version'], { env, timeoutMs });
   const fromCli = cli.ok ? VERSION_TOKEN.exec(cli.stdout)?.[1] : undefined;
   if (fromCli) return { command: 'evalscope', found: true, version: fromCli, detail: 'evalscope --version' };
   const py = await runProbe(python, ['-c', PYTHON_METADATA('evalscope')], { env, timeoutMs });
   const fromPython = py.ok ? VERSION_TOKEN.exec(py.stdout.trim().split('\n').at(-1) ?? '')?.[1] : undefined;
-  if (fromPython) return { command: python, found: true, version: fromPython, detail: `${python} package metadata` };
-  const why = py.ok ? 'no version printed' : py.output.includes('PackageNotFoundError') ? `not installed for ${python}` : py.message;
-  return { command: 'evalscope', found: false, version: null, detail: `${cli.ok ? 'evalscope --version printed no version' : cli.message}; ${why}` };
+  if (fromPython)
+    return { command: python, found: true, version: fromPython, detail: `${python} package metadata` };
+  const why = py.ok
+    ? 'no version printed'
+    : py.output.includes('PackageNotFoundError')
+      ? `not installed for ${python}`
+      : py.message;
+  return {
+    command: 'evalscope',
+    found: false,
+    version: null,
+    detail: `${cli.ok ? 'evalscope --version printed no version' : cli.message}; ${why}`,
+  };
 }
 
-async function probePython(python: string, env: Readonly<Record<string, string | undefined>>, timeoutMs?: number): Promise<ToolFacts> {
+async function probePython(
+  python: string,
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs?: number,
+): Promise<ToolFacts> {
   const result = await runProbe(python, ['--version'], { env, timeoutMs });
   if (!result.ok) return { command: python, found: false, version: null, detail: result.message };
   // Python 2 and very old 3.x print the version on stderr.
@@ -153,7 +194,10 @@ async function probePython(python: string, env: Readonly<Record<string, string |
 }
 
 /** Measures everything the checks need for this input; never throws for a missing tool or GPU. */
-export async function gatherHostFacts(input: PreflightInput, options: GatherOptions = {}): Promise<HostFacts> {
+export async function gatherHostFacts(
+  input: PreflightInput,
+  options: GatherOptions = {},
+): Promise<HostFacts> {
   const ourEnv = options.env ?? process.env;
   const serverEnv = { ...ourEnv, ...input.env };
   const timeoutMs = options.timeoutMs;
@@ -167,11 +211,19 @@ export async function gatherHostFacts(input: PreflightInput, options: GatherOpti
   const [gpu, vllm, evalscope, pythonFacts, model, port, disk] = await Promise.all([
     gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, timeoutMs }) : null,
     isLocal
-      ? detectVllmVersion({ executable, python: input.python ?? undefined, env: serverEnv, cwd: input.baseDir, timeoutMs })
+      ? detectVllmVersion({
+          executable,
+          python: input.python ?? undefined,
+          env: serverEnv,
+          cwd: input.baseDir,
+          timeoutMs,
+        })
       : null,
     probeEvalscope(python, ourEnv, timeoutMs),
     probePython(python, ourEnv, timeoutMs),
-    input.mode === 'local' && input.model !== null ? inspectModel(input.model, input.baseDir, ourEnv['HOME']) : null,
+    input.mode === 'local' && input.model !== null
+      ? inspectModel(input.model, input.baseDir, ourEnv['HOME'])
+      : null,
     (input.mode === 'local' || input.mode === 'docker') && typeof input.port === 'number'
       ? probePort(input.host, input.port)
       : null,

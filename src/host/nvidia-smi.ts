@@ -105,13 +105,19 @@ export function parseGpuQuery(text: string, fields: readonly string[] = GPU_QUER
   });
 }
 
-/**
- * vLLM names its processes `VLLM::EngineCore`, `VLLM::Worker_TP0`, …; older versions (and the API server) show up
- * as plain `python`/`python3`, sometimes as a full path.
- */
+function processBaseName(processName: string): string {
+  return processName.split('/').at(-1) ?? processName;
+}
+
+/** vLLM names its engine and workers `VLLM::EngineCore`, `VLLM::Worker_TP0`, …; the CLI entry point is `vllm`. */
+export function isVllmNamedProcess(processName: string): boolean {
+  const base = processBaseName(processName);
+  return /^VLLM::/i.test(base) || /^vllm$/i.test(base);
+}
+
+/** A vLLM-named process, or a plain `python`/`python3` (how older vLLM and its API server show up, maybe as a path). */
 export function isLikelyVllmProcess(processName: string): boolean {
-  const base = processName.split('/').at(-1) ?? processName;
-  return /^VLLM::/i.test(base) || /^vllm$/i.test(base) || /^python[0-9.]*$/i.test(base);
+  return isVllmNamedProcess(processName) || /^python[0-9.]*$/i.test(processBaseName(processName));
 }
 
 /**
@@ -172,7 +178,8 @@ const EXIT_CODE_MEANINGS: Record<number, string> = {
   255: 'other error or internal driver error',
 };
 
-export type NvidiaSmiFailureKind = 'not-installed' | 'driver-not-loaded' | 'no-devices' | 'timeout' | 'failed';
+export type NvidiaSmiFailureKind =
+  'not-installed' | 'driver-not-loaded' | 'no-devices' | 'timeout' | 'failed';
 
 export interface NvidiaSmiFailure {
   kind: NvidiaSmiFailureKind;
@@ -192,13 +199,23 @@ export function classifyNvidiaSmiFailure(failure: ProbeFailure, nvidiaSmi: strin
   }
   if (failure.reason === 'timeout') return { kind: 'timeout', exitCode: null, message: failure.message };
   if (failure.exitCode === 9 || DRIVER_NOT_LOADED.test(failure.output)) {
-    return { kind: 'driver-not-loaded', exitCode: failure.exitCode, message: printed || 'the NVIDIA driver is not loaded' };
+    return {
+      kind: 'driver-not-loaded',
+      exitCode: failure.exitCode,
+      message: printed || 'the NVIDIA driver is not loaded',
+    };
   }
   // The exit code that goes with `No devices were found` is not confirmed, so the text decides.
-  if (NO_DEVICES.test(failure.output)) return { kind: 'no-devices', exitCode: failure.exitCode, message: printed };
+  if (NO_DEVICES.test(failure.output))
+    return { kind: 'no-devices', exitCode: failure.exitCode, message: printed };
   const meaning = failure.exitCode === null ? undefined : EXIT_CODE_MEANINGS[failure.exitCode];
-  const code = failure.exitCode === null ? 'failed' : `exited with ${failure.exitCode}${meaning ? ` (${meaning})` : ''}`;
-  return { kind: 'failed', exitCode: failure.exitCode, message: `${nvidiaSmi} ${code}${printed ? `: ${printed}` : ''}` };
+  const code =
+    failure.exitCode === null ? 'failed' : `exited with ${failure.exitCode}${meaning ? ` (${meaning})` : ''}`;
+  return {
+    kind: 'failed',
+    exitCode: failure.exitCode,
+    message: `${nvidiaSmi} ${code}${printed ? `: ${printed}` : ''}`,
+  };
 }
 
 export type GpuQueryResult =
@@ -232,11 +249,18 @@ export async function queryGpus(options: QueryGpusOptions = {}): Promise<GpuQuer
   const gpus = parseGpuQuery(listed.stdout);
   if (gpus.length === 0) {
     const printed = [listed.stdout, listed.stderr].join('\n').trim();
-    return { ok: false, failure: { kind: 'no-devices', exitCode: 0, message: printed || 'nvidia-smi listed no GPU' } };
+    return {
+      ok: false,
+      failure: { kind: 'no-devices', exitCode: 0, message: printed || 'nvidia-smi listed no GPU' },
+    };
   }
 
   const [apps, header] = await Promise.all([
-    runProbe(nvidiaSmi, [`--query-compute-apps=${COMPUTE_APP_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], probe),
+    runProbe(
+      nvidiaSmi,
+      [`--query-compute-apps=${COMPUTE_APP_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'],
+      probe,
+    ),
     runProbe(nvidiaSmi, [], probe),
   ]);
   const headerText = header.ok ? header.stdout : '';

@@ -24,7 +24,11 @@ export type ProbeResult = { ok: true; stdout: string; stderr: string } | ProbeFa
 const DEFAULT_TIMEOUT_MS = 20_000;
 
 /** Runs a short command (argument array, no shell) and reports what happened; never throws. */
-export async function runProbe(command: string, args: readonly string[], options: ProbeOptions = {}): Promise<ProbeResult> {
+export async function runProbe(
+  command: string,
+  args: readonly string[],
+  options: ProbeOptions = {},
+): Promise<ProbeResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const result = await execa(command, args, {
     env: options.env,
@@ -36,18 +40,45 @@ export async function runProbe(command: string, args: readonly string[], options
   });
   const shown = [command, ...args].join(' ');
   if (!result.failed) return { ok: true, stdout: result.stdout, stderr: result.stderr };
-  const output = [result.stdout, result.stderr].filter((text) => text.trim() !== '').join('\n').trim();
+  const output = [result.stdout, result.stderr]
+    .filter((text) => text.trim() !== '')
+    .join('\n')
+    .trim();
   if (result.code === 'ENOENT') {
-    return { ok: false, reason: 'not-found', exitCode: null, output, message: `${command}: command not found` };
+    return {
+      ok: false,
+      reason: 'not-found',
+      exitCode: null,
+      output,
+      message: `${command}: command not found`,
+    };
   }
   if (result.code === 'EACCES') {
-    return { ok: false, reason: 'not-runnable', exitCode: null, output, message: `${command}: permission denied (not executable)` };
+    return {
+      ok: false,
+      reason: 'not-runnable',
+      exitCode: null,
+      output,
+      message: `${command}: permission denied (not executable)`,
+    };
   }
   if (result.timedOut) {
-    return { ok: false, reason: 'timeout', exitCode: null, output, message: `${shown}: no answer within ${timeoutMs / 1000} s` };
+    return {
+      ok: false,
+      reason: 'timeout',
+      exitCode: null,
+      output,
+      message: `${shown}: no answer within ${timeoutMs / 1000} s`,
+    };
   }
   const exitCode = result.exitCode ?? null;
   const lastLine = output.split('\n').at(-1) ?? '';
   const status = exitCode === null ? `ended by ${result.signal ?? 'a signal'}` : `exited with ${exitCode}`;
-  return { ok: false, reason: 'exit', exitCode, output, message: `${shown} ${status}${lastLine ? `: ${lastLine}` : ''}` };
+  return {
+    ok: false,
+    reason: 'exit',
+    exitCode,
+    output,
+    message: `${shown} ${status}${lastLine ? `: ${lastLine}` : ''}`,
+  };
 }

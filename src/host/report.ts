@@ -24,7 +24,8 @@ export function summarizeChecks(results: readonly CheckResult[]): string {
     const warnings = counts.warning > 0 ? ` and ${plural(counts.warning, 'warning')}` : '';
     return `${plural(counts.error, 'error')}${warnings}: fix the errors before running a plan.`;
   }
-  if (counts.warning > 0) return `No errors, ${plural(counts.warning, 'warning')}: a plan can run; read the warnings.`;
+  if (counts.warning > 0)
+    return `No errors, ${plural(counts.warning, 'warning')}: a plan can run; read the warnings.`;
   return 'All checks passed.';
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 function timestamp(date: Date): string {
@@ -8,7 +9,8 @@ function timestamp(date: Date): string {
 
 /** outputs/<plan name>/<YYYYMMDD-HHMMSS>[-N]/, never reusing an existing folder (no run overwrites another). */
 export function createRunDir(outputDir: string, planName: string, now = new Date()): { runDir: string; runId: string } {
-  const base = join(resolve(outputDir), planName);
+  const expanded = outputDir === '~' || outputDir.startsWith('~/') ? join(homedir(), outputDir.slice(1)) : outputDir;
+  const base = join(resolve(expanded), planName);
   const stamp = timestamp(now);
   for (let attempt = 1; ; attempt++) {
     const runId = attempt === 1 ? stamp : `${stamp}-${attempt}`;

@@ -46,8 +46,9 @@ export function compareVersions(a: VllmVersion, b: VllmVersion): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 
+/** `0.9.2`, or `version unknown`: reads well after "vLLM ". */
 export function formatVersion(version: VllmVersion | null): string {
-  return version ? `vLLM ${version.raw}` : 'vLLM (version unknown)';
+  return version ? version.raw : 'version unknown';
 }
 
 function release(text: string): VllmVersion {
@@ -79,7 +80,7 @@ export const VLLM_RULES = {
     since: release('0.9.0'),
     evidence:
       'PR #17369 registered `qwen3` on 2025-04-29, after v0.8.5 was cut; a maintainer in issue #17441: "To use this parser, ' +
-      "you'll have to install nightly vLLM instead of v0.8.5\"; v0.8.5.post1 still rejects it with a usage error (issue " +
+      'you\'ll have to install nightly vLLM instead of v0.8.5"; v0.8.5.post1 still rejects it with a usage error (issue ' +
       '#17609). v0.10.0 docs list it.',
   },
   reasoningFieldAdded: {
@@ -134,7 +135,7 @@ export function reasoningParserFor(requested: string, version: VllmVersion | nul
   return {
     parser: 'deepseek_r1',
     notice:
-      `${formatVersion(version)} has no qwen3 reasoning parser (it arrived in ${VLLM_RULES.qwen3ReasoningParser.since.raw}); ` +
+      `vLLM ${formatVersion(version)} has no qwen3 reasoning parser (it arrived in ${VLLM_RULES.qwen3ReasoningParser.since.raw}); ` +
       'using deepseek_r1, which splits <think> the same way. With enable_thinking: false the answer may come back in ' +
       `reasoning_content with content null. Upgrade to vLLM ≥ ${VLLM_RULES.qwen3ReasoningParser.since.raw} to use qwen3.`,
   };
@@ -198,8 +199,10 @@ function takeReasoningFlags(args: readonly string[]): FlagOccurrences {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--enable-reasoning') found.enableReasoning = true;
-    else if (arg === '--reasoning-parser' && i + 1 < args.length) found.reasoningParsers.push(args[++i] as string);
-    else if (arg.startsWith('--reasoning-parser=')) found.reasoningParsers.push(arg.slice('--reasoning-parser='.length));
+    else if (arg === '--reasoning-parser' && i + 1 < args.length)
+      found.reasoningParsers.push(args[++i] as string);
+    else if (arg.startsWith('--reasoning-parser='))
+      found.reasoningParsers.push(arg.slice('--reasoning-parser='.length));
     else found.rest.push(arg);
   }
   return found;
@@ -214,7 +217,11 @@ export interface VersionedFlagsInput {
 }
 
 export interface VersionedFlags {
-  /** The reasoning flags for that version, then the user's extra args in dash form. */
+  /** The reasoning flags for that version, e.g. `--reasoning-parser qwen3`. */
+  reasoningFlags: string[];
+  /** The user's extra args in dash form, without the reasoning flags (they are in `reasoningFlags`). */
+  extraArgs: string[];
+  /** `reasoningFlags` then `extraArgs`: the whole version-dependent tail of `vllm serve`. */
   flags: string[];
   /** What was changed or assumed, for the console: one sentence each. */
   notices: string[];
@@ -222,10 +229,13 @@ export interface VersionedFlags {
   errors: string[];
 }
 
+const DEPRECATED_IN = VLLM_RULES.enableReasoningDeprecated.since.raw;
+const REMOVED_IN = VLLM_RULES.enableReasoningRemoved.since.raw;
+
 /** The version-dependent tail of `vllm serve`: pure, so the same plan and version always give the same argv. */
 export function renderVersionedServeFlags(input: VersionedFlagsInput): VersionedFlags {
   const { version } = input;
-  const label = formatVersion(version);
+  const label = `vLLM ${formatVersion(version)}`;
   const notices: string[] = [];
   const errors: string[] = [];
   if (version === null) {
@@ -260,8 +270,8 @@ export function renderVersionedServeFlags(input: VersionedFlagsInput): Versioned
       // Still accepted on 0.9.x, so the user's flag stays; it only costs a warning in vLLM's log.
       reasoningFlags.push('--enable-reasoning');
       notices.push(
-        `${label}: --enable-reasoning is deprecated since 0.9.0 and --reasoning-parser alone enables reasoning; ` +
-          'remove it from extra_args before upgrading to 0.10, which rejects it.',
+        `${label}: --enable-reasoning is deprecated since ${DEPRECATED_IN} and --reasoning-parser alone enables ` +
+          `reasoning; remove it from extra_args before upgrading to ${REMOVED_IN}, which rejects it.`,
       );
     }
     reasoningFlags.push('--reasoning-parser', choice.parser);
@@ -274,17 +284,23 @@ export function renderVersionedServeFlags(input: VersionedFlagsInput): Versioned
   } else if (extra.enableReasoning && supportsEnableReasoning(version)) {
     reasoningFlags.push('--enable-reasoning');
     notices.push(
-      `${label}: --enable-reasoning is deprecated since 0.9.0 and does nothing without a reasoning parser; ` +
-        'set server.reasoning_parser (qwen3 for Qwen3 models) and remove --enable-reasoning from extra_args.',
+      `${label}: --enable-reasoning is deprecated since ${DEPRECATED_IN} and does nothing without a reasoning ` +
+        'parser; set server.reasoning_parser (qwen3 for Qwen3 models) and remove --enable-reasoning from extra_args.',
     );
   }
   if (extra.enableReasoning && !supportsEnableReasoning(version)) {
     notices.push(
-      `${label}: dropped --enable-reasoning from extra_args; vLLM ${VLLM_RULES.enableReasoningRemoved.since.raw} and later ` +
+      `${label}: dropped --enable-reasoning from extra_args; vLLM ${REMOVED_IN} and later ` +
         'reject it (`vllm: error: unrecognized arguments: --enable-reasoning`). --reasoning-parser alone enables reasoning.',
     );
   }
-  return { flags: [...reasoningFlags, ...extra.rest], notices, errors };
+  return {
+    reasoningFlags,
+    extraArgs: extra.rest,
+    flags: [...reasoningFlags, ...extra.rest],
+    notices,
+    errors,
+  };
 }
 
 export type VllmDetection =
@@ -327,21 +343,37 @@ function whyNoVersion(result: ProbeResult): string {
 export async function detectVllmVersion(options: DetectOptions): Promise<VllmDetection> {
   if (options.pinned !== undefined) {
     const pinned = parseVllmVersion(options.pinned);
-    if (pinned) return { version: pinned, source: 'pinned', detail: `pinned by server.vllm_version: ${pinned.raw}` };
-    return { version: null, detail: `server.vllm_version "${options.pinned}" is not a version such as 0.9.2` };
+    if (pinned)
+      return { version: pinned, source: 'pinned', detail: `pinned by server.vllm_version: ${pinned.raw}` };
+    return {
+      version: null,
+      detail: `server.vllm_version "${options.pinned}" is not a version such as 0.9.2`,
+    };
   }
   const probe = { env: options.env, cwd: options.cwd, timeoutMs: options.timeoutMs };
 
   const cli = await runProbe(options.executable, ['--version'], probe);
   const fromCli = cli.ok ? parseVllmVersion(cli.stdout) : null;
-  if (fromCli) return { version: fromCli, source: 'cli', detail: `${options.executable} --version: ${fromCli.raw}` };
+  if (fromCli)
+    return { version: fromCli, source: 'cli', detail: `${options.executable} --version: ${fromCli.raw}` };
 
   const python = options.python ?? defaultPython(options.executable);
   const py = await runProbe(python, ['-c', PYTHON_VERSION_SNIPPET], probe);
   const fromPython = py.ok ? parseVllmVersion(py.stdout) : null;
   if (fromPython) {
-    return { version: fromPython, source: 'python', detail: `${python}: vllm ${fromPython.raw} (package metadata)` };
+    return {
+      version: fromPython,
+      source: 'python',
+      detail: `${python}: vllm ${fromPython.raw} (package metadata)`,
+    };
   }
-  const pythonWhy = py.ok ? whyNoVersion(py) : py.output.includes('PackageNotFoundError') ? 'vllm is not installed' : py.message;
-  return { version: null, detail: `${options.executable} --version: ${whyNoVersion(cli)}; ${python}: ${pythonWhy}` };
+  const pythonWhy = py.ok
+    ? whyNoVersion(py)
+    : py.output.includes('PackageNotFoundError')
+      ? 'vllm is not installed'
+      : py.message;
+  return {
+    version: null,
+    detail: `${options.executable} --version: ${whyNoVersion(cli)}; ${python}: ${pythonWhy}`,
+  };
 }

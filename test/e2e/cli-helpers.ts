@@ -11,6 +11,8 @@ export const DEMO_QUIZ = join(ROOT, 'data/demo-quiz');
 
 export interface PlanOverrides {
   server?: Record<string, unknown>;
+  /** Simulator knobs, merged over the fast defaults (the plan's env wins over the process environment). */
+  sim?: Record<string, string>;
   evals?: Record<string, unknown>[];
   eval?: Record<string, unknown>;
   generation?: Record<string, unknown>;
@@ -29,8 +31,8 @@ export function writeSimPlan(overrides: PlanOverrides = {}): { file: string; out
       reasoning_parser: 'qwen3',
       startup_timeout: 30,
       stop_timeout: 5,
-      env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_TTFT_MS: '5', VLLM_SIM_TOKEN_LATENCY_MS: '0', VLLM_SIM_ANSWER_KEY: DEMO_QUIZ },
       ...overrides.server,
+      env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_TTFT_MS: '5', VLLM_SIM_TOKEN_LATENCY_MS: '0', VLLM_SIM_ANSWER_KEY: DEMO_QUIZ, ...overrides.sim },
     },
     evals: overrides.evals ?? [
       {

@@ -27,8 +27,8 @@ interface Prediction {
 }
 
 /** Starts `evalrig plan`, returns the process and a function telling whether its output contains a text. */
-function startPlan(file: string, env: Record<string, string> = {}) {
-  const child = startCli(['plan', file], env);
+function startPlan(file: string) {
+  const child = startCli(['plan', file]);
   let output = '';
   child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return { child, seen: (text: string | RegExp) => (typeof text === 'string' ? output.includes(text) : text.test(output)) };
@@ -36,7 +36,7 @@ function startPlan(file: string, env: Record<string, string> = {}) {
 
 describe.concurrent('evalrig plan against the simulator as vllm', () => {
   it('runs the whole pipeline and writes every file with the right numbers', async () => {
-    const { file } = writeSimPlan({ server: { env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_ACCURACY: '1', VLLM_SIM_ANSWER_KEY: join(import.meta.dirname, '../../data/demo-quiz') } } });
+    const { file } = writeSimPlan({ sim: { VLLM_SIM_ACCURACY: '1' } });
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     const runDir = runDirFrom(result.all);
@@ -63,8 +63,8 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
   });
 
   it('scores a wrong-answering model as wrong', async () => {
-    const { file } = writeSimPlan({ eval: { limit: 5 } });
-    const result = await startCli(['plan', file], { VLLM_SIM_ACCURACY: '0' });
+    const { file } = writeSimPlan({ eval: { limit: 5 }, sim: { VLLM_SIM_ACCURACY: '0' } });
+    const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     const summary = readJson<Summary>(join(runDirFrom(result.all), 'summary.json'));
     expect(summary.evals[0]).toMatchObject({ num: 10, score: 0 });
@@ -72,9 +72,9 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
   });
 
   it('fails within seconds when vLLM dies while loading, quoting the fatal line', async () => {
-    const { file } = writeSimPlan();
+    const { file } = writeSimPlan({ sim: { VLLM_SIM_FAULT: 'crash_on_load:cuda_oom', VLLM_SIM_LOAD_TIME: '1' } });
     const started = Date.now();
-    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'crash_on_load:cuda_oom', VLLM_SIM_LOAD_TIME: '1' });
+    const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.all).toMatch(/exited with code 1 before it was ready/);
@@ -84,8 +84,8 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
   });
 
   it('fails at startup_timeout with the log tail when vLLM never becomes ready', async () => {
-    const { file } = writeSimPlan({ server: { startup_timeout: 2 } });
-    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'never_ready' });
+    const { file } = writeSimPlan({ server: { startup_timeout: 2 }, sim: { VLLM_SIM_FAULT: 'never_ready' } });
+    const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(1);
     expect(result.all).toContain('not ready after 2 s');
     expect(result.all).toContain('last lines of server.log');
@@ -93,8 +93,8 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
   });
 
   it('fails the run when vLLM dies mid-evaluation, keeping the predictions made so far', async () => {
-    const { file } = writeSimPlan({ eval: { concurrency: 2 } });
-    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'crash_after:5' });
+    const { file } = writeSimPlan({ eval: { concurrency: 2 }, sim: { VLLM_SIM_FAULT: 'crash_after:5' } });
+    const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(1);
     const runDir = runDirFrom(result.all);
     const summary = readJson<Summary>(join(runDir, 'summary.json'));
@@ -116,8 +116,8 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
 describe.concurrent('interruptions leave nothing running', () => {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} during start-up: exit 130, server group gone`, async () => {
-      const { file } = writeSimPlan({ server: { stop_timeout: 5 } });
-      const run = startPlan(file, { VLLM_SIM_LOAD_TIME: '20' });
+      const { file } = writeSimPlan({ server: { stop_timeout: 5 }, sim: { VLLM_SIM_LOAD_TIME: '20' } });
+      const run = startPlan(file);
       await waitFor(() => run.seen('vLLM start-up:'), 15_000, 'start-up');
       run.child.kill(signal);
       const result = await run.child;
@@ -127,8 +127,8 @@ describe.concurrent('interruptions leave nothing running', () => {
     });
 
     it(`${signal} during evaluation: exit 130, partial predictions kept, server group gone`, async () => {
-      const { file } = writeSimPlan({ eval: { concurrency: 1 } });
-      const run = startPlan(file, { VLLM_SIM_TOKEN_LATENCY_MS: '10' });
+      const { file } = writeSimPlan({ eval: { concurrency: 1 }, sim: { VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
+      const run = startPlan(file);
       await waitFor(() => run.seen(/ready at/), 15_000, 'readiness');
       await new Promise((r) => setTimeout(r, 1_000));
       run.child.kill(signal);
@@ -144,8 +144,8 @@ describe.concurrent('interruptions leave nothing running', () => {
   }
 
   it('a second Ctrl-C skips the graceful wait when vLLM ignores SIGTERM', async () => {
-    const { file } = writeSimPlan({ server: { stop_timeout: 60 } });
-    const run = startPlan(file, { VLLM_SIM_FAULT: 'ignore_sigterm', VLLM_SIM_TOKEN_LATENCY_MS: '10' });
+    const { file } = writeSimPlan({ server: { stop_timeout: 60 }, sim: { VLLM_SIM_FAULT: 'ignore_sigterm', VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
+    const run = startPlan(file);
     await waitFor(() => run.seen(/ready at/), 15_000, 'readiness');
     run.child.kill('SIGINT');
     await waitFor(() => run.seen('SIGINT received'), 5_000, 'first interrupt');
@@ -160,8 +160,8 @@ describe.concurrent('interruptions leave nothing running', () => {
   });
 
   it('kills a server that ignores SIGTERM after stop_timeout', async () => {
-    const { file } = writeSimPlan({ server: { stop_timeout: 1 }, eval: { limit: 2 } });
-    const result = await startCli(['plan', file], { VLLM_SIM_FAULT: 'ignore_sigterm' });
+    const { file } = writeSimPlan({ server: { stop_timeout: 1 }, eval: { limit: 2 }, sim: { VLLM_SIM_FAULT: 'ignore_sigterm' } });
+    const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     const summary = readJson<Summary>(join(runDirFrom(result.all), 'summary.json'));
     expect(summary.teardown).toMatchObject({ outcome: 'killed', verified: true });

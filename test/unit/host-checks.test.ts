@@ -7,6 +7,7 @@ import {
   checkGpus,
   checkModel,
   checkPort,
+  checkServeFlags,
   checkVllm,
   checkWeights,
   machinePreflightInput,
@@ -41,8 +42,19 @@ function h100(index: number, freeMiB = 80972): GpuInfo {
   };
 }
 
-function gpuResult(gpus: GpuInfo[], processes: GpuProcess[] = [], cudaVersion: string | null = '12.4'): GpuQueryResult {
-  return { ok: true, gpus, processes, processQueryError: null, driverVersion: gpus[0]?.driverVersion ?? null, cudaVersion };
+function gpuResult(
+  gpus: GpuInfo[],
+  processes: GpuProcess[] = [],
+  cudaVersion: string | null = '12.4',
+): GpuQueryResult {
+  return {
+    ok: true,
+    gpus,
+    processes,
+    processQueryError: null,
+    driverVersion: gpus[0]?.driverVersion ?? null,
+    cudaVersion,
+  };
 }
 
 const ORPHAN: GpuProcess = {
@@ -66,6 +78,8 @@ function input(overrides: Partial<PreflightInput> = {}): PreflightInput {
     tensorParallelSize: 1,
     cudaVisibleDevices: null,
     vllmVersionPin: null,
+    reasoningParser: null,
+    extraArgs: [],
     outputDir: '/data/outputs',
     needsEvalscope: false,
     env: {},
@@ -89,12 +103,18 @@ function facts(overrides: Partial<HostFacts> = {}): HostFacts {
 }
 
 function failedGpu(kind: 'not-installed' | 'no-devices' | 'driver-not-loaded'): GpuQueryResult {
-  return { ok: false, failure: { kind, exitCode: kind === 'driver-not-loaded' ? 9 : null, message: 'nvidia-smi says no' } };
+  return {
+    ok: false,
+    failure: { kind, exitCode: kind === 'driver-not-loaded' ? 9 : null, message: 'nvidia-smi says no' },
+  };
 }
 
 describe('checkGpus', () => {
   it('lists the GPUs', () => {
-    expect(checkGpus(input(), facts())).toMatchObject({ status: 'ok', detail: '1 GPU (0: NVIDIA H100 80GB HBM3)' });
+    expect(checkGpus(input(), facts())).toMatchObject({
+      status: 'ok',
+      detail: '1 GPU (0: NVIDIA H100 80GB HBM3)',
+    });
   });
 
   it('no GPU for a local plan: an error that names the alternatives', () => {
@@ -105,18 +125,31 @@ describe('checkGpus', () => {
   });
 
   it('no GPU on a machine check: a warning', () => {
-    expect(checkGpus(machinePreflightInput('/tmp', {}), facts({ gpu: failedGpu('no-devices') })).status).toBe('warning');
+    expect(checkGpus(machinePreflightInput('/tmp', {}), facts({ gpu: failedGpu('no-devices') })).status).toBe(
+      'warning',
+    );
   });
 
   it('a driver that is not loaded is an error everywhere', () => {
-    const result = checkGpus(machinePreflightInput('/tmp', {}), facts({ gpu: failedGpu('driver-not-loaded') }));
+    const result = checkGpus(
+      machinePreflightInput('/tmp', {}),
+      facts({ gpu: failedGpu('driver-not-loaded') }),
+    );
     expect(result).toMatchObject({ status: 'error', fix: expect.stringContaining('modprobe nvidia') });
   });
 
   it('skips the GPU checks for the simulator and for an external endpoint', () => {
-    expect(checkGpus(input(), facts({ simulator: true, gpu: null }))).toMatchObject({ status: 'skipped', detail: expect.stringContaining('simulator') });
-    expect(checkGpus(input({ mode: 'external' }), facts({ gpu: null }))).toMatchObject({ status: 'skipped', detail: expect.stringContaining('external') });
-    expect(runChecks(input(), facts({ simulator: true, gpu: null })).map((r) => r.id)).not.toContain('driver');
+    expect(checkGpus(input(), facts({ simulator: true, gpu: null }))).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('simulator'),
+    });
+    expect(checkGpus(input({ mode: 'external' }), facts({ gpu: null }))).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('external'),
+    });
+    expect(runChecks(input(), facts({ simulator: true, gpu: null })).map((r) => r.id)).not.toContain(
+      'driver',
+    );
   });
 });
 
@@ -135,8 +168,14 @@ describe('checkDriver', () => {
     const gpu = { ...h100(0), driverVersion: '520.61.05' };
     const result = checkDriver(input(), facts({ gpu: gpuResult([gpu], [], null) }));
     expect(result).toMatchObject({ status: 'warning', detail: expect.stringContaining('could not tell') });
-    const newer = checkDriver(input(), facts({ gpu: gpuResult([{ ...gpu, driverVersion: '535.129.03' }], [], null) }));
-    expect(newer).toMatchObject({ status: 'ok', detail: 'driver 535.129.03, CUDA 12.1 (from the driver version)' });
+    const newer = checkDriver(
+      input(),
+      facts({ gpu: gpuResult([{ ...gpu, driverVersion: '535.129.03' }], [], null) }),
+    );
+    expect(newer).toMatchObject({
+      status: 'ok',
+      detail: 'driver 535.129.03, CUDA 12.1 (from the driver version)',
+    });
   });
 
   it('says which driver to install', () => {
@@ -167,7 +206,11 @@ describe('visibleGpus', () => {
 describe('checkGpuMemory', () => {
   it('fits: ok, with the numbers', () => {
     const [result] = checkGpuMemory(input(), facts());
-    expect(result).toMatchObject({ id: 'gpu-memory:0', status: 'ok', detail: expect.stringContaining('vLLM claims 0.9 × total = 71.7 GiB') });
+    expect(result).toMatchObject({
+      id: 'gpu-memory:0',
+      status: 'ok',
+      detail: expect.stringContaining('vLLM claims 0.9 × total = 71.7 GiB'),
+    });
   });
 
   it('an orphan engine holding 70 GiB: an error before vLLM refuses, naming the PID', () => {
@@ -176,32 +219,90 @@ describe('checkGpuMemory', () => {
     expect(result?.status).toBe('error');
     expect(result?.detail).toContain('Free memory on device cuda:0');
     expect(result?.detail).toContain('PID 48213 VLLM::EngineCore, 70.0 GiB, likely a leftover vLLM process');
-    expect(result?.fix).toBe('Kill 48213 (likely left by a killed run), or lower gpu_memory_utilization to 0.09 or less.');
+    expect(result?.fix).toBe(
+      'Kill 48213 (vLLM processes left by a killed run), or lower gpu_memory_utilization to 0.09 or less.',
+    );
   });
 
   it('fits, but a leftover holds memory: a warning', () => {
     const small = { ...ORPHAN, usedMemoryMiB: 2048 };
     const [result] = checkGpuMemory(input(), facts({ gpu: gpuResult([h100(0, 78000)], [small]) }));
-    expect(result).toMatchObject({ status: 'warning', fix: 'If these are not yours to keep: kill 48213.' });
+    expect(result).toMatchObject({
+      status: 'warning',
+      fix: 'Kill 48213 (vLLM processes left by a killed run); vLLM fits even so.',
+    });
   });
 
-  it('checks only the GPUs vLLM will use', () => {
+  it('checks only the GPUs vLLM will use, and is careful with a Python process', () => {
     const busy: GpuProcess = { ...ORPHAN, pid: 9921, name: 'python3', gpuIndex: 1 };
     const gpu = gpuResult([h100(0), h100(1, 20000)], [busy]);
-    expect(checkGpuMemory(input({ cudaVisibleDevices: '0' }), facts({ gpu })).map((r) => [r.id, r.status])).toEqual([['gpu-memory:0', 'ok']]);
-    expect(checkGpuMemory(input({ cudaVisibleDevices: '1' }), facts({ gpu })).map((r) => [r.id, r.status])).toEqual([['gpu-memory:1', 'error']]);
-    expect(checkGpuMemory(input({ tensorParallelSize: 2 }), facts({ gpu })).map((r) => r.status)).toEqual(['ok', 'error']);
+    expect(
+      checkGpuMemory(input({ cudaVisibleDevices: '0' }), facts({ gpu })).map((r) => [r.id, r.status]),
+    ).toEqual([['gpu-memory:0', 'ok']]);
+    const [second] = checkGpuMemory(input({ cudaVisibleDevices: '1' }), facts({ gpu }));
+    expect(second).toMatchObject({ id: 'gpu-memory:1', status: 'error' });
+    // vLLM calls the only visible GPU cuda:0.
+    expect(second?.detail).toContain('Free memory on device cuda:0');
+    expect(second?.detail).toContain(
+      'PID 9921 python3, 70.0 GiB, a Python process: possibly a leftover vLLM server',
+    );
+    expect(second?.fix).toMatch(/^Stop 9921 if it is a leftover vLLM server \(kill 9921\)/);
+    expect(checkGpuMemory(input({ tensorParallelSize: 2 }), facts({ gpu })).map((r) => r.status)).toEqual([
+      'ok',
+      'error',
+    ]);
   });
 
   it('too few GPUs for tensor_parallel_size', () => {
     const results = checkGpuMemory(input({ tensorParallelSize: 2, cudaVisibleDevices: '0' }), facts());
-    expect(results[0]).toMatchObject({ id: 'gpu-count', status: 'error', detail: expect.stringContaining('needs 2 GPUs, 1 visible') });
+    expect(results[0]).toMatchObject({
+      id: 'gpu-count',
+      status: 'error',
+      detail: expect.stringContaining('needs 2 GPUs, 1 visible'),
+    });
   });
 
   it('a utilization below the default moves the line', () => {
     const gpu = gpuResult([h100(0, 40000)]);
     expect(checkGpuMemory(input(), facts({ gpu }))[0]?.status).toBe('error');
     expect(checkGpuMemory(input({ gpuMemoryUtilization: 0.45 }), facts({ gpu }))[0]?.status).toBe('ok');
+  });
+});
+
+describe('checkServeFlags', () => {
+  it('nothing to say without a reasoning parser or odd extra args', () => {
+    expect(checkServeFlags(input(), facts())).toBeNull();
+  });
+
+  it('shows the reasoning flags for the detected version', () => {
+    expect(checkServeFlags(input({ reasoningParser: 'qwen3' }), facts())).toMatchObject({
+      status: 'ok',
+      detail: '--reasoning-parser qwen3 for vLLM 0.10.1',
+    });
+  });
+
+  it('warns about what the run will change, using the pin over the detected version', () => {
+    const result = checkServeFlags(input({ reasoningParser: 'qwen3', vllmVersionPin: '0.8.5' }), facts());
+    expect(result).toMatchObject({ status: 'warning', detail: expect.stringContaining('deepseek_r1') });
+    const dropped = checkServeFlags(
+      input({ reasoningParser: 'qwen3', extraArgs: ['--enable-reasoning'] }),
+      facts(),
+    );
+    expect(dropped).toMatchObject({
+      status: 'warning',
+      detail: expect.stringContaining('dropped --enable-reasoning'),
+    });
+  });
+
+  it('an error for what vLLM would reject', () => {
+    const result = checkServeFlags(
+      input({ extraArgs: ['--enable-reasoning'], vllmVersionPin: '0.8.5' }),
+      facts(),
+    );
+    expect(result).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('needs --reasoning-parser'),
+    });
   });
 });
 
@@ -218,12 +319,18 @@ describe('checkModel and checkWeights', () => {
   };
 
   it('a hub id is not checked', () => {
-    expect(checkModel(input(), facts())).toMatchObject({ status: 'ok', detail: expect.stringContaining('hub id') });
+    expect(checkModel(input(), facts())).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('hub id'),
+    });
     expect(checkWeights(input(), facts())).toBeNull();
   });
 
   it('a local folder with config.json and weights', () => {
-    expect(checkModel(input(), facts({ model: local }))).toMatchObject({ status: 'ok', detail: expect.stringContaining('5 weight file(s), 15.3 GiB') });
+    expect(checkModel(input(), facts({ model: local }))).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('5 weight file(s), 15.3 GiB'),
+    });
     expect(checkWeights(input(), facts({ model: local }))?.status).toBe('ok');
   });
 
@@ -240,18 +347,33 @@ describe('checkModel and checkWeights', () => {
   it('weights that do not fit one GPU: error; near the budget: warning; split over two: ok', () => {
     const big = { ...local, weightBytes: 75 * GIB };
     expect(checkWeights(input(), facts({ model: big }))?.status).toBe('error');
-    expect(checkWeights(input(), facts({ model: { ...local, weightBytes: 60 * GIB } }))?.status).toBe('warning');
+    expect(checkWeights(input(), facts({ model: { ...local, weightBytes: 60 * GIB } }))?.status).toBe(
+      'warning',
+    );
     const two = gpuResult([h100(0), h100(1)]);
-    expect(checkWeights(input({ tensorParallelSize: 2 }), facts({ model: big, gpu: two }))?.status).toBe('ok');
+    expect(checkWeights(input({ tensorParallelSize: 2 }), facts({ model: big, gpu: two }))?.status).toBe(
+      'ok',
+    );
   });
 });
 
 describe('checkPort, checkDisk', () => {
   it('port statuses', () => {
-    const port = (status: 'free' | 'in-use' | 'denied' | 'unavailable') => ({ host: '127.0.0.1', port: 8000, status, detail: 'x' });
-    expect(checkPort(input(), facts())).toMatchObject({ status: 'ok', detail: expect.stringContaining('auto') });
+    const port = (status: 'free' | 'in-use' | 'denied' | 'unavailable') => ({
+      host: '127.0.0.1',
+      port: 8000,
+      status,
+      detail: 'x',
+    });
+    expect(checkPort(input(), facts())).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('auto'),
+    });
     expect(checkPort(input({ port: 8000 }), facts({ port: port('free') }))?.status).toBe('ok');
-    expect(checkPort(input({ port: 8000 }), facts({ port: port('in-use') }))).toMatchObject({ status: 'error', fix: expect.stringContaining("ss -ltnp 'sport = :8000'") });
+    expect(checkPort(input({ port: 8000 }), facts({ port: port('in-use') }))).toMatchObject({
+      status: 'error',
+      fix: expect.stringContaining("ss -ltnp 'sport = :8000'"),
+    });
     expect(checkPort(input({ port: 80 }), facts({ port: port('denied') }))?.status).toBe('error');
     expect(checkPort(input({ mode: 'external' }), facts())).toBeNull();
   });
@@ -261,7 +383,9 @@ describe('checkPort, checkDisk', () => {
     [4 * GIB, 'warning'],
     [300 * 1024 * 1024, 'error'],
   ])('%d bytes free: %s', (bytes, status) => {
-    expect(checkDisk(input(), facts({ disk: { path: '/data', availableBytes: bytes, error: null } }))?.status).toBe(status);
+    expect(
+      checkDisk(input(), facts({ disk: { path: '/data', availableBytes: bytes, error: null } }))?.status,
+    ).toBe(status);
   });
 });
 
@@ -269,7 +393,8 @@ describe('checkVllm, checkEvalscope', () => {
   it('reports the version and the rules that follow from it', () => {
     expect(checkVllm(input(), facts())).toMatchObject({
       status: 'ok',
-      detail: 'vLLM 0.10.1 (vllm --version: 0.10.1); reasoning flags: --reasoning-parser; reasoning field: reasoning_content',
+      detail:
+        'vLLM 0.10.1 (vllm --version: 0.10.1); reasoning flags: --reasoning-parser; reasoning field: reasoning_content',
     });
   });
 
@@ -293,7 +418,9 @@ describe('checkVllm, checkEvalscope', () => {
   });
 
   it('EvalScope: needed → error, machine → warning, not used → skipped', () => {
-    const missing = facts({ evalscope: { command: 'evalscope', found: false, version: null, detail: 'not found' } });
+    const missing = facts({
+      evalscope: { command: 'evalscope', found: false, version: null, detail: 'not found' },
+    });
     expect(checkEvalscope(input({ needsEvalscope: true }), missing).status).toBe('error');
     expect(checkEvalscope(machinePreflightInput('/tmp', {}), missing).status).toBe('warning');
     expect(checkEvalscope(input(), missing).status).toBe('skipped');
@@ -321,7 +448,12 @@ describe('preflightInputFromPlan', () => {
   });
 
   it('reads the plan fields first, then extra_args, then the environment', () => {
-    const fromFields = plan({ gpu_memory_utilization: 0.8, tensor_parallel_size: 2, cuda_visible_devices: [2, 3], vllm_version: '0.9.2' });
+    const fromFields = plan({
+      gpu_memory_utilization: 0.8,
+      tensor_parallel_size: 2,
+      cuda_visible_devices: [2, 3],
+      vllm_version: '0.9.2',
+    });
     expect(preflightInputFromPlan(fromFields, '/plans', { CUDA_VISIBLE_DEVICES: '0' })).toMatchObject({
       gpuMemoryUtilization: 0.8,
       tensorParallelSize: 2,
@@ -338,7 +470,10 @@ describe('preflightInputFromPlan', () => {
 
   it('docker: the GPUs come from docker.gpus', () => {
     const docker = plan({ runtime: 'docker', docker: { image: 'vllm/vllm-openai:v0.11.0', gpus: 2 } });
-    expect(preflightInputFromPlan(docker, '/plans', {})).toMatchObject({ mode: 'docker', cudaVisibleDevices: '0,1' });
+    expect(preflightInputFromPlan(docker, '/plans', {})).toMatchObject({
+      mode: 'docker',
+      cudaVisibleDevices: '0,1',
+    });
   });
 });
 
@@ -356,7 +491,20 @@ describe('isSimulatorExecutable', () => {
 
 describe('runChecks', () => {
   it('orders the checks: hardware, server, model, resources, tools', () => {
-    const ids = runChecks(input({ port: 8000 }), facts({ port: { host: '127.0.0.1', port: 8000, status: 'free', detail: '' } })).map((r) => r.id);
-    expect(ids).toEqual(['gpus', 'driver', 'gpu-memory:0', 'vllm', 'model', 'port', 'disk', 'evalscope', 'python']);
+    const ids = runChecks(
+      input({ port: 8000 }),
+      facts({ port: { host: '127.0.0.1', port: 8000, status: 'free', detail: '' } }),
+    ).map((r) => r.id);
+    expect(ids).toEqual([
+      'gpus',
+      'driver',
+      'gpu-memory:0',
+      'vllm',
+      'model',
+      'port',
+      'disk',
+      'evalscope',
+      'python',
+    ]);
   });
 });

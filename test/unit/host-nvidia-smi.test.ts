@@ -37,9 +37,9 @@ describe('parseGpuQuery on the real H200 capture', () => {
   });
 
   it('reads the busy figures', () => {
-    expect(parseGpuQuery(fixture('real-h200/query-gpu.busy.noheader-nounits.txt'), CAPTURE_GPU_FIELDS)).toEqual([
-      { ...H200, memoryUsedMiB: 2435, memoryFreeMiB: 140722 },
-    ]);
+    expect(
+      parseGpuQuery(fixture('real-h200/query-gpu.busy.noheader-nounits.txt'), CAPTURE_GPU_FIELDS),
+    ).toEqual([{ ...H200, memoryUsedMiB: 2435, memoryFreeMiB: 140722 }]);
   });
 
   it('finds no GPU in an error message', () => {
@@ -58,21 +58,44 @@ describe('parseGpuQuery on evalrig scenarios', () => {
 
   it('keeps [N/A] memory as unknown and a comma inside a name', () => {
     const [gpu] = parseGpuQuery('0, GPU-abc, Some GPU, rev 2, [N/A], [N/A], [Not Supported], 550.54.15\n');
-    expect(gpu).toMatchObject({ name: 'Some GPU, rev 2', memoryTotalMiB: null, memoryFreeMiB: null, driverVersion: '550.54.15' });
+    expect(gpu).toMatchObject({
+      name: 'Some GPU, rev 2',
+      memoryTotalMiB: null,
+      memoryFreeMiB: null,
+      driverVersion: '550.54.15',
+    });
   });
 });
 
 describe('parseComputeApps', () => {
   it('reads empty output as no processes', () => {
-    expect(parseComputeApps(fixture('real-h200/query-compute-apps.idle.noheader-nounits.txt'), [], CAPTURE_APP_FIELDS)).toEqual([]);
-    expect(parseComputeApps(fixture('real-h200/query-compute-apps.idle.csv.txt'), [], CAPTURE_APP_FIELDS)).toEqual([]);
+    expect(
+      parseComputeApps(
+        fixture('real-h200/query-compute-apps.idle.noheader-nounits.txt'),
+        [],
+        CAPTURE_APP_FIELDS,
+      ),
+    ).toEqual([]);
+    expect(
+      parseComputeApps(fixture('real-h200/query-compute-apps.idle.csv.txt'), [], CAPTURE_APP_FIELDS),
+    ).toEqual([]);
   });
 
-  it.each(['query-compute-apps.busy.noheader-nounits.txt', 'query-compute-apps.busy.csv.txt'])('reads the capture %s', (file) => {
-    expect(parseComputeApps(fixture(`real-h200/${file}`), [], CAPTURE_APP_FIELDS)).toEqual([
-      { pid: 471, name: 'python3', usedMemoryMiB: 2426, gpuUuid: null, gpuIndex: null, likelyVllmLeftover: true },
-    ]);
-  });
+  it.each(['query-compute-apps.busy.noheader-nounits.txt', 'query-compute-apps.busy.csv.txt'])(
+    'reads the capture %s',
+    (file) => {
+      expect(parseComputeApps(fixture(`real-h200/${file}`), [], CAPTURE_APP_FIELDS)).toEqual([
+        {
+          pid: 471,
+          name: 'python3',
+          usedMemoryMiB: 2426,
+          gpuUuid: null,
+          gpuIndex: null,
+          likelyVllmLeftover: true,
+        },
+      ]);
+    },
+  );
 
   it('maps each process to its GPU through gpu_uuid and flags vLLM leftovers', () => {
     const gpus = parseGpuQuery(fixture('orphan-enginecore/query-gpu.csv'));
@@ -120,7 +143,10 @@ describe('classifyNvidiaSmiFailure', () => {
 
   it.each([
     [{ ...base, reason: 'not-found' as const, message: 'nvidia-smi: command not found' }, 'not-installed'],
-    [{ ...base, reason: 'exit' as const, exitCode: 9, output: fixture('driver-not-loaded/fail.txt') }, 'driver-not-loaded'],
+    [
+      { ...base, reason: 'exit' as const, exitCode: 9, output: fixture('driver-not-loaded/fail.txt') },
+      'driver-not-loaded',
+    ],
     [{ ...base, reason: 'exit' as const, exitCode: 6, output: 'No devices were found' }, 'no-devices'],
     [{ ...base, reason: 'timeout' as const, message: 'nvidia-smi …: no answer within 15 s' }, 'timeout'],
   ])('%#: %s', (failure, kind) => {
@@ -128,11 +154,17 @@ describe('classifyNvidiaSmiFailure', () => {
   });
 
   it('names the man-page meaning of other exit codes', () => {
-    const failure = { ...base, reason: 'exit' as const, exitCode: 15, output: 'Unable to determine the device handle for GPU0000:18:00.0: Unknown Error' };
+    const failure = {
+      ...base,
+      reason: 'exit' as const,
+      exitCode: 15,
+      output: 'Unable to determine the device handle for GPU0000:18:00.0: Unknown Error',
+    };
     expect(classifyNvidiaSmiFailure(failure, 'nvidia-smi')).toEqual({
       kind: 'failed',
       exitCode: 15,
-      message: 'nvidia-smi exited with 15 (the GPU has fallen off the bus or is otherwise inaccessible): Unable to determine the device handle for GPU0000:18:00.0: Unknown Error',
+      message:
+        'nvidia-smi exited with 15 (the GPU has fallen off the bus or is otherwise inaccessible): Unable to determine the device handle for GPU0000:18:00.0: Unknown Error',
     });
   });
 });
@@ -161,7 +193,11 @@ describe('queryGpus with a fake nvidia-smi', () => {
 
   it('an orphan VLLM::EngineCore holding 70 GiB', async () => {
     const result = await query('orphan-enginecore');
-    expect(result).toMatchObject({ ok: true, processes: [{ pid: 48213, gpuIndex: 0, likelyVllmLeftover: true }], cudaVersion: '12.4' });
+    expect(result).toMatchObject({
+      ok: true,
+      processes: [{ pid: 48213, gpuIndex: 0, likelyVllmLeftover: true }],
+      cudaVersion: '12.4',
+    });
   });
 
   it('two GPUs, the process on the second', async () => {
@@ -182,11 +218,18 @@ describe('queryGpus with a fake nvidia-smi', () => {
   });
 
   it('no devices', async () => {
-    expect(await query('no-gpu')).toMatchObject({ ok: false, failure: { kind: 'no-devices', message: 'No devices were found' } });
+    expect(await query('no-gpu')).toMatchObject({
+      ok: false,
+      failure: { kind: 'no-devices', message: 'No devices were found' },
+    });
   });
 
   it('an old driver still lists its GPU and CUDA 11.8', async () => {
-    expect(await query('old-driver')).toMatchObject({ ok: true, driverVersion: '520.61.05', cudaVersion: '11.8' });
+    expect(await query('old-driver')).toMatchObject({
+      ok: true,
+      driverVersion: '520.61.05',
+      cudaVersion: '11.8',
+    });
   });
 
   it('no nvidia-smi at all', async () => {

@@ -46,12 +46,14 @@ describe('parseVllmVersion', () => {
     expect(parseVllmVersion(output)?.raw).toBe('0.8.5.post1');
   });
 
-  it.each(['', 'vllm: command not found', 'INFO 04-30 06:47:04 [api_server.py:1042] vLLM API server version 0.8.5', '0.8.5 extra'])(
-    'finds no version in %j',
-    (text) => {
-      expect(parseVllmVersion(text)).toBeNull();
-    },
-  );
+  it.each([
+    '',
+    'vllm: command not found',
+    'INFO 04-30 06:47:04 [api_server.py:1042] vLLM API server version 0.8.5',
+    '0.8.5 extra',
+  ])('finds no version in %j', (text) => {
+    expect(parseVllmVersion(text)).toBeNull();
+  });
 
   it('compares by release, ignoring suffixes', () => {
     expect(compareVersions(v('0.8.5'), v('0.9.2'))).toBeLessThan(0);
@@ -82,7 +84,9 @@ describe('version rules', () => {
   });
 
   it('explains the deepseek_r1 fallback and keeps other parsers as asked', () => {
-    expect(reasoningParserFor('qwen3', v('0.8.5')).notice).toMatch(/no qwen3 reasoning parser.*0\.9\.0.*deepseek_r1/);
+    expect(reasoningParserFor('qwen3', v('0.8.5')).notice).toMatch(
+      /no qwen3 reasoning parser.*0\.9\.0.*deepseek_r1/,
+    );
     expect(reasoningParserFor('granite', v('0.8.5'))).toEqual({ parser: 'granite' });
     expect(reasoningParserFor('qwen3', v('0.9.2')).notice).toBeUndefined();
   });
@@ -119,21 +123,45 @@ describe('renderVersionedServeFlags', () => {
 
   it('0.8.5: pairs --enable-reasoning with the parser and falls back from qwen3 to deepseek_r1', () => {
     const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs, version: v('0.8.5') });
-    expect(result.flags).toEqual(['--enable-reasoning', '--reasoning-parser', 'deepseek_r1', '--max-num-seqs', '64']);
+    expect(result.reasoningFlags).toEqual(['--enable-reasoning', '--reasoning-parser', 'deepseek_r1']);
+    expect(result.extraArgs).toEqual(['--max-num-seqs', '64']);
+    expect(result.flags).toEqual([
+      '--enable-reasoning',
+      '--reasoning-parser',
+      'deepseek_r1',
+      '--max-num-seqs',
+      '64',
+    ]);
     expect(result.errors).toEqual([]);
     expect(result.notices).toEqual([expect.stringContaining('deepseek_r1')]);
   });
 
-  it('0.9.2: keeps the user\'s deprecated --enable-reasoning with a notice', () => {
+  it("0.9.2: keeps the user's deprecated --enable-reasoning with a notice", () => {
     const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs, version: v('0.9.2') });
-    expect(result.flags).toEqual(['--enable-reasoning', '--reasoning-parser', 'qwen3', '--max-num-seqs', '64']);
+    expect(result.flags).toEqual([
+      '--enable-reasoning',
+      '--reasoning-parser',
+      'qwen3',
+      '--max-num-seqs',
+      '64',
+    ]);
     expect(result.notices).toEqual([expect.stringMatching(/deprecated since 0\.9\.0/)]);
     expect(result.errors).toEqual([]);
   });
 
   it('0.9.2: adds no --enable-reasoning of its own', () => {
-    const result = renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs: [], version: v('0.9.2') });
-    expect(result).toEqual({ flags: ['--reasoning-parser', 'qwen3'], notices: [], errors: [] });
+    const result = renderVersionedServeFlags({
+      reasoningParser: 'qwen3',
+      extraArgs: [],
+      version: v('0.9.2'),
+    });
+    expect(result).toEqual({
+      reasoningFlags: ['--reasoning-parser', 'qwen3'],
+      extraArgs: [],
+      flags: ['--reasoning-parser', 'qwen3'],
+      notices: [],
+      errors: [],
+    });
   });
 
   it.each(['0.10.0', '0.11.0', '0.17.1'])('%s: drops --enable-reasoning, which vLLM would reject', (text) => {
@@ -150,7 +178,10 @@ describe('renderVersionedServeFlags', () => {
   });
 
   it('takes a parser given only in extra_args, in either spelling', () => {
-    const result = renderVersionedServeFlags({ extraArgs: ['--reasoning_parser=qwen3'], version: v('0.8.5') });
+    const result = renderVersionedServeFlags({
+      extraArgs: ['--reasoning_parser=qwen3'],
+      version: v('0.8.5'),
+    });
     expect(result.flags).toEqual(['--enable-reasoning', '--reasoning-parser', 'deepseek_r1']);
   });
 
@@ -169,8 +200,16 @@ describe('renderVersionedServeFlags', () => {
   });
 
   it('passes everything else through in order', () => {
-    const result = renderVersionedServeFlags({ extraArgs: ['--dtype', 'bfloat16', '--enforce_eager'], version: v('0.17.1') });
-    expect(result).toEqual({ flags: ['--dtype', 'bfloat16', '--enforce-eager'], notices: [], errors: [] });
+    const result = renderVersionedServeFlags({
+      extraArgs: ['--dtype', 'bfloat16', '--enforce_eager'],
+      version: v('0.17.1'),
+    });
+    expect(result).toMatchObject({
+      reasoningFlags: [],
+      extraArgs: ['--dtype', 'bfloat16', '--enforce-eager'],
+      notices: [],
+      errors: [],
+    });
   });
 });
 
@@ -209,13 +248,19 @@ describe('detectVllmVersion', () => {
 
   it('falls back to the package metadata through Python (a CLI older than 0.6.5)', async () => {
     const vllm = script('old-vllm', 'echo "usage: vllm [-h] {serve,complete,chat} ..." >&2; exit 2');
-    const python = script('python-with-vllm', 'echo "INFO 04-16 21:06:25 [__init__.py:243] Automatically detected platform cuda."; echo 0.6.3.post1');
+    const python = script(
+      'python-with-vllm',
+      'echo "INFO 04-16 21:06:25 [__init__.py:243] Automatically detected platform cuda."; echo 0.6.3.post1',
+    );
     const result = await detectVllmVersion({ executable: vllm, python });
     expect(result).toMatchObject({ version: { major: 0, minor: 6, patch: 3 }, source: 'python' });
   });
 
   it('says why when neither vllm nor Python has it, and does not throw', async () => {
-    const python = script('python-without-vllm', "echo \"importlib.metadata.PackageNotFoundError: No package metadata was found for vllm\" >&2; exit 1");
+    const python = script(
+      'python-without-vllm',
+      'echo "importlib.metadata.PackageNotFoundError: No package metadata was found for vllm" >&2; exit 1',
+    );
     const result = await detectVllmVersion({ executable: join(dir, 'missing-vllm'), python });
     expect(result.version).toBeNull();
     expect(result.detail).toContain('missing-vllm: command not found');
@@ -223,7 +268,13 @@ describe('detectVllmVersion', () => {
   });
 
   it('survives a missing Python too', async () => {
-    const result = await detectVllmVersion({ executable: join(dir, 'missing-vllm'), python: join(dir, 'missing-python') });
-    expect(result).toEqual({ version: null, detail: expect.stringContaining('missing-python: command not found') });
+    const result = await detectVllmVersion({
+      executable: join(dir, 'missing-vllm'),
+      python: join(dir, 'missing-python'),
+    });
+    expect(result).toEqual({
+      version: null,
+      detail: expect.stringContaining('missing-python: command not found'),
+    });
   });
 });

@@ -1,0 +1,223 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ApiState, sendJson, writeHead } from './api.js';
+import { reply } from './answers.js';
+import { ENGINE_DEAD_MESSAGE } from './fatal.js';
+import { pyRepr, pyString } from './py.js';
+import { classify, segments } from './reasoning.js';
+import {
+  type ApiError,
+  type Finish,
+  type ResponseMeta,
+  chatCompletionBody,
+  chunkBody,
+  completionId,
+  errorBody,
+  rateLimitBody,
+  streamErrorBody,
+  usage,
+  usageChunkBody,
+} from './responses.js';
+import { promptTokenCount, tokenize } from './tokens.js';
+import { contextLengthMessage } from './versions.js';
+
+// POST /v1/chat/completions: validation in vLLM's order (body schema, model name, engine
+// alive, context length), then the reply goes through the scheduler, streamed or whole.
+
+interface ChatRequest {
+  readonly model: string | null;
+  readonly messages: ReadonlyArray<{ readonly role: string; readonly text: string }>;
+  readonly lastUser: string;
+  readonly stream: boolean;
+  readonly includeUsage: boolean;
+  readonly continuousUsage: boolean;
+  readonly maxTokens: number | null;
+  readonly seed: number | null;
+  readonly thinkingDisabled: boolean;
+  readonly temperature: number | null;
+}
+
+interface FieldError {
+  readonly type: string;
+  readonly loc: ReadonlyArray<string | number>;
+  readonly msg: string;
+  readonly input: unknown;
+  readonly ctx?: Record<string, string>;
+}
+
+/** facts §1.5: vLLM's RequestValidationError handler gives 400 (never 422). */
+function validationError(state: ApiState, e: FieldError): ApiError {
+  const fields: Record<string, unknown> = { type: e.type, loc: e.loc, msg: e.msg, input: e.input, ...(e.ctx ? { ctx: e.ctx } : {}) };
+  const repr = `{${Object.entries(fields)
+    .map(([k, v]) => `'${k}': ${pyRepr(v, k === 'loc')}`)
+    .join(', ')}}`;
+  if (!state.rules.countedValidationErrors) return { status: 400, message: `[${repr}]` };
+  return { status: 400, message: `1 validation error:\n  ${repr}`, type: 'Bad Request', param: e.loc.join('.') };
+}
+
+function text(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : ''))
+    .join('');
+}
+
+function optionalInt(body: Record<string, unknown>, key: string): number | null | FieldError {
+  const value = body[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  return { type: 'int_type', loc: ['body', key], msg: 'Input should be a valid integer', input: value };
+}
+
+function parseRequest(raw: string): ChatRequest | FieldError {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return { type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } };
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body };
+  }
+  const b = body as Record<string, unknown>;
+  const messages = b.messages;
+  if (messages === undefined) return { type: 'missing', loc: ['body', 'messages'], msg: 'Field required', input: b };
+  if (!Array.isArray(messages)) return { type: 'list_type', loc: ['body', 'messages'], msg: 'Input should be a valid list', input: messages };
+  const maxTokens = optionalInt(b, b.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens');
+  if (typeof maxTokens === 'object' && maxTokens !== null) return maxTokens;
+  const seed = optionalInt(b, 'seed');
+  if (typeof seed === 'object' && seed !== null) return seed;
+  const streamOptions = typeof b.stream_options === 'object' && b.stream_options !== null ? (b.stream_options as Record<string, unknown>) : null;
+  if (streamOptions && b.stream !== true) {
+    return { type: 'value_error', loc: ['body'], msg: 'Value error, Stream options can only be defined when `stream=True`.', input: b };
+  }
+  const typed = messages.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null);
+  const users = typed.filter((m) => m.role === 'user');
+  const kwargs = typeof b.chat_template_kwargs === 'object' && b.chat_template_kwargs !== null ? (b.chat_template_kwargs as Record<string, unknown>) : {};
+  return {
+    model: typeof b.model === 'string' ? b.model : null,
+    messages: typed.map((m) => ({ role: typeof m.role === 'string' ? m.role : 'user', text: text(m.content) })),
+    lastUser: text(users[users.length - 1]?.content),
+    stream: b.stream === true,
+    // facts §4: include_usage defaults to true once stream_options is sent.
+    includeUsage: streamOptions !== null && streamOptions.include_usage !== false,
+    continuousUsage: streamOptions?.continuous_usage_stats === true,
+    maxTokens,
+    seed,
+    thinkingDisabled: kwargs.enable_thinking === false,
+    temperature: typeof b.temperature === 'number' ? b.temperature : null,
+  };
+}
+
+function fail(state: ApiState, req: IncomingMessage, res: ServerResponse, e: ApiError): void {
+  sendJson(state, req, res, e.status, errorBody(state.rules, e));
+}
+
+function injectedError(state: ApiState, status: number): { status: number; body: unknown } {
+  if (status === 429) return { status, body: rateLimitBody() };
+  return { status, body: errorBody(state.rules, { status, message: `Simulated HTTP ${status} (VLLM_SIM_FAULT http_error).` }) };
+}
+
+function logReceived(state: ApiState, id: string, r: ChatRequest, maxTokens: number): void {
+  const prompt = `${r.messages.map((m) => `<|im_start|>${m.role}\n${m.text}<|im_end|>\n`).join('')}<|im_start|>assistant\n`;
+  state.log.info(
+    ['logger.py', 43],
+    `Received request ${id}: prompt: ${pyString(prompt)}, params: SamplingParams(n=1, temperature=${r.temperature ?? 0.6}, top_p=0.95, top_k=20, seed=${r.seed ?? 'None'}, max_tokens=${maxTokens}), lora_request: None.`,
+  );
+  state.log.info(['async_llm.py', 270], `Added request ${id}.`);
+}
+
+export function handleChat(state: ApiState, req: IncomingMessage, res: ServerResponse, raw: string): void {
+  const { rules, knobs } = state;
+  const index = ++state.chatRequests;
+  const injected = state.injector.next();
+  if (injected !== null) {
+    const e = injectedError(state, injected);
+    sendJson(state, req, res, e.status, e.body);
+    return;
+  }
+  const r = parseRequest(raw);
+  if ('type' in r) return fail(state, req, res, validationError(state, r));
+  if (r.model !== null && !state.servedNames.includes(r.model)) {
+    return fail(state, req, res, { status: 404, message: `The model \`${r.model}\` does not exist.`, param: rules.notFoundParam });
+  }
+  if (state.engineDead) return fail(state, req, res, { status: 500, message: ENGINE_DEAD_MESSAGE });
+  if (r.maxTokens !== null && r.maxTokens < 1) {
+    return fail(state, req, res, { status: 400, message: `max_tokens must be at least 1, got ${r.maxTokens}.` });
+  }
+  const promptTokens = promptTokenCount(
+    r.messages.map((m) => m.text),
+    r.thinkingDisabled,
+  );
+  if (promptTokens >= state.maxModelLen || (r.maxTokens !== null && promptTokens + r.maxTokens > state.maxModelLen)) {
+    const e = contextLengthMessage(rules, state.maxModelLen, promptTokens, r.maxTokens);
+    return fail(state, req, res, { status: 400, message: e.message, param: e.param });
+  }
+
+  const limit = r.maxTokens ?? state.maxModelLen - promptTokens;
+  const out = reply(state.book, knobs, r.lastUser, r.seed, knobs.thinking && !r.thinkingDisabled);
+  const all = tokenize(out.raw);
+  const tokens = all.slice(0, limit);
+  const finish: Finish = all.length > limit ? 'length' : (out.finishReason ?? 'stop');
+  const parts = classify(all, state.parser);
+  const meta: ResponseMeta = { id: completionId(rules), created: Math.floor(Date.now() / 1000), model: r.model ?? state.servedNames[0] ?? '' };
+  if (state.logRequests) logReceived(state, meta.id, r, limit);
+
+  const slow = knobs.faults.slowTokens;
+  const latency = knobs.tokenLatencyMs * (slow && index > slow.afterRequests ? slow.factor : 1);
+  const spec = { promptTokens, outputTokens: tokens.length, finishReason: finish, tokenLatencyMs: latency };
+  const engineDead: ApiError = { status: 500, message: ENGINE_DEAD_MESSAGE };
+  let settled = false;
+
+  if (!r.stream) {
+    const handle = state.scheduler.submit(spec, {
+      onTokens(_emitted, done) {
+        if (!done) return;
+        settled = true;
+        const text = (part: 'reasoning' | 'content'): string | null =>
+          segments(tokens, parts, 0, tokens.length)
+            .filter((s) => s.part === part)
+            .map((s) => s.text)
+            .join('') || null;
+        sendJson(state, req, res, 200, chatCompletionBody(rules, meta, text('reasoning'), text('content'), finish, usage(promptTokens, tokens.length)));
+        state.onChatCompleted();
+      },
+      onEngineDead() {
+        settled = true;
+        fail(state, req, res, engineDead);
+      },
+    });
+    res.on('close', () => {
+      if (!settled) handle.abort();
+    });
+    return;
+  }
+
+  writeHead(state, req, res, 200, { 'content-type': 'text/event-stream; charset=utf-8' });
+  const send = (body: unknown): boolean => res.write(`data: ${JSON.stringify(body)}\n\n`);
+  const running = (completion: number) => (r.continuousUsage ? usage(promptTokens, completion) : null);
+  let sent = 0;
+  const handle = state.scheduler.submit(spec, {
+    onTokens(emitted, done) {
+      // vLLM sends the role chunk with the first engine output, i.e. after TTFT.
+      if (sent === 0) send(chunkBody(rules, meta, 'role', '', null, running(0)));
+      const runs = segments(tokens, parts, sent, emitted);
+      sent = emitted;
+      if (done && runs.length === 0) runs.push({ part: 'content', text: '' });
+      runs.forEach((s, i) => send(chunkBody(rules, meta, s.part, s.text, done && i === runs.length - 1 ? finish : null, running(emitted))));
+      if (!done) return;
+      settled = true;
+      if (r.includeUsage) send(usageChunkBody(meta, usage(promptTokens, tokens.length)));
+      res.end('data: [DONE]\n\n');
+      state.onChatCompleted();
+    },
+    onEngineDead() {
+      settled = true;
+      send(streamErrorBody(rules, engineDead));
+      res.end('data: [DONE]\n\n');
+    },
+  });
+  res.on('close', () => {
+    if (!settled) handle.abort();
+  });
+}
