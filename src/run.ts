@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, platform, release } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { evaluatorFor } from './eval/registry.js';
 import type { DatasetProvenance } from './datasets/types.js';
@@ -27,6 +27,8 @@ import { ExitCode } from './commands/command.js';
 export interface RunOptions {
   /** --output-dir: replaces the plan's output.dir. */
   outputDir?: string;
+  /** Use this run directory (a matrix variant's folder) instead of a new timestamped one. */
+  runDir?: string;
   display: RunDisplay;
   /** The server spec and flags rendered for the detected vLLM version (prepare.ts). */
   serve: ServePlan;
@@ -84,7 +86,10 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const { display } = options;
   const mask = secretMasker(loaded.secrets);
   const startedAt = new Date();
-  const { runDir, runId } = createRunDir(options.outputDir ?? plan.output.dir, plan.name, startedAt);
+  const { runDir, runId } = options.runDir
+    ? { runDir: options.runDir, runId: basename(options.runDir) }
+    : createRunDir(options.outputDir ?? plan.output.dir, plan.name, startedAt);
+  mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'plan.resolved.yaml'), mask(stringify(plan)));
 
   const timings: Timings = {};

@@ -68,7 +68,8 @@ export class AnswerBook {
       for (const [entry, line] of jsonLines(file)) {
         // `answer` (IQuiz, our key files) or `label` (AGIEval-style files).
         const answer = entry.answer ?? entry.label;
-        if (typeof entry.question !== 'string') throw new AnswerFileError(`${file}:${line}: "question" must be a string`);
+        if (typeof entry.question !== 'string')
+          throw new AnswerFileError(`${file}:${line}: "question" must be a string`);
         if (typeof answer !== 'string' || !/^[A-Z]$/.test(answer)) {
           throw new AnswerFileError(`${file}:${line}: "answer" must be one capital letter`);
         }
@@ -134,12 +135,28 @@ export function parseMultipleChoice(prompt: string): MultipleChoice | null {
   return { question, letters: letters.length >= 2 ? [...new Set(letters)] : ['A', 'B', 'C', 'D'] };
 }
 
-const OPENERS = ['嗯，我先仔细读一下题目。', '好的，先理解题目在问什么。', '让我一步步思考这道题。', '这道题需要认真分析。'];
+const OPENERS = [
+  '嗯，我先仔细读一下题目。',
+  '好的，先理解题目在问什么。',
+  '让我一步步思考这道题。',
+  '这道题需要认真分析。',
+];
 const VERDICTS = ['似乎不太对', '和题意不符', '可以先排除', '不够准确', '说法有问题'];
-const FILLERS = ['再把条件逐一对照一下。', '检查一遍推理过程，没有发现矛盾。', '换个角度再验证一次。', '注意题目里的细节。', '结论前后一致。'];
+const FILLERS = [
+  '再把条件逐一对照一下。',
+  '检查一遍推理过程，没有发现矛盾。',
+  '换个角度再验证一次。',
+  '注意题目里的细节。',
+  '结论前后一致。',
+];
 
 /** Appends sentences from `pool` (picked by hash) until `text` reaches `tokens` tokens. */
-function fill(text: string, tokens: number, pool: readonly string[], ...salt: ReadonlyArray<string | number>): string {
+function fill(
+  text: string,
+  tokens: number,
+  pool: readonly string[],
+  ...salt: ReadonlyArray<string | number>
+): string {
   let out = text;
   let count = countTokens(text);
   for (let i = 0; count < tokens; i++) {
@@ -150,34 +167,64 @@ function fill(text: string, tokens: number, pool: readonly string[], ...salt: Re
   return out;
 }
 
-function multipleChoiceReply(mc: MultipleChoice, letter: string, s: AnswerSettings, salt: readonly (string | number)[]): [string, string] {
+function multipleChoiceReply(
+  mc: MultipleChoice,
+  letter: string,
+  s: AnswerSettings,
+  salt: readonly (string | number)[],
+): [string, string] {
   const target = s.reasoningTokens ?? 40 + hashIndex(31, 'length', ...salt);
   const close = `所以答案应该是${letter}。`;
   let thought = OPENERS[hashIndex(OPENERS.length, 'open', ...salt)] ?? '';
   for (const option of mc.letters.slice(0, 5)) {
-    thought += option === letter ? `选项${option}看起来最合理。` : `选项${option}${VERDICTS[hashIndex(VERDICTS.length, 'verdict', option, ...salt)]}。`;
+    thought +=
+      option === letter
+        ? `选项${option}看起来最合理。`
+        : `选项${option}${VERDICTS[hashIndex(VERDICTS.length, 'verdict', option, ...salt)]}。`;
   }
   thought = fill(thought, target - countTokens(close), FILLERS, ...salt) + close;
   const answerLine = `\n\n答案：${letter}`;
-  const content = fill(`根据以上分析，正确答案是${letter}。`, s.answerTokens - countTokens(answerLine), FILLERS, 'answer', ...salt) + answerLine;
+  const content =
+    fill(
+      `根据以上分析，正确答案是${letter}。`,
+      s.answerTokens - countTokens(answerLine),
+      FILLERS,
+      'answer',
+      ...salt,
+    ) + answerLine;
   return [thought, content];
 }
 
 function genericReply(prompt: string, s: AnswerSettings): [string, string] {
   const tag = hashIndex(10_000, 'generic', s.seed, prompt);
   return /\p{Script=Han}/u.test(prompt)
-    ? ['嗯，用户发来了一条消息。我需要理解用户的意图，然后给出简洁、有帮助的回答。', `这是 vLLM 模拟器生成的回答（编号 ${tag}）。`]
-    : ['Okay, the user sent a message. I should work out what they want and give a short, helpful answer.', `This is a simulated reply from vllm-sim (#${tag}).`];
+    ? [
+        '嗯，用户发来了一条消息。我需要理解用户的意图，然后给出简洁、有帮助的回答。',
+        `这是 vLLM 模拟器生成的回答（编号 ${tag}）。`,
+      ]
+    : [
+        'Okay, the user sent a message. I should work out what they want and give a short, helpful answer.',
+        `This is a simulated reply from vllm-sim (#${tag}).`,
+      ];
 }
 
 /**
  * The raw model output for a request. With thinking on, a Qwen3-style `<think>` block comes first
  * (`<think>\n…\n</think>\n\n…`, as in wire §2b'); a replay keeps its own text and reasoning exactly.
  */
-export function reply(book: AnswerBook, s: AnswerSettings, lastUser: string, requestSeed: number | null, thinking: boolean): Reply {
+export function reply(
+  book: AnswerBook,
+  s: AnswerSettings,
+  lastUser: string,
+  requestSeed: number | null,
+  thinking: boolean,
+): Reply {
   const recorded = book.replay(lastUser);
   if (recorded) {
-    const raw = recorded.reasoning === null ? recorded.content : `<think>${recorded.reasoning}</think>${recorded.content}`;
+    const raw =
+      recorded.reasoning === null
+        ? recorded.content
+        : `<think>${recorded.reasoning}</think>${recorded.content}`;
     return { raw, finishReason: recorded.finishReason };
   }
   const mc = parseMultipleChoice(lastUser);

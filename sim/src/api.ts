@@ -1,4 +1,10 @@
-import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES, createServer } from 'node:http';
+import {
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+  createServer,
+} from 'node:http';
 import type { AnswerBook } from './answers.js';
 import { handleChat } from './chat.js';
 import type { ServeArgs } from './cli.js';
@@ -49,19 +55,48 @@ function client(req: IncomingMessage): string {
 }
 
 /** Sends the status line and headers, logging the access line as uvicorn does at that moment. */
-export function writeHead(state: ApiState, req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string | number>): void {
-  state.log.uvicorn('INFO', `${client(req)} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status} ${STATUS_CODES[status] ?? ''}`, 'out');
+export function writeHead(
+  state: ApiState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | number>,
+): void {
+  state.log.uvicorn(
+    'INFO',
+    `${client(req)} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status} ${STATUS_CODES[status] ?? ''}`,
+    'out',
+  );
   res.writeHead(status, { server: 'uvicorn', ...headers });
 }
 
-export function sendJson(state: ApiState, req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(
+  state: ApiState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+): void {
   const text = JSON.stringify(body);
-  writeHead(state, req, res, status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  writeHead(state, req, res, status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-function sendText(state: ApiState, req: IncomingMessage, res: ServerResponse, status: number, text: string, type?: string): void {
-  writeHead(state, req, res, status, { ...(type ? { 'content-type': type } : {}), 'content-length': Buffer.byteLength(text) });
+function sendText(
+  state: ApiState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  text: string,
+  type?: string,
+): void {
+  writeHead(state, req, res, status, {
+    ...(type ? { 'content-type': type } : {}),
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -78,7 +113,12 @@ async function route(state: ApiState, req: IncomingMessage, res: ServerResponse)
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const method = req.method ?? 'GET';
   // facts §1.4: only /v1 paths are guarded; OPTIONS passes; the header must be exactly `Bearer <key>`.
-  if (state.apiKey !== null && path.startsWith('/v1') && method !== 'OPTIONS' && req.headers.authorization !== `Bearer ${state.apiKey}`) {
+  if (
+    state.apiKey !== null &&
+    path.startsWith('/v1') &&
+    method !== 'OPTIONS' &&
+    req.headers.authorization !== `Bearer ${state.apiKey}`
+  ) {
     sendJson(state, req, res, 401, UNAUTHORIZED_BODY);
     return;
   }
@@ -102,10 +142,23 @@ async function route(state: ApiState, req: IncomingMessage, res: ServerResponse)
       sendJson(state, req, res, 200, { version: state.rules.version });
       return;
     case '/v1/models':
-      sendJson(state, req, res, 200, modelListBody(state.rules, state.servedNames, state.args.model, state.maxModelLen));
+      sendJson(
+        state,
+        req,
+        res,
+        200,
+        modelListBody(state.rules, state.servedNames, state.args.model, state.maxModelLen),
+      );
       return;
     case '/metrics':
-      sendText(state, req, res, 200, state.metrics.render(state.scheduler.stats()), 'text/plain; version=0.0.4; charset=utf-8');
+      sendText(
+        state,
+        req,
+        res,
+        200,
+        state.metrics.render(state.scheduler.stats()),
+        'text/plain; version=0.0.4; charset=utf-8',
+      );
       return;
     default:
       handleChat(state, req, res, await readBody(req));
@@ -115,7 +168,8 @@ async function route(state: ApiState, req: IncomingMessage, res: ServerResponse)
 export function createApiServer(state: ApiState): Server {
   const server = createServer((req, res) => {
     route(state, req, res).catch(() => {
-      if (!res.headersSent) sendText(state, req, res, 500, 'Internal Server Error', 'text/plain; charset=utf-8');
+      if (!res.headersSent)
+        sendText(state, req, res, 500, 'Internal Server Error', 'text/plain; charset=utf-8');
       else res.destroy();
     });
   });

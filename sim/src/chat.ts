@@ -46,19 +46,34 @@ interface FieldError {
 
 /** facts §1.5: vLLM's RequestValidationError handler gives 400 (never 422). */
 function validationError(state: ApiState, e: FieldError): ApiError {
-  const fields: Record<string, unknown> = { type: e.type, loc: e.loc, msg: e.msg, input: e.input, ...(e.ctx ? { ctx: e.ctx } : {}) };
+  const fields: Record<string, unknown> = {
+    type: e.type,
+    loc: e.loc,
+    msg: e.msg,
+    input: e.input,
+    ...(e.ctx ? { ctx: e.ctx } : {}),
+  };
   const repr = `{${Object.entries(fields)
     .map(([k, v]) => `'${k}': ${pyRepr(v, k === 'loc')}`)
     .join(', ')}}`;
   if (!state.rules.countedValidationErrors) return { status: 400, message: `[${repr}]` };
-  return { status: 400, message: `1 validation error:\n  ${repr}`, type: 'Bad Request', param: e.loc.join('.') };
+  return {
+    status: 400,
+    message: `1 validation error:\n  ${repr}`,
+    type: 'Bad Request',
+    param: e.loc.join('.'),
+  };
 }
 
 function text(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string' ? part.text : ''))
+    .map((part: unknown) =>
+      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string'
+        ? part.text
+        : '',
+    )
     .join('');
 }
 
@@ -74,29 +89,64 @@ function parseRequest(raw: string): ChatRequest | FieldError {
   try {
     body = JSON.parse(raw);
   } catch {
-    return { type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } };
+    return {
+      type: 'json_invalid',
+      loc: ['body', 0],
+      msg: 'JSON decode error',
+      input: {},
+      ctx: { error: 'Expecting value' },
+    };
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body };
+    return {
+      type: 'model_attributes_type',
+      loc: ['body'],
+      msg: 'Input should be a valid dictionary or object to extract fields from',
+      input: body,
+    };
   }
   const b = body as Record<string, unknown>;
   const messages = b.messages;
-  if (messages === undefined) return { type: 'missing', loc: ['body', 'messages'], msg: 'Field required', input: b };
-  if (!Array.isArray(messages)) return { type: 'list_type', loc: ['body', 'messages'], msg: 'Input should be a valid list', input: messages };
-  const maxTokens = optionalInt(b, b.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens');
+  if (messages === undefined)
+    return { type: 'missing', loc: ['body', 'messages'], msg: 'Field required', input: b };
+  if (!Array.isArray(messages))
+    return {
+      type: 'list_type',
+      loc: ['body', 'messages'],
+      msg: 'Input should be a valid list',
+      input: messages,
+    };
+  const maxTokens = optionalInt(
+    b,
+    b.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens',
+  );
   if (typeof maxTokens === 'object' && maxTokens !== null) return maxTokens;
   const seed = optionalInt(b, 'seed');
   if (typeof seed === 'object' && seed !== null) return seed;
-  const streamOptions = typeof b.stream_options === 'object' && b.stream_options !== null ? (b.stream_options as Record<string, unknown>) : null;
+  const streamOptions =
+    typeof b.stream_options === 'object' && b.stream_options !== null
+      ? (b.stream_options as Record<string, unknown>)
+      : null;
   if (streamOptions && b.stream !== true) {
-    return { type: 'value_error', loc: ['body'], msg: 'Value error, Stream options can only be defined when `stream=True`.', input: b };
+    return {
+      type: 'value_error',
+      loc: ['body'],
+      msg: 'Value error, Stream options can only be defined when `stream=True`.',
+      input: b,
+    };
   }
   const typed = messages.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null);
   const users = typed.filter((m) => m.role === 'user');
-  const kwargs = typeof b.chat_template_kwargs === 'object' && b.chat_template_kwargs !== null ? (b.chat_template_kwargs as Record<string, unknown>) : {};
+  const kwargs =
+    typeof b.chat_template_kwargs === 'object' && b.chat_template_kwargs !== null
+      ? (b.chat_template_kwargs as Record<string, unknown>)
+      : {};
   return {
     model: typeof b.model === 'string' ? b.model : null,
-    messages: typed.map((m) => ({ role: typeof m.role === 'string' ? m.role : 'user', text: text(m.content) })),
+    messages: typed.map((m) => ({
+      role: typeof m.role === 'string' ? m.role : 'user',
+      text: text(m.content),
+    })),
     lastUser: text(users[users.length - 1]?.content),
     stream: b.stream === true,
     // facts §4: include_usage defaults to true once stream_options is sent.
@@ -115,7 +165,13 @@ function fail(state: ApiState, req: IncomingMessage, res: ServerResponse, e: Api
 
 function injectedError(state: ApiState, status: number): { status: number; body: unknown } {
   if (status === 429) return { status, body: rateLimitBody() };
-  return { status, body: errorBody(state.rules, { status, message: `Simulated HTTP ${status} (VLLM_SIM_FAULT http_error).` }) };
+  return {
+    status,
+    body: errorBody(state.rules, {
+      status,
+      message: `Simulated HTTP ${status} (VLLM_SIM_FAULT http_error).`,
+    }),
+  };
 }
 
 function logReceived(state: ApiState, id: string, r: ChatRequest, maxTokens: number): void {
@@ -139,17 +195,27 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
   const r = parseRequest(raw);
   if ('type' in r) return fail(state, req, res, validationError(state, r));
   if (r.model !== null && !state.servedNames.includes(r.model)) {
-    return fail(state, req, res, { status: 404, message: `The model \`${r.model}\` does not exist.`, param: rules.notFoundParam });
+    return fail(state, req, res, {
+      status: 404,
+      message: `The model \`${r.model}\` does not exist.`,
+      param: rules.notFoundParam,
+    });
   }
   if (state.engineDead) return fail(state, req, res, { status: 500, message: ENGINE_DEAD_MESSAGE });
   if (r.maxTokens !== null && r.maxTokens < 1) {
-    return fail(state, req, res, { status: 400, message: `max_tokens must be at least 1, got ${r.maxTokens}.` });
+    return fail(state, req, res, {
+      status: 400,
+      message: `max_tokens must be at least 1, got ${r.maxTokens}.`,
+    });
   }
   const promptTokens = promptTokenCount(
     r.messages.map((m) => m.text),
     r.thinkingDisabled,
   );
-  if (promptTokens >= state.maxModelLen || (r.maxTokens !== null && promptTokens + r.maxTokens > state.maxModelLen)) {
+  if (
+    promptTokens >= state.maxModelLen ||
+    (r.maxTokens !== null && promptTokens + r.maxTokens > state.maxModelLen)
+  ) {
     const e = contextLengthMessage(rules, state.maxModelLen, promptTokens, r.maxTokens);
     return fail(state, req, res, { status: 400, message: e.message, param: e.param });
   }
@@ -160,7 +226,11 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
   const tokens = all.slice(0, limit);
   const finish: Finish = all.length > limit ? 'length' : (out.finishReason ?? 'stop');
   const parts = classify(all, state.parser);
-  const meta: ResponseMeta = { id: completionId(rules), created: Math.floor(Date.now() / 1000), model: r.model ?? state.servedNames[0] ?? '' };
+  const meta: ResponseMeta = {
+    id: completionId(rules),
+    created: Math.floor(Date.now() / 1000),
+    model: r.model ?? state.servedNames[0] ?? '',
+  };
   if (state.logRequests) logReceived(state, meta.id, r, limit);
 
   const slow = knobs.faults.slowTokens;
@@ -179,7 +249,20 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
             .filter((s) => s.part === part)
             .map((s) => s.text)
             .join('') || null;
-        sendJson(state, req, res, 200, chatCompletionBody(rules, meta, text('reasoning'), text('content'), finish, usage(promptTokens, tokens.length)));
+        sendJson(
+          state,
+          req,
+          res,
+          200,
+          chatCompletionBody(
+            rules,
+            meta,
+            text('reasoning'),
+            text('content'),
+            finish,
+            usage(promptTokens, tokens.length),
+          ),
+        );
         state.onChatCompleted();
       },
       onEngineDead() {
@@ -204,7 +287,18 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
       const runs = segments(tokens, parts, sent, emitted);
       sent = emitted;
       if (done && runs.length === 0) runs.push({ part: 'content', text: '' });
-      runs.forEach((s, i) => send(chunkBody(rules, meta, s.part, s.text, done && i === runs.length - 1 ? finish : null, running(emitted))));
+      runs.forEach((s, i) =>
+        send(
+          chunkBody(
+            rules,
+            meta,
+            s.part,
+            s.text,
+            done && i === runs.length - 1 ? finish : null,
+            running(emitted),
+          ),
+        ),
+      );
       if (!done) return;
       settled = true;
       if (r.includeUsage) send(usageChunkBody(meta, usage(promptTokens, tokens.length)));

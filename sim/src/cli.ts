@@ -58,7 +58,12 @@ const on = { type: 'flag', sets: true } as const;
 const FLAGS: readonly Flag[] = [
   { dest: 'host', names: ['--host'], kind: str, fallback: null },
   { dest: 'port', names: ['--port'], kind: int, fallback: 8000 },
-  { dest: 'uvicornLogLevel', names: ['--uvicorn-log-level'], kind: { type: 'choice', choices: UVICORN_LEVEL_NAMES }, fallback: 'info' },
+  {
+    dest: 'uvicornLogLevel',
+    names: ['--uvicorn-log-level'],
+    kind: { type: 'choice', choices: UVICORN_LEVEL_NAMES },
+    fallback: 'info',
+  },
   { dest: 'apiKey', names: ['--api-key'], kind: str, fallback: null },
   {
     dest: 'enableReasoning',
@@ -82,7 +87,12 @@ const FLAGS: readonly Flag[] = [
   { dest: 'dataParallelSize', names: ['--data-parallel-size', '-dp'], kind: int, fallback: 1 },
   { dest: 'gpuMemoryUtilization', names: ['--gpu-memory-utilization'], kind: float, fallback: 0.9 },
   { dest: 'enablePrefixCaching', names: ['--enable-prefix-caching'], kind: on, fallback: null },
-  { dest: 'enablePrefixCaching', names: ['--no-enable-prefix-caching'], kind: { type: 'flag', sets: false }, fallback: null },
+  {
+    dest: 'enablePrefixCaching',
+    names: ['--no-enable-prefix-caching'],
+    kind: { type: 'flag', sets: false },
+    fallback: null,
+  },
   { dest: 'maxNumSeqs', names: ['--max-num-seqs'], kind: int, fallback: 256 },
   { dest: 'quantization', names: ['--quantization', '-q'], kind: str, fallback: null },
   { dest: 'enforceEager', names: ['--enforce-eager'], kind: on, fallback: false },
@@ -90,7 +100,13 @@ const FLAGS: readonly Flag[] = [
   { dest: 'generationConfig', names: ['--generation-config'], kind: str, fallback: 'auto' },
   { dest: 'disableLogRequests', names: ['--disable-log-requests'], kind: on, fallback: false },
   // 0.10.2 turned request logging off by default and added the opt-in flag.
-  { dest: 'enableLogRequests', names: ['--enable-log-requests'], kind: on, fallback: false, in: (r) => !r.logsRequestsByDefault },
+  {
+    dest: 'enableLogRequests',
+    names: ['--enable-log-requests'],
+    kind: on,
+    fallback: false,
+    in: (r) => !r.logsRequestsByDefault,
+  },
 ];
 
 export type Command =
@@ -118,7 +134,12 @@ options:
 
 function serveHelp(rules: VersionRules): string {
   const lines = FLAGS.filter((f) => !f.in || f.in(rules)).map((f) => {
-    const meta = f.kind.type === 'flag' ? '' : f.kind.type === 'names' ? ' NAME [NAME ...]' : ` ${f.dest.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const meta =
+      f.kind.type === 'flag'
+        ? ''
+        : f.kind.type === 'names'
+          ? ' NAME [NAME ...]'
+          : ` ${f.dest.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     return `  ${f.names.join(', ')}${meta}`;
   });
   return `${SERVE_USAGE}
@@ -155,13 +176,19 @@ function convert(flag: Flag, name: string, raw: string): Value | Error {
   const kind = flag.kind;
   switch (kind.type) {
     case 'int':
-      return /^[-+]?\d+$/.test(raw.trim()) ? Number(raw) : new Error(`argument ${name}: invalid int value: '${raw}'`);
+      return /^[-+]?\d+$/.test(raw.trim())
+        ? Number(raw)
+        : new Error(`argument ${name}: invalid int value: '${raw}'`);
     case 'float':
-      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : new Error(`argument ${name}: invalid float value: '${raw}'`);
+      return raw.trim() !== '' && Number.isFinite(Number(raw))
+        ? Number(raw)
+        : new Error(`argument ${name}: invalid float value: '${raw}'`);
     case 'choice':
       return kind.choices.includes(raw)
         ? raw
-        : new Error(`argument ${name}: invalid choice: '${raw}' (choose from ${kind.choices.map((c) => `'${c}'`).join(', ')})`);
+        : new Error(
+            `argument ${name}: invalid choice: '${raw}' (choose from ${kind.choices.map((c) => `'${c}'`).join(', ')})`,
+          );
     default:
       return raw;
   }
@@ -174,7 +201,8 @@ export function parseCommandLine(argv: readonly string[], rules: VersionRules): 
   for (; i < argv.length; i++) {
     const token = argv[i] ?? '';
     if (token === '-h' || token === '--help') return { kind: 'exit', code: 0, stdout: topHelp() };
-    if (token === '-v' || token === '--version') return { kind: 'exit', code: 0, stdout: `${rules.version}\n` };
+    if (token === '-v' || token === '--version')
+      return { kind: 'exit', code: 0, stdout: `${rules.version}\n` };
     if (!looksLikeFlag(token)) break;
     extras.push(token);
   }
@@ -188,7 +216,8 @@ export function parseCommandLine(argv: readonly string[], rules: VersionRules): 
   }
 
   const byName = new Map<string, Flag>();
-  for (const flag of FLAGS) if (!flag.in || flag.in(rules)) for (const name of flag.names) byName.set(name, flag);
+  for (const flag of FLAGS)
+    if (!flag.in || flag.in(rules)) for (const name of flag.names) byName.set(name, flag);
   const given = new Map<keyof ServeArgs, Value>();
   const positionals: string[] = [];
   const rest = argv.slice(i + 1).map(normalize);
@@ -221,7 +250,8 @@ export function parseCommandLine(argv: readonly string[], rules: VersionRules): 
     }
     if (kind.type === 'names') {
       const names = inline !== undefined ? [inline] : [];
-      while (inline === undefined && j + 1 < rest.length && !looksLikeFlag(rest[j + 1] ?? '')) names.push(rest[++j] ?? '');
+      while (inline === undefined && j + 1 < rest.length && !looksLikeFlag(rest[j + 1] ?? ''))
+        names.push(rest[++j] ?? '');
       if (names.length === 0) return serveFail(`argument ${name}: expected at least one argument`);
       given.set(flag.dest, names);
       continue;
@@ -229,7 +259,8 @@ export function parseCommandLine(argv: readonly string[], rules: VersionRules): 
     let raw = inline;
     if (raw === undefined) {
       const next = rest[j + 1];
-      if (next === undefined || looksLikeFlag(next)) return serveFail(`argument ${name}: expected one argument`);
+      if (next === undefined || looksLikeFlag(next))
+        return serveFail(`argument ${name}: expected one argument`);
       raw = next;
       j++;
     }
@@ -272,6 +303,9 @@ export function describeArgs(command: Extract<Command, { kind: 'serve' }>, rules
     seen.add(flag.dest);
     fields.push(`${name(flag.dest)}=${pyRepr(command.args[flag.dest] as Value)}`);
   }
-  fields.push(`model=${pyString(command.args.model)}`, 'dispatch_function=<function ServeSubcommand.cmd at 0x7f3c2a5e1d80>');
+  fields.push(
+    `model=${pyString(command.args.model)}`,
+    'dispatch_function=<function ServeSubcommand.cmd at 0x7f3c2a5e1d80>',
+  );
   return `args: Namespace(${fields.join(', ')})`;
 }

@@ -12,7 +12,7 @@ import {
 } from './fatal.js';
 import { GPU_TOTAL_GIB, memoryPlan } from './hardware.js';
 import { ProcessLog } from './log.js';
-import { ENGINE_INIT_ENV, type EngineInit, type ToEngine, WORKER_RANK_ENV, readEngineInit } from './protocol.js';
+import { ENGINE_INIT_ENV, type ToEngine, WORKER_RANK_ENV, readEngineInit } from './protocol.js';
 import { rulesFor } from './versions.js';
 
 // The stand-in for vLLM's EngineCore process. Like the real one it is a child of the API server
@@ -69,7 +69,8 @@ function exit(code: number): never {
 }
 
 function die(failure: EngineFailure, during: 'startup' | 'busy-loop'): never {
-  const headline = during === 'startup' ? 'EngineCore failed to start.' : 'EngineCore encountered a fatal error.';
+  const headline =
+    during === 'startup' ? 'EngineCore failed to start.' : 'EngineCore encountered a fatal error.';
   log.error(SITES.coreError, `${headline}\n${engineTraceback(failure, during)}`);
   log.write('err', processDump(rules.engineCoreName, failure, during));
   exit(1);
@@ -84,7 +85,14 @@ const clock = (ms: number): string => {
  * tqdm progress lines on stderr, between two fractions of the load time: vLLM's weight loader
  * uses a `… Completed | n/N` bar format, CUDA graph capture tqdm's default bar.
  */
-async function progress(label: string, total: number, from: number, to: number, style: 'completed' | 'bar', stopAfter?: number): Promise<void> {
+async function progress(
+  label: string,
+  total: number,
+  from: number,
+  to: number,
+  style: 'completed' | 'bar',
+  stopAfter?: number,
+): Promise<void> {
   const steps = 4;
   const begin = Date.now();
   for (let s = 1; s <= steps; s++) {
@@ -95,7 +103,8 @@ async function progress(label: string, total: number, from: number, to: number, 
     const elapsed = Date.now() - begin;
     const rate = (done / Math.max(elapsed / 1000, 0.001)).toFixed(2);
     const timing = `[${clock(elapsed)}<${clock((elapsed * (total - done)) / done)}, ${rate}it/s]`;
-    const bar = style === 'completed' ? ' Completed |' : `|${'█'.repeat(Math.round((10 * done) / total)).padEnd(10)}|`;
+    const bar =
+      style === 'completed' ? ' Completed |' : `|${'█'.repeat(Math.round((10 * done) / total)).padEnd(10)}|`;
     log.write('err', `${label}: ${String(pct).padStart(3)}%${bar} ${done}/${total} ${timing}`);
     if (stopAfter !== undefined && s >= stopAfter) return;
   }
@@ -122,25 +131,43 @@ async function load(): Promise<void> {
   );
   // With tensor parallelism the rank lines come from the workers themselves.
   if (init.tensorParallelSize > 1) spawnWorkers();
-  else log.info(SITES.parallel, 'rank 0 in world size 1 is assigned as DP rank 0, PP rank 0, TP rank 0, EP rank 0');
+  else
+    log.info(
+      SITES.parallel,
+      'rank 0 in world size 1 is assigned as DP rank 0, PP rank 0, TP rank 0, EP rank 0',
+    );
 
   await sleepUntil(0.05);
   if (stopping) return;
-  if (init.crash === 'gpu_memory') die(freeMemoryFailure(rules, GPU_TOTAL_GIB * 0.42, GPU_TOTAL_GIB, init.gpuMemoryUtilization), 'startup');
+  if (init.crash === 'gpu_memory')
+    die(freeMemoryFailure(rules, GPU_TOTAL_GIB * 0.42, GPU_TOTAL_GIB, init.gpuMemoryUtilization), 'startup');
   const loadStart = Date.now();
   log.info(SITES.runner, `Starting to load model ${init.model}...`);
   log.info(SITES.runnerScratch, 'Loading model from scratch...');
   log.info(SITES.attention, 'Using Flash Attention backend on V1 engine.');
   log.write('err', 'Loading safetensors checkpoint shards:   0% Completed | 0/5 [00:00<?, ?it/s]');
-  await progress('Loading safetensors checkpoint shards', 5, 0.05, 0.4, 'completed', init.crash === 'cuda_oom' ? 2 : undefined);
+  await progress(
+    'Loading safetensors checkpoint shards',
+    5,
+    0.05,
+    0.4,
+    'completed',
+    init.crash === 'cuda_oom' ? 2 : undefined,
+  );
   if (stopping) return;
   if (init.crash === 'cuda_oom') die(cudaOomFailure(GPU_TOTAL_GIB), 'startup');
   log.info(SITES.weights, `Loading weights took ${seconds(loadStart)} seconds`);
-  log.info(SITES.runnerLoaded, `Model loading took ${plan.weightsGiB.toFixed(4)} GiB and ${((Date.now() - loadStart) / 1000).toFixed(6)} seconds`);
+  log.info(
+    SITES.runnerLoaded,
+    `Model loading took ${plan.weightsGiB.toFixed(4)} GiB and ${((Date.now() - loadStart) / 1000).toFixed(6)} seconds`,
+  );
 
   if (!init.enforceEager) {
     const compileStart = Date.now();
-    log.info(SITES.compileCache, `Using cache directory: /root/.cache/vllm/torch_compile_cache/3c1a8e42b1/rank_0_0/backbone for vLLM's torch.compile`);
+    log.info(
+      SITES.compileCache,
+      `Using cache directory: /root/.cache/vllm/torch_compile_cache/3c1a8e42b1/rank_0_0/backbone for vLLM's torch.compile`,
+    );
     await sleepUntil(0.6);
     if (stopping) return;
     log.info(SITES.dynamo, `Dynamo bytecode transform time: ${seconds(compileStart)} s`);
@@ -157,20 +184,31 @@ async function load(): Promise<void> {
     die(kvCacheFailure(rules, init.maxModelLen, plan.neededGiB, available, estimate), 'startup');
   }
   log.info(SITES.kvSize, `GPU KV cache size: ${thousands(plan.kvTokens)} tokens`);
-  log.info(SITES.kvConcurrency, `Maximum concurrency for ${thousands(init.maxModelLen)} tokens per request: ${plan.maxConcurrency.toFixed(2)}x`);
+  log.info(
+    SITES.kvConcurrency,
+    `Maximum concurrency for ${thousands(init.maxModelLen)} tokens per request: ${plan.maxConcurrency.toFixed(2)}x`,
+  );
 
   if (!init.enforceEager) {
     const graphStart = Date.now();
-    const label = rules.modernResponseShape ? 'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)' : 'Capturing CUDA graph shapes';
+    const label = rules.modernResponseShape
+      ? 'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)'
+      : 'Capturing CUDA graph shapes';
     await progress(label, 67, 0.65, 0.93, 'bar', init.neverReady ? 1 : undefined);
     if (stopping || init.neverReady) return;
-    log.info(SITES.runnerGraphs, `Graph capturing finished in ${Math.max(1, Math.round((Date.now() - graphStart) / 1000))} secs, took 0.62 GiB`);
+    log.info(
+      SITES.runnerGraphs,
+      `Graph capturing finished in ${Math.max(1, Math.round((Date.now() - graphStart) / 1000))} secs, took 0.62 GiB`,
+    );
   } else if (init.neverReady) {
     return;
   }
   await sleepUntil(0.97);
   if (stopping) return;
-  log.info(SITES.coreInit, `init engine (profile, create kv cache, warmup model) took ${seconds(startedAt)} seconds`);
+  log.info(
+    SITES.coreInit,
+    `init engine (profile, create kv cache, warmup model) took ${seconds(startedAt)} seconds`,
+  );
   await sleepUntil(1);
   if (!stopping) send({ type: 'ready' });
 }

@@ -162,7 +162,10 @@ export class Scheduler {
     }
     let wake = Infinity;
     for (const seq of this.running) {
-      const next = seq.emitted === 0 ? seq.firstDue : Math.max(seq.firstDue + seq.emitted * seq.spec.tokenLatencyMs, now + MIN_TICK_MS);
+      const next =
+        seq.emitted === 0
+          ? seq.firstDue
+          : Math.max(seq.firstDue + seq.emitted * seq.spec.tokenLatencyMs, now + MIN_TICK_MS);
       wake = Math.min(wake, next);
     }
     this.arm(wake, now);

@@ -1,4 +1,13 @@
-import { ENGINE_STARTUP, type Frame, SERVE_ENTRY, cython, formatTraceback, lib, std, vllm } from './pytrace.js';
+import {
+  ENGINE_STARTUP,
+  type Frame,
+  SERVE_ENTRY,
+  cython,
+  formatTraceback,
+  lib,
+  std,
+  vllm,
+} from './pytrace.js';
 import type { VersionRules } from './versions.js';
 
 // The fatal texts the simulator prints. Root-cause wording is verbatim from wire §6 / facts §3;
@@ -10,8 +19,18 @@ export function portInUseTraceback(): string {
   return formatTraceback(
     [
       ...SERVE_ENTRY,
-      vllm('entrypoints/openai/api_server.py', 1426, 'run_server', 'listen_address, sock = setup_server(args)'),
-      vllm('entrypoints/openai/api_server.py', 1398, 'setup_server', 'sock = create_server_socket(sock_addr)'),
+      vllm(
+        'entrypoints/openai/api_server.py',
+        1426,
+        'run_server',
+        'listen_address, sock = setup_server(args)',
+      ),
+      vllm(
+        'entrypoints/openai/api_server.py',
+        1398,
+        'setup_server',
+        'sock = create_server_socket(sock_addr)',
+      ),
       vllm('entrypoints/openai/api_server.py', 1355, 'create_server_socket', 'sock.bind(addr)'),
     ],
     'OSError: [Errno 98] Address already in use',
@@ -24,11 +43,21 @@ export function terminatedDuringLoadTraceback(): string {
     [
       ...SERVE_ENTRY,
       ...ENGINE_STARTUP,
-      vllm('v1/engine/utils.py', 742, 'wait_for_engine_startup', 'events = poller.poll(STARTUP_POLL_PERIOD_MS)'),
+      vllm(
+        'v1/engine/utils.py',
+        742,
+        'wait_for_engine_startup',
+        'events = poller.poll(STARTUP_POLL_PERIOD_MS)',
+      ),
       lib('zmq/sugar/poll.py', 106, 'poll', 'return zmq_poll(self.sockets, timeout=timeout)'),
       cython('_zmq.py', 1609, 'zmq.backend.cython._zmq.zmq_poll'),
       cython('_zmq.py', 169, 'zmq.backend.cython._zmq._check_rc'),
-      vllm('entrypoints/openai/api_server.py', 1405, 'signal_handler', 'raise KeyboardInterrupt("terminated")'),
+      vllm(
+        'entrypoints/openai/api_server.py',
+        1405,
+        'signal_handler',
+        'raise KeyboardInterrupt("terminated")',
+      ),
     ],
     'KeyboardInterrupt: terminated',
   );
@@ -41,7 +70,12 @@ export function engineInitFailedTraceback(rules: VersionRules): string {
     [
       ...SERVE_ENTRY,
       ...ENGINE_STARTUP,
-      vllm('v1/engine/utils.py', 750, 'wait_for_engine_startup', 'raise RuntimeError("Engine core initialization failed. "'),
+      vllm(
+        'v1/engine/utils.py',
+        750,
+        'wait_for_engine_startup',
+        'raise RuntimeError("Engine core initialization failed. "',
+      ),
     ],
     `RuntimeError: Engine core initialization failed. See root cause above.${suffix}`,
   );
@@ -53,15 +87,31 @@ export function maxModelLenTraceback(rules: VersionRules, requested: number, der
   const frames: Frame[] = [
     ...SERVE_ENTRY,
     ...ENGINE_STARTUP.slice(0, 5),
-    vllm('entrypoints/openai/api_server.py', 180, 'build_async_engine_client_from_engine_args', 'vllm_config = engine_args.create_engine_config(usage_context=usage_context)'),
+    vllm(
+      'entrypoints/openai/api_server.py',
+      180,
+      'build_async_engine_client_from_engine_args',
+      'vllm_config = engine_args.create_engine_config(usage_context=usage_context)',
+    ),
     vllm('engine/arg_utils.py', 1134, 'create_engine_config', 'model_config = self.create_model_config()'),
     vllm('engine/arg_utils.py', 1018, 'create_model_config', 'return ModelConfig('),
   ];
   if (!rules.pydanticConfigErrors) {
-    return formatTraceback([...frames, vllm('config.py', 598, '__init__', 'self.max_model_len = _get_and_verify_max_len(')], `ValueError: ${text}`);
+    return formatTraceback(
+      [...frames, vllm('config.py', 598, '__init__', 'self.max_model_len = _get_and_verify_max_len(')],
+      `ValueError: ${text}`,
+    );
   }
   return formatTraceback(
-    [...frames, lib('pydantic/_internal/_dataclasses.py', 123, '__init__', 's.__pydantic_validator__.validate_python(ArgsKwargs(args, kwargs), self_instance=s)')],
+    [
+      ...frames,
+      lib(
+        'pydantic/_internal/_dataclasses.py',
+        123,
+        '__init__',
+        's.__pydantic_validator__.validate_python(ArgsKwargs(args, kwargs), self_instance=s)',
+      ),
+    ],
     [
       'pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig',
       `  Value error, ${text} [type=value_error, input_value=ArgsKwargs((), {...}), input_type=ArgsKwargs]`,
@@ -79,7 +129,10 @@ const VALIDATE_ARGS: readonly Frame[] = [
 /** vllm/entrypoints/openai/cli_args.py validate_parsed_serve_args (code search, several versions). */
 export function invalidReasoningParserTraceback(rules: VersionRules, name: string): string {
   return formatTraceback(
-    [...VALIDATE_ARGS, vllm('entrypoints/openai/cli_args.py', 302, 'validate_parsed_serve_args', 'raise KeyError(')],
+    [
+      ...VALIDATE_ARGS,
+      vllm('entrypoints/openai/cli_args.py', 302, 'validate_parsed_serve_args', 'raise KeyError('),
+    ],
     `KeyError: 'invalid reasoning parser: ${name} (chose from { ${rules.reasoningParsers.join(',')} })'`,
   );
 }
@@ -87,19 +140,33 @@ export function invalidReasoningParserTraceback(rules: VersionRules, name: strin
 /** facts §3.3: ≤0.8.x refused --enable-reasoning without a parser. */
 export function enableReasoningNeedsParserTraceback(): string {
   return formatTraceback(
-    [...VALIDATE_ARGS, vllm('entrypoints/openai/cli_args.py', 296, 'validate_parsed_serve_args', 'raise TypeError("Error: --enable-reasoning requires "')],
+    [
+      ...VALIDATE_ARGS,
+      vllm(
+        'entrypoints/openai/cli_args.py',
+        296,
+        'validate_parsed_serve_args',
+        'raise TypeError("Error: --enable-reasoning requires "',
+      ),
+    ],
     'TypeError: Error: --enable-reasoning requires --reasoning-parser',
   );
 }
 
-export const ENGINE_DEAD_MESSAGE = 'EngineCore encountered an issue. See stack trace (above) for the root cause.';
+export const ENGINE_DEAD_MESSAGE =
+  'EngineCore encountered an issue. See stack trace (above) for the root cause.';
 
 /** What AsyncLLM's output handler logs when the EngineCore process is gone. */
 export function outputHandlerFailedTraceback(): string {
   return formatTraceback(
     [
       vllm('v1/engine/async_llm.py', 380, 'output_handler', 'outputs = await engine_core.get_output_async()'),
-      vllm('v1/engine/core_client.py', 750, 'get_output_async', 'raise self._format_exception(outputs) from None'),
+      vllm(
+        'v1/engine/core_client.py',
+        750,
+        'get_output_async',
+        'raise self._format_exception(outputs) from None',
+      ),
     ],
     `vllm.v1.engine.exceptions.EngineDeadError: ${ENGINE_DEAD_MESSAGE}`,
   );
@@ -124,16 +191,30 @@ function executorRpc(method: 'init_device' | 'load_model'): Frame[] {
     vllm('v1/engine/core.py', 80, '__init__', 'self.model_executor = executor_class(vllm_config)'),
     vllm('executor/executor_base.py', 54, '__init__', 'self._init_executor()'),
     vllm('executor/uniproc_executor.py', 49, '_init_executor', `self.collective_rpc("${method}")`),
-    vllm('executor/uniproc_executor.py', 58, 'collective_rpc', 'answer = run_method(self.driver_worker, method, args, kwargs)'),
+    vllm(
+      'executor/uniproc_executor.py',
+      58,
+      'collective_rpc',
+      'answer = run_method(self.driver_worker, method, args, kwargs)',
+    ),
     vllm('utils/__init__.py', 2985, 'run_method', 'return func(*args, **kwargs)'),
   ];
 }
 
 /** wire §6 (pytorch issue #175666): memory already taken by another process. */
-export function freeMemoryFailure(rules: VersionRules, freeGiB: number, totalGiB: number, util: number): EngineFailure {
+export function freeMemoryFailure(
+  rules: VersionRules,
+  freeGiB: number,
+  totalGiB: number,
+  util: number,
+): EngineFailure {
   const device = rules.freeMemoryNamesDevice ? ' cuda:0' : '';
   return {
-    frames: [...executorRpc('init_device'), vllm('worker/worker_base.py', 604, 'init_device', 'self.worker.init_device()  # type: ignore'), vllm('v1/worker/gpu_worker.py', 166, 'init_device', 'raise ValueError(')],
+    frames: [
+      ...executorRpc('init_device'),
+      vllm('worker/worker_base.py', 604, 'init_device', 'self.worker.init_device()  # type: ignore'),
+      vllm('v1/worker/gpu_worker.py', 166, 'init_device', 'raise ValueError('),
+    ],
     exception: `ValueError: Free memory on device${device} (${freeGiB.toFixed(2)}/${totalGiB.toFixed(2)} GiB) on startup is less than desired GPU memory utilization (${util}, ${(totalGiB * util).toFixed(2)} GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.`,
   };
 }
@@ -143,10 +224,25 @@ export function cudaOomFailure(totalGiB: number): EngineFailure {
   return {
     frames: [
       ...executorRpc('load_model'),
-      vllm('v1/worker/gpu_worker.py', 201, 'load_model', 'self.model_runner.load_model(eep_scale_up=eep_scale_up)'),
+      vllm(
+        'v1/worker/gpu_worker.py',
+        201,
+        'load_model',
+        'self.model_runner.load_model(eep_scale_up=eep_scale_up)',
+      ),
       vllm('v1/worker/gpu_model_runner.py', 1876, 'load_model', 'self.model = model_loader.load_model('),
-      vllm('model_executor/model_loader/base_loader.py', 44, 'load_model', 'model = initialize_model(vllm_config=vllm_config,'),
-      vllm('model_executor/model_loader/utils.py', 63, 'initialize_model', 'return model_class(vllm_config=vllm_config, prefix=prefix)'),
+      vllm(
+        'model_executor/model_loader/base_loader.py',
+        44,
+        'load_model',
+        'model = initialize_model(vllm_config=vllm_config,',
+      ),
+      vllm(
+        'model_executor/model_loader/utils.py',
+        63,
+        'initialize_model',
+        'return model_class(vllm_config=vllm_config, prefix=prefix)',
+      ),
       lib('torch/utils/_device.py', 104, '__torch_function__', 'return func(*args, **kwargs)'),
     ],
     exception: `torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of ${totalGiB.toFixed(2)} GiB of which 3.31 MiB is free. Including non-PyTorch memory, this process has ${(totalGiB - 0.02).toFixed(2)} GiB memory in use. Of the allocated memory ${(totalGiB - 0.6).toFixed(2)} GiB is allocated by PyTorch, and 183.52 MiB is reserved by PyTorch but unallocated. If reserved but unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.  See documentation for Memory Management  (https://pytorch.org/docs/stable/notes/cuda.html#environment-variables)`,
@@ -157,16 +253,36 @@ function kvCheck(line: number): Frame[] {
   return [
     ...CORE_INIT,
     vllm('v1/engine/core.py', 89, '__init__', 'self._initialize_kv_caches(vllm_config)'),
-    vllm('v1/engine/core.py', 179, '_initialize_kv_caches', 'kv_cache_configs = [get_kv_cache_config(vllm_config, kv_cache_spec_one_worker,'),
-    vllm('v1/core/kv_cache_utils.py', 1085, 'get_kv_cache_config', 'check_enough_kv_cache_memory(vllm_config, kv_cache_spec, available_memory)'),
+    vllm(
+      'v1/engine/core.py',
+      179,
+      '_initialize_kv_caches',
+      'kv_cache_configs = [get_kv_cache_config(vllm_config, kv_cache_spec_one_worker,',
+    ),
+    vllm(
+      'v1/core/kv_cache_utils.py',
+      1085,
+      'get_kv_cache_config',
+      'check_enough_kv_cache_memory(vllm_config, kv_cache_spec, available_memory)',
+    ),
     vllm('v1/core/kv_cache_utils.py', line, 'check_enough_kv_cache_memory', 'raise ValueError('),
   ];
 }
 
 /** wire §6 (issues #16118, #34076): max_model_len does not fit the KV cache. */
-export function kvCacheFailure(rules: VersionRules, maxModelLen: number, neededGiB: number, availableGiB: number, estimate: number): EngineFailure {
-  const hint = rules.kvErrorEstimate ? ` Based on the available memory, the estimated maximum model length is ${estimate}.` : '';
-  const docs = rules.kvErrorEstimate ? ' See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for more details.' : '';
+export function kvCacheFailure(
+  rules: VersionRules,
+  maxModelLen: number,
+  neededGiB: number,
+  availableGiB: number,
+  estimate: number,
+): EngineFailure {
+  const hint = rules.kvErrorEstimate
+    ? ` Based on the available memory, the estimated maximum model length is ${estimate}.`
+    : '';
+  const docs = rules.kvErrorEstimate
+    ? ' See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for more details.'
+    : '';
   return {
     frames: kvCheck(686),
     exception: `ValueError: To serve at least one request with the models's max seq len (${maxModelLen}), (${neededGiB.toFixed(2)} GiB KV cache is needed, which is larger than the available KV cache memory (${availableGiB.toFixed(2)} GiB).${hint} Try increasing \`gpu_memory_utilization\` or decreasing \`max_model_len\` when initializing the engine.${docs}`,
@@ -177,7 +293,8 @@ export function kvCacheFailure(rules: VersionRules, maxModelLen: number, neededG
 export function noKvMemoryFailure(): EngineFailure {
   return {
     frames: kvCheck(672),
-    exception: 'ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.',
+    exception:
+      'ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.',
   };
 }
 
@@ -189,7 +306,12 @@ export function busyLoopFailure(): EngineFailure {
       vllm('v1/engine/core.py', 754, '_process_engine_step', 'outputs, model_executed = self.step_fn()'),
       vllm('v1/engine/core.py', 284, 'step', 'model_output = self.execute_model_with_error_logging('),
       vllm('v1/engine/core.py', 270, 'execute_model_with_error_logging', 'raise err'),
-      vllm('v1/worker/gpu_model_runner.py', 1850, 'execute_model', 'valid_sampled_token_ids = sampled_token_ids.tolist()'),
+      vllm(
+        'v1/worker/gpu_model_runner.py',
+        1850,
+        'execute_model',
+        'valid_sampled_token_ids = sampled_token_ids.tolist()',
+      ),
     ],
     exception: [
       'RuntimeError: CUDA error: an illegal memory access was encountered',
@@ -212,7 +334,11 @@ export function engineTraceback(failure: EngineFailure, during: 'startup' | 'bus
 }
 
 /** What multiprocessing prints to stderr when the EngineCore process target re-raises. */
-export function processDump(processName: string, failure: EngineFailure, during: 'startup' | 'busy-loop'): string {
+export function processDump(
+  processName: string,
+  failure: EngineFailure,
+  during: 'startup' | 'busy-loop',
+): string {
   const frames = [
     std('multiprocessing/process.py', 314, '_bootstrap', 'self.run()'),
     std('multiprocessing/process.py', 108, 'run', 'self._target(*self._args, **self._kwargs)'),

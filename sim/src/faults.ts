@@ -48,7 +48,8 @@ function isLoadCrash(text: string): text is LoadCrash {
 }
 
 function positiveInt(text: string, what: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`${what} must be a positive integer, got '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new Error(`${what} must be a positive integer, got '${text}'`);
   return Number(text);
 }
 
@@ -86,7 +87,8 @@ export function parseFaults(spec: string): Faults {
     switch (name) {
       case 'crash_on_load': {
         const kind = needArg();
-        if (!isLoadCrash(kind)) throw new Error(`crash_on_load wants one of ${LOAD_CRASHES.join(', ')}, got '${kind}'`);
+        if (!isLoadCrash(kind))
+          throw new Error(`crash_on_load wants one of ${LOAD_CRASHES.join(', ')}, got '${kind}'`);
         faults.crashOnLoad = kind;
         break;
       }

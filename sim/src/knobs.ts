@@ -33,7 +33,13 @@ type Parser<T> = (text: string) => T;
 function number(min: number, max = Infinity, integer = false): Parser<number> {
   return (text) => {
     const n = Number(text);
-    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    if (
+      text.trim() === '' ||
+      !Number.isFinite(n) ||
+      n < min ||
+      n > max ||
+      (integer && !Number.isInteger(n))
+    ) {
       const range = max === Infinity ? `>= ${min}` : `between ${min} and ${max}`;
       throw new Error(`expected ${integer ? 'an integer' : 'a number'} ${range}`);
     }
@@ -54,7 +60,8 @@ const boolean: Parser<boolean> = (text) => {
 };
 
 const version: Parser<string> = (text) => {
-  if (!parseVersion(text)) throw new Error('expected a version like 0.8.5, 0.10.1.post1 or 0.10.2.dev378+g4d7fe40fc');
+  if (!parseVersion(text))
+    throw new Error('expected a version like 0.8.5, 0.10.1.post1 or 0.10.2.dev378+g4d7fe40fc');
   return text;
 };
 
@@ -96,15 +103,20 @@ function configKey(key: string): KnobName {
   const upper = key.toUpperCase().replace(/-/g, '_');
   const name = upper.startsWith('VLLM_SIM_') ? upper : `VLLM_SIM_${upper}`;
   if (!(NAMES as string[]).includes(name)) {
-    throw new KnobError(`${CONFIG}: unknown key '${key}' (known: ${NAMES.map((n) => n.slice(9).toLowerCase()).join(', ')})`);
+    throw new KnobError(
+      `${CONFIG}: unknown key '${key}' (known: ${NAMES.map((n) => n.slice(9).toLowerCase()).join(', ')})`,
+    );
   }
   return name as KnobName;
 }
 
 function configText(value: unknown): string {
   if (Array.isArray(value)) return value.map(configText).join(',');
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new KnobError(`${CONFIG}: values must be strings, numbers, booleans or lists, got ${JSON.stringify(value)}`);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  throw new KnobError(
+    `${CONFIG}: values must be strings, numbers, booleans or lists, got ${JSON.stringify(value)}`,
+  );
 }
 
 function readConfigFile(path: string): Map<KnobName, string> {
@@ -116,7 +128,8 @@ function readConfigFile(path: string): Map<KnobName, string> {
     throw new KnobError(`${CONFIG}=${path}: ${(err as Error).message.split('\n')[0]}`);
   }
   if (data === null || data === undefined) return new Map();
-  if (typeof data !== 'object' || Array.isArray(data)) throw new KnobError(`${CONFIG}=${path}: expected a mapping of knobs`);
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new KnobError(`${CONFIG}=${path}: expected a mapping of knobs`);
   return new Map(Object.entries(data).map(([k, v]) => [configKey(k), configText(v)]));
 }
 

@@ -45,7 +45,9 @@ export class ProcessLog {
   /** Raw text, one prefix per line. */
   write(stream: 'out' | 'err', text: string): void {
     const lines = text.replace(/\n$/, '').split('\n');
-    (stream === 'out' ? process.stdout : process.stderr).write(lines.map((l) => `${this.prefix}${l}\n`).join(''));
+    (stream === 'out' ? process.stdout : process.stderr).write(
+      lines.map((l) => `${this.prefix}${l}\n`).join(''),
+    );
   }
 
   log(level: Level, site: Site, message: string): void {

@@ -8,7 +8,8 @@ import type { VersionRules } from './versions.js';
 function goFloat(n: number): string {
   const s = Number.isInteger(n) ? `${n}.0` : String(n);
   const dot = s.indexOf('.');
-  if (n > 0 && dot > 6) return `${s[0]}.${s.slice(1, dot)}${s.slice(dot + 1)}`.replace(/\.?0+$/, '') + `e+0${dot - 1}`;
+  if (n > 0 && dot > 6)
+    return `${s[0]}.${s.slice(1, dot)}${s.slice(dot + 1)}`.replace(/\.?0+$/, '') + `e+0${dot - 1}`;
   return s;
 }
 
@@ -40,23 +41,36 @@ export class MetricsRenderer {
       family(name, 'gauge', help);
       out.push(`${name}${this.labels()} ${goFloat(value)}`);
     };
-    const counter = (stem: string, help: string, samples: ReadonlyArray<[Record<string, string>, number]>): void => {
+    const counter = (
+      stem: string,
+      help: string,
+      samples: ReadonlyArray<[Record<string, string>, number]>,
+    ): void => {
       family(`${stem}_total`, 'counter', help);
       for (const [extra, value] of samples) out.push(`${stem}_total${this.labels(extra)} ${goFloat(value)}`);
-      for (const [extra] of samples) out.push(`${stem}_created${this.labels(extra)} ${goFloat(this.createdAt)}`);
+      for (const [extra] of samples)
+        out.push(`${stem}_created${this.labels(extra)} ${goFloat(this.createdAt)}`);
     };
 
     gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', stats.running);
     gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', stats.waiting);
     if (this.rules.gpuCacheUsageMetric) {
-      const deprecated = this.rules.kvCacheUsageMetric ? 'DEPRECATED: Use vllm:kv_cache_usage_perc instead.' : '';
-      gauge('vllm:gpu_cache_usage_perc', `GPU KV-cache usage. 1 means 100 percent usage.${deprecated}`, stats.kvUsage);
+      const deprecated = this.rules.kvCacheUsageMetric
+        ? 'DEPRECATED: Use vllm:kv_cache_usage_perc instead.'
+        : '';
+      gauge(
+        'vllm:gpu_cache_usage_perc',
+        `GPU KV-cache usage. 1 means 100 percent usage.${deprecated}`,
+        stats.kvUsage,
+      );
     }
     if (this.rules.kvCacheUsageMetric) {
       gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', stats.kvUsage);
     }
     counter('vllm:prompt_tokens', 'Number of prefill tokens processed.', [[{}, stats.promptTokens]]);
-    counter('vllm:generation_tokens', 'Number of generation tokens processed.', [[{}, stats.generationTokens]]);
+    counter('vllm:generation_tokens', 'Number of generation tokens processed.', [
+      [{}, stats.generationTokens],
+    ]);
     const reasons: FinishReason[] = ['stop', 'length', 'abort'];
     counter(
       'vllm:request_success',

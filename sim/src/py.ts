@@ -23,6 +23,8 @@ export function pyRepr(value: unknown, tuple = false): string {
     if (!tuple) return `[${items.join(', ')}]`;
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
   }
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyString(k)}: ${pyRepr(v)}`);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${pyString(k)}: ${pyRepr(v)}`,
+  );
   return `{${entries.join(', ')}}`;
 }

@@ -28,7 +28,9 @@ export function cython(file: string, line: number, fn: string): Frame {
 }
 
 export function formatTraceback(frames: readonly Frame[], exception: string): string {
-  const body = frames.map((f) => `  File "${f.file}", line ${f.line}, in ${f.fn}${f.code ? `\n    ${f.code}` : ''}`);
+  const body = frames.map(
+    (f) => `  File "${f.file}", line ${f.line}, in ${f.fn}${f.code ? `\n    ${f.code}` : ''}`,
+  );
   return ['Traceback (most recent call last):', ...body, exception].join('\n');
 }
 
@@ -46,14 +48,39 @@ export const SERVE_ENTRY: readonly Frame[] = [
 
 /** run_server down to the engine client waiting for EngineCore to report ready. */
 export const ENGINE_STARTUP: readonly Frame[] = [
-  vllm('entrypoints/openai/api_server.py', 1431, 'run_server', 'await run_server_worker(listen_address, sock, args, **uvicorn_kwargs)'),
-  vllm('entrypoints/openai/api_server.py', 1451, 'run_server_worker', 'async with build_async_engine_client(args, client_config) as engine_client:'),
+  vllm(
+    'entrypoints/openai/api_server.py',
+    1431,
+    'run_server',
+    'await run_server_worker(listen_address, sock, args, **uvicorn_kwargs)',
+  ),
+  vllm(
+    'entrypoints/openai/api_server.py',
+    1451,
+    'run_server_worker',
+    'async with build_async_engine_client(args, client_config) as engine_client:',
+  ),
   std('contextlib.py', 210, '__aenter__', 'return await anext(self.gen)'),
-  vllm('entrypoints/openai/api_server.py', 158, 'build_async_engine_client', 'async with build_async_engine_client_from_engine_args('),
+  vllm(
+    'entrypoints/openai/api_server.py',
+    158,
+    'build_async_engine_client',
+    'async with build_async_engine_client_from_engine_args(',
+  ),
   std('contextlib.py', 210, '__aenter__', 'return await anext(self.gen)'),
-  vllm('entrypoints/openai/api_server.py', 194, 'build_async_engine_client_from_engine_args', 'async_llm = AsyncLLM.from_vllm_config('),
+  vllm(
+    'entrypoints/openai/api_server.py',
+    194,
+    'build_async_engine_client_from_engine_args',
+    'async_llm = AsyncLLM.from_vllm_config(',
+  ),
   vllm('v1/engine/async_llm.py', 163, 'from_vllm_config', 'return cls('),
-  vllm('v1/engine/async_llm.py', 117, '__init__', 'self.engine_core = EngineCoreClient.make_async_mp_client('),
+  vllm(
+    'v1/engine/async_llm.py',
+    117,
+    '__init__',
+    'self.engine_core = EngineCoreClient.make_async_mp_client(',
+  ),
   vllm('v1/engine/core_client.py', 98, 'make_async_mp_client', 'return AsyncMPClient(*client_args)'),
   vllm('v1/engine/core_client.py', 677, '__init__', 'super().__init__('),
   vllm('v1/engine/core_client.py', 408, '__init__', 'with launch_core_engines(vllm_config, executor_class,'),

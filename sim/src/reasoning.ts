@@ -36,7 +36,12 @@ export interface Segment {
 }
 
 /** Tokens [from, to) as runs of reasoning and content text, hidden tokens dropped. */
-export function segments(tokens: readonly string[], parts: readonly Part[], from: number, to: number): Segment[] {
+export function segments(
+  tokens: readonly string[],
+  parts: readonly Part[],
+  from: number,
+  to: number,
+): Segment[] {
   const out: Array<{ part: 'reasoning' | 'content'; text: string }> = [];
   for (let i = from; i < to; i++) {
     const part = parts[i];

@@ -121,7 +121,12 @@ export function chunkBody(
   finish: Finish | null,
   runningUsage: Usage | null,
 ): object {
-  const choice: Record<string, unknown> = { index: 0, delta: delta(rules, kind, text), logprobs: null, finish_reason: finish };
+  const choice: Record<string, unknown> = {
+    index: 0,
+    delta: delta(rules, kind, text),
+    logprobs: null,
+    finish_reason: finish,
+  };
   if (finish !== null) choice.stop_reason = null;
   // The role chunk is built without token_ids, so exclude_unset leaves the key out.
   if (rules.modernResponseShape && kind !== 'role') choice.token_ids = null;
@@ -138,7 +143,14 @@ export function chunkBody(
 
 /** The include_usage chunk: `choices: []`, null keys left out (facts §4). */
 export function usageChunkBody(meta: ResponseMeta, use: Usage): object {
-  return { id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage: use };
+  return {
+    id: meta.id,
+    object: 'chat.completion.chunk',
+    created: meta.created,
+    model: meta.model,
+    choices: [],
+    usage: use,
+  };
 }
 
 export interface ApiError {
@@ -161,7 +173,12 @@ function errorType(status: number): string {
 
 /** facts §1.1: flat ≤0.10.0, nested ≥0.10.1; the HTTP status always equals `code`. */
 export function errorBody(rules: VersionRules, e: ApiError): object {
-  const inner = { message: e.message, type: e.type ?? errorType(e.status), param: e.param ?? null, code: e.status };
+  const inner = {
+    message: e.message,
+    type: e.type ?? errorType(e.status),
+    param: e.param ?? null,
+    code: e.status,
+  };
   return rules.nestedErrors ? { error: inner } : { object: 'error', ...inner };
 }
 
@@ -187,7 +204,12 @@ export function rateLimitBody(): object {
 }
 
 /** wire §1: one card per served name; `root` is the model argument. */
-export function modelListBody(rules: VersionRules, names: readonly string[], root: string, maxModelLen: number): object {
+export function modelListBody(
+  rules: VersionRules,
+  names: readonly string[],
+  root: string,
+  maxModelLen: number,
+): object {
   const created = Math.floor(Date.now() / 1000);
   return {
     object: 'list',

@@ -97,7 +97,10 @@ export class ApiServerProcess {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => this.onSignal());
     const a = this.command.args;
     this.log.info(SITES.banner, `vLLM API server version ${this.rules.version}`);
-    this.log.info(this.rules.logsNonDefaultArgs ? SITES.args : SITES.argsLegacy, describeArgs(this.command, this.rules));
+    this.log.info(
+      this.rules.logsNonDefaultArgs ? SITES.args : SITES.argsLegacy,
+      describeArgs(this.command, this.rules),
+    );
     // vLLM binds its socket before it builds the engine, so a taken port fails right here.
     if (this.knobs.faults.crashOnLoad === 'port_in_use' || (await portTaken(this.host, a.port))) {
       return this.fatal(portInUseTraceback());
@@ -234,12 +237,16 @@ export class ApiServerProcess {
         this.configSite(1371),
         "Default sampling parameters have been overridden by the model's Hugging Face generation config recommended from the model creator. If this is not intended, please relaunch vLLM instance with `--generation-config vllm`.",
       );
-      this.log.info(SITES.samplingDefaults, "Using default chat sampling params from model: {'temperature': 0.6, 'top_k': 20, 'top_p': 0.95}");
+      this.log.info(
+        SITES.samplingDefaults,
+        "Using default chat sampling params from model: {'temperature': 0.6, 'top_k': 20, 'top_p': 0.95}",
+      );
     }
     const index = this.rules.apiServerIndexInStartLine ? ' 0' : '';
     this.log.info(SITES.starting, `Starting vLLM API server${index} on http://${this.host}:${a.port}`);
     this.log.info(SITES.routesHeader, 'Available routes are:');
-    for (const [path, methods] of ROUTES) this.log.info(SITES.route, `Route: ${path}, Methods: ${methods.join(', ')}`);
+    for (const [path, methods] of ROUTES)
+      this.log.info(SITES.route, `Route: ${path}, Methods: ${methods.join(', ')}`);
 
     const http = createApiServer(state);
     this.http = http;

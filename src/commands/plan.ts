@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPreflight } from './doctor.js';
 import { countByStatus } from '../host/checks.js';
@@ -5,7 +6,10 @@ import { renderChecksTable } from '../host/report.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
 import { secretMasker } from '../plan/secrets.js';
 import { createDisplay } from '../report/display.js';
+import { renderComparisonTable, summarizeMatrix, writeMatrixReports, type MatrixSummary } from '../report/matrix.js';
+import type { RunSummary } from '../report/summary.js';
 import { renderConsoleTable } from '../report/table.js';
+import { createRunDir } from '../run/run-dir.js';
 import { runPlan } from '../run.js';
 import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.js';
 import { buildServerEnv } from '../server/vllm-args.js';
@@ -96,22 +100,57 @@ export const planCommand: Command = {
     if (!file || extra.length > 0) throw new UserError(`evalrig plan: expected exactly one plan file\n\n${HELP}`);
 
     const loaded = loadPlan(file, { overrides: values.set });
-    loaded.plan = selectEvals(loaded.plan, values.only);
-    const serve = await prepareServe(loaded);
+    // A matrix plan runs each variant; a plain plan is a matrix of one. All are prepared before anything starts.
+    const targets = (loaded.variants.length > 0 ? loaded.variants : [{ name: '', plan: loaded.plan }]).map((variant) => ({
+      name: variant.name,
+      loaded: { ...loaded, plan: selectEvals(variant.plan, values.only) },
+    }));
+    const prepared = [];
+    for (const target of targets) prepared.push({ ...target, serve: await prepareServe(target.loaded) });
+
     if (values['dry-run']) {
-      printDryRun(loaded, serve);
+      for (const { name, loaded: variantLoaded, serve } of prepared) {
+        if (name) console.log(`\n=== matrix variant ${name} ===`);
+        printDryRun(variantLoaded, serve);
+      }
       return ExitCode.ok;
     }
+    if (!values['skip-preflight']) for (const target of prepared) await preflight(target.loaded);
+
     const display = createDisplay();
     // The preflight's "vLLM flags" check shows the notices already; without it they still need saying.
-    if (values['skip-preflight']) for (const notice of serve.notices) display.warn(notice);
-    else await preflight(loaded);
-    const summary = await runPlan(loaded, { outputDir: values['output-dir'], display, serve });
-    display.close();
+    if (values['skip-preflight']) for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
+    const outputDir = values['output-dir'];
+    if (loaded.variants.length === 0) {
+      const [only] = prepared;
+      if (!only) throw new Error('no plan to run');
+      const summary = await runPlan(only.loaded, { outputDir, display, serve: only.serve });
+      display.close();
+      printRunResult(summary);
+      return summary.exit_code;
+    }
 
-    if (summary.evals.length > 0) console.log(renderConsoleTable(summary));
-    if (summary.error) console.error(`\n${summary.status === 'interrupted' ? 'Interrupted' : 'Run failed'}: ${summary.error}`);
-    console.log(`\nRun directory: ${summary.run_dir}`);
-    return summary.exit_code;
+    // One server up at a time: each variant is a whole run (start, evaluate, tear down) in its own folder.
+    const { runDir } = createRunDir(outputDir ?? loaded.plan.output.dir, loaded.plan.name);
+    const variants: MatrixSummary['variants'] = [];
+    for (const target of prepared) {
+      display.info(`matrix variant ${target.name} (${variants.length + 1}/${prepared.length})`);
+      const summary = await runPlan(target.loaded, { display, serve: target.serve, runDir: join(runDir, target.name) });
+      variants.push({ name: target.name, summary });
+      if (summary.status === 'interrupted') break;
+    }
+    display.close();
+    const matrix = summarizeMatrix(loaded.plan.name, runDir, variants);
+    writeMatrixReports(matrix);
+    console.log(renderComparisonTable(matrix));
+    for (const { name, summary } of variants) if (summary.error) console.error(`\n${name}: ${summary.status}: ${summary.error}`);
+    console.log(`\nRun directory: ${runDir}`);
+    return matrix.exit_code;
   },
 };
+
+function printRunResult(summary: RunSummary): void {
+  if (summary.evals.length > 0) console.log(renderConsoleTable(summary));
+  if (summary.error) console.error(`\n${summary.status === 'interrupted' ? 'Interrupted' : 'Run failed'}: ${summary.error}`);
+  console.log(`\nRun directory: ${summary.run_dir}`);
+}

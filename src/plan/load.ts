@@ -11,6 +11,8 @@ import { collectSecrets } from './secrets.js';
 
 export interface LoadedPlan {
   plan: Plan;
+  /** `matrix` variants, each a complete validated plan; empty when the plan has no matrix. */
+  variants: { name: string; plan: Plan }[];
   /** Absolute path of the plan file. */
   file: string;
   /** Folder of the plan file; relative paths in the plan resolve against it. */
@@ -116,11 +118,38 @@ function applyOverrides(doc: Document, overrides: readonly string[]): void {
   for (const override of overrides) {
     const eq = override.indexOf('=');
     if (eq <= 0) throw new UserError(`--set ${override}: expected path=value, e.g. --set server.max_model_len=16384`);
-    const path = parsePath(override.slice(0, eq));
     // YAML typing: 16384 is a number, true a boolean, [a, b] a list; the schema then checks the type.
-    const value: unknown = parseYaml(override.slice(eq + 1));
-    doc.setIn(path, doc.createNode(value));
+    doc.setIn(parsePath(override.slice(0, eq)), doc.createNode(parseYaml(override.slice(eq + 1))));
   }
+}
+
+/** Validate the document as a plan. For a matrix variant, problems are located at its matrix entry. */
+function validate(doc: Document, counter: LineCounter, file: string, locateAt?: (string | number)[]): Plan {
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object') {
+    throw new PlanError(file, [{ line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' }]);
+  }
+  const parsed = PlanSchema.safeParse(data);
+  if (parsed.success) return withServerDefaults(parsed.data);
+  const problems = parsed.error.issues.map((issue) => {
+    const { message, key } = describeIssue(issue, data);
+    const pos = positionOf(doc, counter, locateAt ?? issue.path, locateAt ? undefined : key);
+    const path = formatPath(key === undefined ? issue.path : [...issue.path, key]);
+    return { ...pos, path: locateAt ? `${formatPath(locateAt)}: ${path}` : path, message };
+  });
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  throw new PlanError(file, problems);
+}
+
+/** Each matrix variant: the plan document with the variant's overrides applied, validated on its own. */
+function expandMatrix(doc: Document, counter: LineCounter, file: string, plan: Plan): { name: string; plan: Plan }[] {
+  return (plan.matrix ?? []).map((variant, index) => {
+    const variantDoc = doc.clone();
+    variantDoc.delete('matrix');
+    for (const [path, value] of Object.entries(variant.set)) variantDoc.setIn(parsePath(path), variantDoc.createNode(value));
+    const variantPlan = validate(variantDoc, counter, file, ['matrix', index, 'set']);
+    return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: string; key?: string } {
@@ -190,20 +219,8 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
   if (interpolation.problems.length > 0) throw new PlanError(absolute, interpolation.problems);
   applyOverrides(doc, options.overrides ?? []);
 
-  const data: unknown = doc.toJS();
-  if (data === null || typeof data !== 'object') {
-    throw new PlanError(absolute, [{ line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' }]);
-  }
-  const parsed = PlanSchema.safeParse(data);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const { message, key } = describeIssue(issue, data);
-      const pos = positionOf(doc, counter, issue.path, key);
-      return { ...pos, path: formatPath(key === undefined ? issue.path : [...issue.path, key]), message };
-    });
-    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-    throw new PlanError(absolute, problems);
-  }
-  const plan = withServerDefaults(parsed.data);
-  return { plan, file: absolute, dir, secrets: collectSecrets(plan, interpolation.used, env) };
+  const plan = validate(doc, counter, absolute);
+  const variants = expandMatrix(doc, counter, absolute, plan);
+  const secrets = [plan, ...variants.map((v) => v.plan)].flatMap((p) => collectSecrets(p, interpolation.used, env));
+  return { plan, variants, file: absolute, dir, secrets: [...new Set(secrets)] };
 }

@@ -132,6 +132,18 @@ export const PlanSchema = z.strictObject({
   evals: z.array(EvalSchema).min(1),
   datasets: DatasetsSchema.prefault({}),
   output: OutputSchema.prefault({}),
+  matrix: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it names a folder)'),
+        set: z
+          .record(z.string(), z.unknown())
+          .describe('Overrides for this variant, as --set takes them: {"server.model": ..., "evals[0].limit": 10}'),
+      }),
+    )
+    .min(1)
+    .optional()
+    .describe('Run the plan once per variant (one server up at a time) and compare the results side by side'),
 });
 
 export type Plan = z.output<typeof PlanSchema>;

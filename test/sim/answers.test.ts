@@ -29,13 +29,24 @@ function items(n: number): Item[] {
 
 function keyFile(list: readonly Item[]): string {
   const path = join(tempDir(), 'key.jsonl');
-  writeFileSync(path, list.map((it) => JSON.stringify({ question: it.question, answer: it.answer })).join('\n') + '\n');
+  writeFileSync(
+    path,
+    list.map((it) => JSON.stringify({ question: it.question, answer: it.answer })).join('\n') + '\n',
+  );
   return path;
 }
 
-async function answer(sim: SimHandle, text: string, seed?: number): Promise<{ letter: string; content: string }> {
+async function answer(
+  sim: SimHandle,
+  text: string,
+  seed?: number,
+): Promise<{ letter: string; content: string }> {
   const openai = new OpenAI({ baseURL: `${sim.baseUrl}/v1`, apiKey: 'none', maxRetries: 0 });
-  const r = await openai.chat.completions.create({ model: '/models/Qwen3-8B', messages: [{ role: 'user', content: text }], ...(seed === undefined ? {} : { seed }) });
+  const r = await openai.chat.completions.create({
+    model: '/models/Qwen3-8B',
+    messages: [{ role: 'user', content: text }],
+    ...(seed === undefined ? {} : { seed }),
+  });
   const content = r.choices[0]?.message.content ?? '';
   return { letter: /答案：([A-Z])$/.exec(content)?.[1] ?? '?', content };
 }
@@ -49,12 +60,17 @@ afterEach(killAllSims);
 describe('answers', () => {
   it('is right about as often as VLLM_SIM_ACCURACY says, and wrong answers are valid letters', async () => {
     const list = items(300);
-    const sim = await startReadySim({ env: { VLLM_SIM_ANSWER_KEY: keyFile(list), VLLM_SIM_ACCURACY: '0.7' }, args: ['--disable-log-requests'] });
+    const sim = await startReadySim({
+      env: { VLLM_SIM_ANSWER_KEY: keyFile(list), VLLM_SIM_ACCURACY: '0.7' },
+      args: ['--disable-log-requests'],
+    });
     const letters = await answerAll(sim, list);
     const right = letters.filter((l, i) => l === list[i]?.answer).length;
     expect(right / list.length).toBeGreaterThan(0.62);
     expect(right / list.length).toBeLessThan(0.78);
-    letters.forEach((l, i) => expect(list[i]?.choices.map((_, k) => String.fromCharCode(65 + k))).toContain(l));
+    letters.forEach((l, i) =>
+      expect(list[i]?.choices.map((_, k) => String.fromCharCode(65 + k))).toContain(l),
+    );
     // Deterministic: the same question gives the same reply again.
     const again = await answer(sim, prompt(list[0]?.question ?? '', list[0]?.choices ?? []));
     expect(again.letter).toBe(letters[0]);
@@ -64,7 +80,9 @@ describe('answers', () => {
     const list = items(40);
     const key = keyFile(list);
     const [a, b, c] = await Promise.all(
-      ['0', '0', '7'].map((seed) => startReadySim({ env: { VLLM_SIM_ANSWER_KEY: key, VLLM_SIM_ACCURACY: '0.5', VLLM_SIM_SEED: seed } })),
+      ['0', '0', '7'].map((seed) =>
+        startReadySim({ env: { VLLM_SIM_ANSWER_KEY: key, VLLM_SIM_ACCURACY: '0.5', VLLM_SIM_SEED: seed } }),
+      ),
     );
     const [la, lb, lc] = await Promise.all([a, b, c].map((s) => answerAll(s as SimHandle, list)));
     expect(la).toEqual(lb);
@@ -79,8 +97,18 @@ describe('answers', () => {
   it('reads a folder of dataset files (IQuiz layout) and matches on the question', async () => {
     const dir = join(tempDir(), 'iquiz');
     mkdirSync(dir);
-    const iq = { question: '数字9.8和9.11哪个大？', choices: ['一样大', '无法比较', '9.8', '9.11'], answer: 'C', level: 1 };
-    const eq = { question: '朋友向你借钱，你会怎么办？', choices: ['借', '不借', '看情况'], answer: 'C', level: 2 };
+    const iq = {
+      question: '数字9.8和9.11哪个大？',
+      choices: ['一样大', '无法比较', '9.8', '9.11'],
+      answer: 'C',
+      level: 1,
+    };
+    const eq = {
+      question: '朋友向你借钱，你会怎么办？',
+      choices: ['借', '不借', '看情况'],
+      answer: 'C',
+      level: 2,
+    };
     writeFileSync(join(dir, 'IQ.jsonl'), `${JSON.stringify(iq)}\n`);
     writeFileSync(join(dir, 'EQ.jsonl'), `${JSON.stringify(eq)}\n`);
     writeFileSync(join(dir, 'README.md'), 'not a key');
@@ -102,7 +130,12 @@ describe('answers', () => {
       replay,
       [
         JSON.stringify({ prompt: text, content: '重放的回答。\n\n答案：Z', reasoning: '重放的思考' }),
-        JSON.stringify({ prompt: 'plain', content: 'no thinking here', reasoning: null, finish_reason: 'length' }),
+        JSON.stringify({
+          prompt: 'plain',
+          content: 'no thinking here',
+          reasoning: null,
+          finish_reason: 'length',
+        }),
       ].join('\n'),
     );
     const env = { VLLM_SIM_ANSWER_KEY: keyFile([item]), VLLM_SIM_ACCURACY: '1', VLLM_SIM_REPLAY: replay };
@@ -116,10 +149,21 @@ describe('answers', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ messages: [{ role: 'user', content }] }),
       });
-      return ((await res.json()) as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> }).choices[0];
+      return (
+        (await res.json()) as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> }
+      ).choices[0];
     };
-    expect((await post(withParser, text))?.message).toMatchObject({ content: '重放的回答。\n\n答案：Z', reasoning: '重放的思考' });
-    expect((await post(without, text))?.message).toMatchObject({ content: '<think>重放的思考</think>重放的回答。\n\n答案：Z', reasoning: null });
-    expect(await post(without, 'plain')).toMatchObject({ message: { content: 'no thinking here' }, finish_reason: 'length' });
+    expect((await post(withParser, text))?.message).toMatchObject({
+      content: '重放的回答。\n\n答案：Z',
+      reasoning: '重放的思考',
+    });
+    expect((await post(without, text))?.message).toMatchObject({
+      content: '<think>重放的思考</think>重放的回答。\n\n答案：Z',
+      reasoning: null,
+    });
+    expect(await post(without, 'plain')).toMatchObject({
+      message: { content: 'no thinking here' },
+      finish_reason: 'length',
+    });
   });
 });

@@ -33,9 +33,12 @@ describe('vllm-sim CLI', () => {
   });
 
   it.each(['0.10.0', '0.11.0', '0.17.1'])('rejects --enable-reasoning on %s with exit 2', async (version) => {
-    const r = await runSim(['serve', DEFAULT_MODEL, '--enable-reasoning', '--reasoning-parser', 'deepseek_r1'], {
-      VLLM_SIM_VERSION: version,
-    });
+    const r = await runSim(
+      ['serve', DEFAULT_MODEL, '--enable-reasoning', '--reasoning-parser', 'deepseek_r1'],
+      {
+        VLLM_SIM_VERSION: version,
+      },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`${USAGE}\nvllm: error: unrecognized arguments: --enable-reasoning\n`);
   });
@@ -49,11 +52,17 @@ describe('vllm-sim CLI', () => {
   it('rejects unknown reasoning parsers, naming the valid ones for the version', async () => {
     const r = await runSim(['serve', DEFAULT_MODEL, '--reasoning-parser', 'nope']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^KeyError: 'invalid reasoning parser: nope \(chose from \{ deepseek_r1,granite,qwen3,.*\}\)'$/m);
+    expect(r.stderr).toMatch(
+      /^KeyError: 'invalid reasoning parser: nope \(chose from \{ deepseek_r1,granite,qwen3,.*\}\)'$/m,
+    );
     // qwen3 arrived in 0.9.0.
-    const old = await runSim(['serve', DEFAULT_MODEL, '--enable-reasoning', '--reasoning-parser', 'qwen3'], { VLLM_SIM_VERSION: '0.8.5' });
+    const old = await runSim(['serve', DEFAULT_MODEL, '--enable-reasoning', '--reasoning-parser', 'qwen3'], {
+      VLLM_SIM_VERSION: '0.8.5',
+    });
     expect(old.code).toBe(1);
-    expect(old.stderr).toContain("KeyError: 'invalid reasoning parser: qwen3 (chose from { deepseek_r1,granite })'");
+    expect(old.stderr).toContain(
+      "KeyError: 'invalid reasoning parser: qwen3 (chose from { deepseek_r1,granite })'",
+    );
   });
 
   it('prints the deprecation warning for --enable-reasoning on 0.9.2 and still serves', async () => {
@@ -61,14 +70,19 @@ describe('vllm-sim CLI', () => {
       args: ['--enable-reasoning', '--reasoning-parser', 'deepseek_r1'],
       env: { VLLM_SIM_VERSION: '0.9.2' },
     });
-    expect(sim.stdout()).toMatch(/^WARNING \d\d-\d\d \d\d:\d\d:\d\d \[arg_utils\.py:\d+\] The parameter --enable-reasoning is deprecated\.$/m);
+    expect(sim.stdout()).toMatch(
+      /^WARNING \d\d-\d\d \d\d:\d\d:\d\d \[arg_utils\.py:\d+\] The parameter --enable-reasoning is deprecated\.$/m,
+    );
   });
 
   it('stops with exit 2 on bad knob values', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ VLLM_SIM_ACCURACY: '1.5' }, /invalid VLLM_SIM_ACCURACY="1\.5": expected a number between 0 and 1/],
       [{ VLLM_SIM_VERSION: 'latest' }, /invalid VLLM_SIM_VERSION/],
-      [{ VLLM_SIM_FAULT: 'crash_on_load:meteor' }, /crash_on_load wants one of cuda_oom, kv_cache, gpu_memory, port_in_use/],
+      [
+        { VLLM_SIM_FAULT: 'crash_on_load:meteor' },
+        /crash_on_load wants one of cuda_oom, kv_cache, gpu_memory, port_in_use/,
+      ],
       [{ VLLM_SIM_FAULT: 'http_error:200@0.5' }, /http_error wants/],
       [{ VLLM_SIM_ANSWER_KEY: '/nonexistent/key.jsonl' }, /invalid VLLM_SIM_ANSWER_KEY.*no such file/],
     ];
@@ -84,7 +98,9 @@ describe('vllm-sim CLI', () => {
     const yaml = join(dir, 'sim.yaml');
     writeFileSync(yaml, 'version: 0.8.5\nfault:\n  - http_error:503x1\n');
     expect((await runSim(['--version'], { VLLM_SIM_CONFIG: yaml })).stdout).toBe('0.8.5\n');
-    expect((await runSim(['--version'], { VLLM_SIM_CONFIG: yaml, VLLM_SIM_VERSION: '0.9.2' })).stdout).toBe('0.9.2\n');
+    expect((await runSim(['--version'], { VLLM_SIM_CONFIG: yaml, VLLM_SIM_VERSION: '0.9.2' })).stdout).toBe(
+      '0.9.2\n',
+    );
     const json = join(dir, 'sim.json');
     writeFileSync(json, JSON.stringify({ VLLM_SIM_VERSION: '0.11.0' }));
     expect((await runSim(['--version'], { VLLM_SIM_CONFIG: json })).stdout).toBe('0.11.0\n');
@@ -97,7 +113,9 @@ describe('vllm-sim CLI', () => {
   it('runs as `vllm` through the sim/bin shim, also via a symlink', async () => {
     const dir = tempDir();
     symlinkSync(join(SIM_BIN_DIR, 'vllm'), join(dir, 'vllm'));
-    const { stdout } = await promisify(execFile)(join(dir, 'vllm'), ['--version'], { env: { ...process.env, VLLM_SIM_VERSION: '0.9.2' } });
+    const { stdout } = await promisify(execFile)(join(dir, 'vllm'), ['--version'], {
+      env: { ...process.env, VLLM_SIM_VERSION: '0.9.2' },
+    });
     expect(stdout).toBe('0.9.2\n');
   });
 });

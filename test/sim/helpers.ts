@@ -134,7 +134,15 @@ export function processTitle(pid: number): string {
 
 export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
   const port = options.port ?? (await freePort());
-  const argv = options.argv ?? ['serve', options.model ?? DEFAULT_MODEL, '--host', '127.0.0.1', '--port', String(port), ...(options.args ?? [])];
+  const argv = options.argv ?? [
+    'serve',
+    options.model ?? DEFAULT_MODEL,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    ...(options.args ?? []),
+  ];
   const child = spawn(process.execPath, [SIM_MAIN, ...argv], {
     detached: true, // its own process group, so the group can be signalled and cleaned up
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,13 +161,19 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
     err += d.toString();
     all += d.toString();
   });
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let hasExited = false;
   void exited.then(() => (hasExited = true));
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  const until = async (test: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> => {
+  const until = async (
+    test: () => Promise<boolean> | boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await test()) return;
@@ -191,7 +205,8 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
         timeoutMs,
         '/health 200',
       ),
-    waitForOutput: (pattern, timeoutMs = 15_000) => until(() => pattern.test(all), timeoutMs, String(pattern)),
+    waitForOutput: (pattern, timeoutMs = 15_000) =>
+      until(() => pattern.test(all), timeoutMs, String(pattern)),
     killGroup: (signal = 'SIGKILL') => {
       try {
         process.kill(-pid, signal);
@@ -218,7 +233,8 @@ export async function killAllSims(): Promise<void> {
   live.clear();
   for (const h of handles) h.killGroup('SIGKILL');
   const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && handles.some((h) => pidAlive(h.pid) || h.groupPids().length > 0)) await sleep(20);
+  while (Date.now() < deadline && handles.some((h) => pidAlive(h.pid) || h.groupPids().length > 0))
+    await sleep(20);
 }
 
 export interface RunResult extends Exit {
@@ -227,7 +243,11 @@ export interface RunResult extends Exit {
 }
 
 /** Runs the simulator to completion (CLI checks: --version, argument errors, load crashes). */
-export async function runSim(argv: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 15_000): Promise<RunResult> {
+export async function runSim(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+  timeoutMs = 15_000,
+): Promise<RunResult> {
   const sim = await startSim({ argv, env });
   const timer = setTimeout(() => sim.killGroup('SIGKILL'), timeoutMs);
   const exit = await sim.exited;

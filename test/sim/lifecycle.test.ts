@@ -1,23 +1,50 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, isPortOpen, killAllSims, processTitle, runSim, sleep, startReadySim, startSim } from './helpers.js';
+import {
+  freePort,
+  isPortOpen,
+  killAllSims,
+  processTitle,
+  runSim,
+  sleep,
+  startReadySim,
+  startSim,
+} from './helpers.js';
 
 afterEach(killAllSims);
 
-const REAL_MODELS = JSON.parse(readFileSync('/work/shared/reference/vllm-wire/qwen3-8b_GET_v1_models.json', 'utf8')) as {
+const REAL_MODELS = JSON.parse(
+  readFileSync('/work/shared/reference/vllm-wire/qwen3-8b_GET_v1_models.json', 'utf8'),
+) as {
   data: Array<Record<string, unknown> & { permission: Array<Record<string, unknown>> }>;
 };
 
 /** The "Done when" command line of the brief. */
 function doneWhenArgs(port: number): string[] {
-  return ['serve', '/models/Qwen3-8B', '--served-model-name', 'Qwen3-8B', '--max_model_len', '8192', '--enable-reasoning', '--reasoning-parser', 'deepseek_r1', '--port', String(port)];
+  return [
+    'serve',
+    '/models/Qwen3-8B',
+    '--served-model-name',
+    'Qwen3-8B',
+    '--max_model_len',
+    '8192',
+    '--enable-reasoning',
+    '--reasoning-parser',
+    'deepseek_r1',
+    '--port',
+    String(port),
+  ];
 }
 
 describe('start-up and shutdown', () => {
   it('0.8.5: refuses connections while loading, then serves /health and the real /v1/models shape', async () => {
     const port = await freePort();
-    const sim = await startSim({ argv: doneWhenArgs(port), port, env: { VLLM_SIM_VERSION: '0.8.5', VLLM_SIM_LOAD_TIME: '1' } });
+    const sim = await startSim({
+      argv: doneWhenArgs(port),
+      port,
+      env: { VLLM_SIM_VERSION: '0.8.5', VLLM_SIM_LOAD_TIME: '1' },
+    });
     await sim.waitForOutput(/Initializing a V1 LLM engine \(v0\.8\.5\)/);
     expect(await isPortOpen(port)).toBe(false);
     await sim.waitReady();
@@ -32,12 +59,21 @@ describe('start-up and shutdown', () => {
     expect(Object.keys(models)).toEqual(Object.keys(REAL_MODELS));
     expect(Object.keys(card ?? {})).toEqual(Object.keys(real ?? {}));
     expect(Object.keys(card?.permission[0] ?? {})).toEqual(Object.keys(real?.permission[0] ?? {}));
-    expect(card).toMatchObject({ id: 'Qwen3-8B', object: 'model', owned_by: 'vllm', root: '/models/Qwen3-8B', parent: null, max_model_len: 8192 });
+    expect(card).toMatchObject({
+      id: 'Qwen3-8B',
+      object: 'model',
+      owned_by: 'vllm',
+      root: '/models/Qwen3-8B',
+      parent: null,
+      max_model_len: 8192,
+    });
     expect(card?.permission[0]?.id).toMatch(/^modelperm-[0-9a-f]{32}$/);
     expect(await (await fetch(`${sim.baseUrl}/version`)).json()).toEqual({ version: '0.8.5' });
 
     // 0.8.5 logs have no process prefixes; uvicorn's lines are on stderr.
-    expect(sim.stdout()).toMatch(/^INFO \d\d-\d\d \d\d:\d\d:\d\d \[api_server\.py:\d+\] vLLM API server version 0\.8\.5$/m);
+    expect(sim.stdout()).toMatch(
+      /^INFO \d\d-\d\d \d\d:\d\d:\d\d \[api_server\.py:\d+\] vLLM API server version 0\.8\.5$/m,
+    );
     expect(sim.stdout()).toMatch(/^INFO .* \[launcher\.py:\d+\] Route: \/health, Methods: GET$/m);
     expect(sim.stderr()).toContain('INFO:     Started server process [');
     expect(sim.stderr()).toContain('INFO:     Application startup complete.');
@@ -52,8 +88,12 @@ describe('start-up and shutdown', () => {
   it('0.17.1: prefixes every line with the process name and pid; EngineCore is a titled child', async () => {
     const sim = await startReadySim({ args: ['--max-model-len', '8192'] });
     const out = sim.output();
-    expect(out).toMatch(new RegExp(`^\\(APIServer pid=${sim.pid}\\) INFO .* vLLM API server version 0\\.17\\.1$`, 'm'));
-    expect(out).toMatch(new RegExp(`^\\(APIServer pid=${sim.pid}\\) INFO:     Application startup complete\\.$`, 'm'));
+    expect(out).toMatch(
+      new RegExp(`^\\(APIServer pid=${sim.pid}\\) INFO .* vLLM API server version 0\\.17\\.1$`, 'm'),
+    );
+    expect(out).toMatch(
+      new RegExp(`^\\(APIServer pid=${sim.pid}\\) INFO:     Application startup complete\\.$`, 'm'),
+    );
     const engine = /^\(EngineCore_DP0 pid=(\d+)\) INFO .*GPU KV cache size: [\d,]+ tokens$/m.exec(out);
     expect(engine).not.toBeNull();
     const enginePid = Number(engine?.[1]);
@@ -70,7 +110,9 @@ describe('start-up and shutdown', () => {
     for (let i = 0; i < 50 && sim.groupPids().length > 0; i++) await sleep(20);
     expect(sim.groupPids()).toEqual([]);
     expect(sim.stdout()).toMatch(/\[launcher\.py:\d+\] Shutting down FastAPI HTTP server\.$/m);
-    expect(sim.stderr()).toMatch(/INFO:     Shutting down\n.*INFO:     Waiting for application shutdown\.\n.*INFO:     Application shutdown complete\./);
+    expect(sim.stderr()).toMatch(
+      /INFO: {5}Shutting down\n.*INFO: {5}Waiting for application shutdown\.\n.*INFO: {5}Application shutdown complete\./,
+    );
   });
 
   it('SIGKILL of the server leaves the VLLM::EngineCore child running (orphaned, as vLLM)', async () => {
@@ -112,7 +154,14 @@ describe('start-up and shutdown', () => {
   it('spawns titled tensor-parallel workers', async () => {
     const sim = await startReadySim({ args: ['-tp', '2'] });
     const titles = sim.groupPids().map(processTitle).sort();
-    expect(titles).toEqual(['VLLM::EngineCore', 'VLLM::Worker_TP0', 'VLLM::Worker_TP1', expect.stringContaining('main.js serve')].sort());
+    expect(titles).toEqual(
+      [
+        'VLLM::EngineCore',
+        'VLLM::Worker_TP0',
+        'VLLM::Worker_TP1',
+        expect.stringContaining('main.js serve'),
+      ].sort(),
+    );
     expect(sim.output()).toMatch(/^\(Worker_TP1 pid=\d+\) INFO .* rank 1 in world size 2 /m);
   });
 });

@@ -31,13 +31,19 @@ async function stream(name: string, extra: Record<string, unknown> = {}): Promis
   const res = await fetch(`${sims[name]?.baseUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'Qwen3-8B', messages: [{ role: 'user', content: QUESTION }], stream: true, ...extra }),
+    body: JSON.stringify({
+      model: 'Qwen3-8B',
+      messages: [{ role: 'user', content: QUESTION }],
+      stream: true,
+      ...extra,
+    }),
   });
   const events = (await res.text()).split('\n\n').filter((e) => e && e !== 'data: [DONE]');
   return events.flatMap((e) => (JSON.parse(e.slice(6)) as Chunk).choices);
 }
 
-const joined = (choices: Chunk['choices'], key: string): string => choices.map((c) => (c.delta[key] as string | undefined) ?? '').join('');
+const joined = (choices: Chunk['choices'], key: string): string =>
+  choices.map((c) => (c.delta[key] as string | undefined) ?? '').join('');
 
 beforeAll(async () => {
   const base = ['--served-model-name', 'Qwen3-8B'];
@@ -78,7 +84,11 @@ describe('reasoning output', () => {
     const thinking = deltas.filter((d) => typeof d.delta.reasoning === 'string');
     expect(thinking.length).toBeGreaterThan(0);
     expect(thinking.every((d) => d.delta.reasoning === d.delta.reasoning_content)).toBe(true);
-    expect(deltas.filter((d) => typeof d.delta.content === 'string' && d.delta.content !== '').every((d) => d.delta.reasoning_content === null)).toBe(true);
+    expect(
+      deltas
+        .filter((d) => typeof d.delta.content === 'string' && d.delta.content !== '')
+        .every((d) => d.delta.reasoning_content === null),
+    ).toBe(true);
   });
 
   it('0.17.1 sends reasoning only', async () => {

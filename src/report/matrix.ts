@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { writeJsonAtomic } from '../run/run-dir.js';
+import { summaryForFile, type RunSummary } from './summary.js';
+import { renderMarkdownTable } from './table.js';
+
+export interface MatrixSummary {
+  status: RunSummary['status'];
+  exit_code: number;
+  run_dir: string;
+  plan: string;
+  variants: { name: string; summary: RunSummary }[];
+}
+
+function score(value: number | undefined): string {
+  return value === undefined ? '-' : value.toFixed(4);
+}
+
+/** One row per eval × subset, one column per variant: the results side by side. */
+export function comparisonRows(matrix: MatrixSummary): { head: string[]; rows: string[][] } {
+  const keys: string[] = [];
+  const cell = new Map<string, number>();
+  for (const { name, summary } of matrix.variants) {
+    for (const evalSummary of summary.evals) {
+      for (const subset of [...evalSummary.subsets, ...(evalSummary.score === null ? [] : [{ name: 'OVERALL', score: evalSummary.score }])]) {
+        const key = `${evalSummary.name}\u0000${subset.name}`;
+        if (!keys.includes(key)) keys.push(key);
+        cell.set(`${name}\u0000${key}`, subset.score);
+      }
+    }
+  }
+  const head = ['Eval', 'Subset', ...matrix.variants.map((v) => v.name)];
+  const rows = keys.map((key) => [...key.split('\u0000'), ...matrix.variants.map((v) => score(cell.get(`${v.name}\u0000${key}`)))]);
+  rows.push(['status', '', ...matrix.variants.map((v) => v.summary.status)]);
+  return { head, rows };
+}
+
+export function renderComparisonTable(matrix: MatrixSummary): string {
+  const { head, rows } = comparisonRows(matrix);
+  const table = new Table({ head, style: { head: [], border: [] } });
+  table.push(...rows);
+  return table.toString();
+}
+
+/** The matrix's overall status: interrupted if any variant was, else failed if any failed. */
+export function summarizeMatrix(plan: string, runDir: string, variants: MatrixSummary['variants']): MatrixSummary {
+  const statuses = variants.map((v) => v.summary.status);
+  const status = statuses.includes('interrupted') ? 'interrupted' : statuses.includes('failed') ? 'failed' : 'ok';
+  const exitCode = Math.max(0, ...variants.map((v) => v.summary.exit_code));
+  return { status, exit_code: status === 'interrupted' ? 130 : exitCode, run_dir: runDir, plan, variants };
+}
+
+export function writeMatrixReports(matrix: MatrixSummary): void {
+  writeJsonAtomic(join(matrix.run_dir, 'summary.json'), {
+    ...matrix,
+    variants: matrix.variants.map(({ name, summary }) => ({ name, summary: summaryForFile(summary) })),
+  });
+  const { head, rows } = comparisonRows(matrix);
+  const text = [`# ${matrix.plan}: matrix, ${matrix.status.toUpperCase()}`, '', renderMarkdownTable(head, rows), ''];
+  for (const { name, summary } of matrix.variants) text.push(`- ${name}: [report](${name}/report.md), ${summary.status}`);
+  writeFileSync(join(matrix.run_dir, 'report.md'), text.join('\n') + '\n');
+}
