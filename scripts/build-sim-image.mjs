@@ -26,6 +26,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import process from 'node:process';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -100,14 +101,21 @@ function nodeLibraries(nodeBinary) {
 
 /** Bare package names the simulator imports (`yaml`, `@scope/pkg`), found in its compiled files. */
 function importedPackages(files) {
+  const patterns = [
+    /^(?:import|export)\s[^;]*?\bfrom\s*['"]([^'"]+)['"]/gm,
+    /^import\s*['"]([^'"]+)['"]/gm,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  const packageName = /^(?:@[\w.~-]+\/)?[\w.~-]+/;
   const names = new Set();
-  const pattern = /(?:from\s*|import\s*\(\s*)['"]([^'"./][^'"]*)['"]/g;
   for (const file of files.filter((f) => f.endsWith('.js'))) {
-    for (const match of readFileSync(file, 'utf8').matchAll(pattern)) {
-      const specifier = match[1];
-      if (specifier.startsWith('node:')) continue;
-      const parts = specifier.split('/');
-      names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
+    const text = readFileSync(file, 'utf8');
+    for (const pattern of patterns) {
+      for (const [, specifier] of text.matchAll(pattern)) {
+        if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) continue;
+        const name = packageName.exec(specifier)?.[0];
+        if (name) names.add(name);
+      }
     }
   }
   return [...names];
@@ -240,7 +248,36 @@ async function importRootfs(client, rootfs, tag, hash) {
   await tarDone;
 }
 
-export async function buildSimImage({ tag = DEFAULT_TAG, force = false, client = new Docker() } = {}) {
+/**
+ * Test files build the image at the same time: one build at a time (a lock folder), the others then find it
+ * up to date. A lock older than two minutes belongs to a build that died.
+ */
+async function withBuildLock(work) {
+  const lock = join(tmpdir(), 'evalrig-sim-image.lock');
+  for (const started = Date.now(); ; ) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const stale = Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 120_000;
+      if (stale) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() - started > 180_000) throw new Error(`${lock} is held for too long; remove it if no build runs`);
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export function buildSimImage(options = {}) {
+  return withBuildLock(() => buildUnlocked(options));
+}
+
+async function buildUnlocked({ tag = DEFAULT_TAG, force = false, client = new Docker() }) {
   const inputs = collectInputs();
   const hash = contentHash(inputs);
   if (!force && (await imageHash(client, tag)) === hash) {
@@ -264,7 +301,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
   const tagIndex = args.indexOf('--tag');
   const tag = tagIndex >= 0 ? args[tagIndex + 1] : DEFAULT_TAG;
   buildSimImage({ tag, force: args.includes('--force') }).then(
-    (result) => console.log(JSON.stringify(result)),
+    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
     (error) => fail(`could not build the image: ${error?.json?.message ?? error?.message ?? error}`),
   );
 }

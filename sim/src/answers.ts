@@ -110,7 +110,7 @@ export class AnswerBook {
   }
 }
 
-export interface MultipleChoice {
+interface MultipleChoice {
   /** The text between `问题：` and the last `\n选项：\n`, or null when the template is not used. */
   readonly question: string | null;
   readonly letters: readonly string[];
@@ -120,7 +120,7 @@ const OPTIONS_MARK = '\n选项：\n';
 const QUESTION_MARK = '问题：';
 
 /** Recognises a multiple-choice prompt and the letters it allows. */
-export function parseMultipleChoice(prompt: string): MultipleChoice | null {
+function parseMultipleChoice(prompt: string): MultipleChoice | null {
   const optionsAt = prompt.lastIndexOf(OPTIONS_MARK);
   const questionAt = optionsAt < 0 ? -1 : prompt.lastIndexOf(QUESTION_MARK, optionsAt);
   const question = questionAt < 0 ? null : prompt.slice(questionAt + QUESTION_MARK.length, optionsAt);

@@ -276,6 +276,7 @@ export function parseCommandLine(argv: readonly string[], rules: VersionRules): 
 
   const args: Record<string, Value> = { model };
   for (const flag of FLAGS) if (!(flag.dest in args)) args[flag.dest] = given.get(flag.dest) ?? flag.fallback;
+  // Every ServeArgs key is a FLAGS dest (or `model`), each converted to its declared kind above.
   return { kind: 'serve', args: args as unknown as ServeArgs, given };
 }
 

@@ -9,7 +9,7 @@ import { hashUnit } from './hash.js';
 //   slow_tokens:F[@N]             per-token latency × F, for requests after the first N (default 0)
 //   ignore_sigterm                server and engine ignore SIGTERM/SIGINT; only SIGKILL ends them
 
-export const LOAD_CRASHES = ['cuda_oom', 'kv_cache', 'gpu_memory', 'port_in_use'] as const;
+const LOAD_CRASHES = ['cuda_oom', 'kv_cache', 'gpu_memory', 'port_in_use'] as const;
 export type LoadCrash = (typeof LOAD_CRASHES)[number];
 
 export interface HttpErrorRule {

@@ -74,21 +74,17 @@ function spec<T>(parse: Parser<T>, fallback: T): Spec<T> {
   return { parse, fallback };
 }
 
-function nullable<T>(parse: Parser<T>): Parser<T | null> {
-  return parse;
-}
-
 const SPECS = {
   VLLM_SIM_VERSION: spec(version, DEFAULT_VERSION),
   VLLM_SIM_LOAD_TIME: spec(number(0), 3),
   VLLM_SIM_TTFT_MS: spec(number(0), 50),
   VLLM_SIM_TOKEN_LATENCY_MS: spec(number(0), 5),
   VLLM_SIM_ACCURACY: spec(number(0, 1), 0.8),
-  VLLM_SIM_ANSWER_KEY: spec(nullable(existingPath), null),
-  VLLM_SIM_REPLAY: spec(nullable(existingPath), null),
+  VLLM_SIM_ANSWER_KEY: spec<string | null>(existingPath, null),
+  VLLM_SIM_REPLAY: spec<string | null>(existingPath, null),
   VLLM_SIM_FAULT: spec(parseFaults, NO_FAULTS),
   VLLM_SIM_SEED: spec(number(0, Number.MAX_SAFE_INTEGER, true), 0),
-  VLLM_SIM_REASONING_TOKENS: spec(nullable(number(1, 100_000, true)), null),
+  VLLM_SIM_REASONING_TOKENS: spec<number | null>(number(1, 100_000, true), null),
   VLLM_SIM_ANSWER_TOKENS: spec(number(1, 100_000, true), 20),
   VLLM_SIM_THINKING: spec(boolean, true),
   VLLM_SIM_MAX_POSITION_EMBEDDINGS: spec(number(1, 10_000_000, true), 40960),

@@ -2,7 +2,7 @@
 import { AnswerBook, AnswerFileError } from './answers.js';
 import { parseCommandLine } from './cli.js';
 import { enableReasoningNeedsParserTraceback, invalidReasoningParserTraceback } from './fatal.js';
-import { KnobError, loadKnobs } from './knobs.js';
+import { KnobError, type Knobs, loadKnobs } from './knobs.js';
 import { ProcessLog } from './log.js';
 import { ApiServerProcess } from './server.js';
 import { rulesFor } from './versions.js';
@@ -15,16 +15,19 @@ function exit(code: number, stdout = '', stderr = ''): never {
   process.exit(code);
 }
 
-function main(argv: readonly string[]): void {
-  let knobs;
-  let book;
+/** Knobs and answer files; a bad value stops the simulator with exit status 2. */
+function settings(): { knobs: Knobs; book: AnswerBook } {
   try {
-    knobs = loadKnobs(process.env);
-    book = new AnswerBook(knobs.answerKey, knobs.replay);
+    const knobs = loadKnobs(process.env);
+    return { knobs, book: new AnswerBook(knobs.answerKey, knobs.replay) };
   } catch (err) {
     if (err instanceof KnobError || err instanceof AnswerFileError) exit(2, '', `vllm-sim: ${err.message}\n`);
     throw err;
   }
+}
+
+function main(argv: readonly string[]): void {
+  const { knobs, book } = settings();
   const rules = rulesFor(knobs.version);
   const command = parseCommandLine(argv, rules);
   if (command.kind === 'exit') exit(command.code, command.stdout, command.stderr);

@@ -47,9 +47,13 @@ export class MetricsRenderer {
       samples: ReadonlyArray<[Record<string, string>, number]>,
     ): void => {
       family(`${stem}_total`, 'counter', help);
-      for (const [extra, value] of samples) out.push(`${stem}_total${this.labels(extra)} ${goFloat(value)}`);
-      for (const [extra] of samples)
-        out.push(`${stem}_created${this.labels(extra)} ${goFloat(this.createdAt)}`);
+      // prometheus_client writes each child's `_total` and `_created` samples together.
+      for (const [extra, value] of samples) {
+        out.push(
+          `${stem}_total${this.labels(extra)} ${goFloat(value)}`,
+          `${stem}_created${this.labels(extra)} ${goFloat(this.createdAt)}`,
+        );
+      }
     };
 
     gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', stats.running);

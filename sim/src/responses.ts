@@ -101,7 +101,7 @@ export type DeltaKind = 'role' | 'reasoning' | 'content';
  * A streamed delta. In 0.11–0.16 a validator copies `reasoning` into `reasoning_content`, which
  * therefore appears (as null) on every delta (wire §3c).
  */
-export function delta(rules: VersionRules, kind: DeltaKind, text: string): object {
+function delta(rules: VersionRules, kind: DeltaKind, text: string): object {
   const alias = rules.reasoningFields === 'both' ? { reasoning_content: null } : {};
   switch (kind) {
     case 'role':

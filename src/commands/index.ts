@@ -1,3 +1,4 @@
+import { cleanupCommand } from './cleanup.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
@@ -5,4 +6,4 @@ import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
 /** Every sub-command, in the order `evalrig --help` lists them. */
-export const commands: Command[] = [planCommand, validateCommand, schemaCommand, doctorCommand];
+export const commands: Command[] = [planCommand, validateCommand, schemaCommand, doctorCommand, cleanupCommand];

@@ -131,9 +131,23 @@ function validate(doc: Document, counter: LineCounter, file: string, locateAt?: 
   }
   const parsed = PlanSchema.safeParse(data);
   if (parsed.success) return withServerDefaults(parsed.data);
-  const problems = parsed.error.issues.map((issue) => {
+  const problems = parsed.error.issues.flatMap((issue) => {
+    const unknownKeys = unknownKeysOfUnmatchedUnion(issue, data);
+    if (unknownKeys.length > 0) {
+      // A mistyped discriminator (`backnd: native`) hides the real problem behind "no matching discriminator".
+      const objectPath = unionObjectPath(issue);
+      return unknownKeys.map(({ key, hint }) => ({
+        ...positionOf(doc, counter, locateAt ?? objectPath, locateAt ? undefined : key),
+        path: formatPath([...objectPath, key]),
+        message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      }));
+    }
     const { message, key } = describeIssue(issue, data);
-    const pos = positionOf(doc, counter, locateAt ?? issue.path, locateAt ? undefined : key);
+    // A key-level custom issue points at the key: locate it as a key of its parent object.
+    const keyIssue = issue.code === 'custom' && typeof issue.params?.unknownKey === 'string';
+    const objectPath = keyIssue ? issue.path.slice(0, -1) : issue.path;
+    const locateKey = keyIssue ? String(issue.path.at(-1)) : key;
+    const pos = positionOf(doc, counter, locateAt ?? objectPath, locateAt ? undefined : locateKey);
     const path = formatPath(key === undefined ? issue.path : [...issue.path, key]);
     return { ...pos, path: locateAt ? `${formatPath(locateAt)}: ${path}` : path, message };
   });
@@ -168,6 +182,22 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
     return { message: `${issue.message} (one of: native)` };
   }
   return { message: issue.message };
+}
+
+/** The object a union issue is about: a discriminator issue points at the discriminator key inside it. */
+function unionObjectPath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return 'discriminator' in issue && issue.path.at(-1) === issue.discriminator ? issue.path.slice(0, -1) : issue.path;
+}
+
+function unknownKeysOfUnmatchedUnion(issue: z.core.$ZodIssue, data: unknown): { key: string; hint?: string }[] {
+  if (issue.code !== 'invalid_union') return [];
+  const path = unionObjectPath(issue);
+  const value = getAt(data, path);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const allowed = allowedKeysAt(PlanSchema, path);
+  return Object.keys(value)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => ({ key, hint: suggestKey(key, allowed) }));
 }
 
 function getAt(data: unknown, path: readonly PropertyKey[]): unknown {

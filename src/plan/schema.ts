@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { McqDatasetOptionsSchema } from '../datasets/options.js';
+import { suggestKey } from './keys.js';
 import { DockerSpecSchema } from './docker-schema.js';
 
 /**
@@ -12,6 +13,23 @@ const duration = z
   .positive()
   .describe('Seconds');
 
+/** Chat-template arguments the common reasoning models' templates read (Qwen3, DeepSeek-V3.1, gpt-oss). */
+export const KNOWN_TEMPLATE_KWARGS = ['enable_thinking', 'thinking', 'reasoning_effort', 'add_generation_prompt'];
+
+/**
+ * Free-form, since templates define their own arguments; but a key one typo away from a known one
+ * (`enable_thinkng`) is an error, because the template would silently ignore it.
+ */
+const chatTemplateKwargs = z.record(z.string(), z.unknown()).superRefine((kwargs, ctx) => {
+  for (const key of Object.keys(kwargs)) {
+    if (KNOWN_TEMPLATE_KWARGS.includes(key)) continue;
+    const hint = suggestKey(key, KNOWN_TEMPLATE_KWARGS);
+    if (hint) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown key "${key}" (did you mean "${hint}"?)`, params: { unknownKey: key } });
+    }
+  }
+});
+
 export const GenerationSchema = z
   .strictObject({
     max_tokens: z.int().positive().optional().describe('Completion budget per request (reasoning included)'),
@@ -21,7 +39,7 @@ export const GenerationSchema = z
     min_p: z.number().min(0).max(1).optional().describe('vLLM extension'),
     presence_penalty: z.number().optional(),
     seed: z.int().optional(),
-    chat_template_kwargs: z.record(z.string(), z.unknown()).optional().describe('e.g. {enable_thinking: false}'),
+    chat_template_kwargs: chatTemplateKwargs.optional().describe('e.g. {enable_thinking: false}'),
     stream: z.boolean().default(false),
     timeout: duration.default(600).describe('Seconds one request may take before it is counted as an error'),
     retries: z.int().min(0).default(2).describe('Retries on connection errors, 429 and 5xx'),
@@ -91,8 +109,7 @@ export const ServerSchema = z
     max_num_seqs: z.int().positive().optional().describe('Sequences vLLM runs at once (its default: 256)'),
     seed: z.int().optional(),
     generation_config: z.string().optional().describe("'auto' (model's generation_config.json), 'vllm', or a folder"),
-    chat_template_kwargs: z
-      .record(z.string(), z.unknown())
+    chat_template_kwargs: chatTemplateKwargs
       .optional()
       .describe("Defaults for every eval's generation.chat_template_kwargs (an eval's own keys win)"),
     cuda_visible_devices: z

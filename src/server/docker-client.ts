@@ -40,9 +40,17 @@ export function dockerStatus(error: unknown): number | undefined {
   return asEngineError(error).statusCode;
 }
 
-/** Why the engine cannot be reached, and what to do about it. */
-export function engineUnreachableMessage(error: unknown): string {
-  const address = engineAddress();
+/** The address a client talks to, for messages: its socket, or host and port. */
+export function clientAddress(client: Docker): string {
+  // @types/dockerode leaves `modem` untyped; these are docker-modem's connection fields.
+  const modem = client.modem as { socketPath?: unknown; host?: unknown; port?: unknown; protocol?: unknown };
+  if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`;
+  if (typeof modem.host === 'string') return `${String(modem.protocol ?? 'http')}://${modem.host}:${String(modem.port ?? '')}`;
+  return engineAddress();
+}
+
+/** Why the engine at `address` cannot be reached, and what to do about it. */
+export function engineUnreachableMessage(error: unknown, address = engineAddress()): string {
   const code = asEngineError(error).code;
   const lines = [`evalrig: cannot reach the Docker engine at ${address} (${dockerErrorMessage(error)}).`];
   if (code === 'EACCES') {
@@ -57,12 +65,12 @@ export function engineUnreachableMessage(error: unknown): string {
   return lines.join('\n');
 }
 
-/** A client that answered a ping; a UserError that says which socket and what to do when none answers. */
+/** A client that answered a ping; a UserError that says which engine and what to do when none answers. */
 export async function connectDocker(client: Docker = new Docker()): Promise<Docker> {
   try {
     await client.ping();
     return client;
   } catch (error) {
-    throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
+    throw new UserError(engineUnreachableMessage(error, clientAddress(client)), ExitCode.runFailed);
   }
 }

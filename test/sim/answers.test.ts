@@ -115,6 +115,9 @@ describe('answers', () => {
     const sim = await startReadySim({ env: { VLLM_SIM_ANSWER_KEY: dir, VLLM_SIM_ACCURACY: '1' } });
     expect((await answer(sim, prompt(iq.question, iq.choices))).letter).toBe('C');
     expect((await answer(sim, prompt(eq.question, eq.choices))).letter).toBe('C');
+    // Another template: found because the prompt contains the key's question.
+    const other = `Question: ${iq.question}\nA) 一样大\nB) 无法比较\nC) 9.8\nD) 9.11\nAnswer:`;
+    expect((await answer(sim, other)).letter).toBe('C');
     // Not in the key: still a valid, deterministic letter.
     const unknown = prompt('一个不在答案表里的问题？', ['甲', '乙']);
     const guess = await answer(sim, unknown);

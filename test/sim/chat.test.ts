@@ -277,6 +277,15 @@ describe('chat completions', () => {
     );
   });
 
+  it('takes the key from VLLM_API_KEY too', async () => {
+    const envKeyed = await startReadySim({ env: { VLLM_API_KEY: 'from-env' } });
+    expect((await fetch(`${envKeyed.baseUrl}/v1/models`)).status).toBe(401);
+    const ok = await fetch(`${envKeyed.baseUrl}/v1/models`, {
+      headers: { authorization: 'Bearer from-env' },
+    });
+    expect(ok.status).toBe(200);
+  });
+
   it('exposes /metrics whose series move with traffic', async () => {
     const before = await (await fetch(`${mid.baseUrl}/metrics`)).text();
     expect(before).toContain('# TYPE vllm:num_requests_running gauge');

@@ -45,14 +45,14 @@ function subsetScores(records: PredictionRecord[]): SubsetScore[] {
   return Array.from(tallies, ([name, { num, correct }]) => ({ name, num, score: correct / num }));
 }
 
-/** Percentiles by the nearest-rank method: always a latency that was actually observed. */
+/** Percentiles by the nearest-rank method (always a latency that was observed); the mean to 0.1 ms. */
 export function summarizeLatency(latencies: number[]): LatencySummary | null {
   if (latencies.length === 0) return null;
   const sorted = [...latencies].sort((a, b) => a - b);
   const nearestRank = (percent: number): number =>
     sorted[Math.max(0, Math.ceil((percent / 100) * sorted.length) - 1)] ?? 0;
   return {
-    mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
+    mean: Math.round((sorted.reduce((sum, value) => sum + value, 0) / sorted.length) * 10) / 10,
     p50: nearestRank(50),
     p90: nearestRank(90),
     p99: nearestRank(99),

@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import Docker from 'dockerode';
+import { engineAddress, engineConfigured, engineUnreachableMessage } from '../server/docker-client.js';
+import {
+  judgeEvalrigContainers,
+  removeEvalrigContainer,
+  type EvalrigContainer,
+  type Judgement,
+} from '../server/docker-cleanup.js';
+import { ExitCode, UserError, type Command } from './command.js';
+
+const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]
+
+Find the vLLM containers of evalrig runs whose evalrig process is gone (crashed or killed), which nothing else
+will ever stop. Lists them by default; --yes stops and removes them. Containers of runs still in progress,
+and containers started from other hosts sharing this Docker engine, are listed and left alone.
+
+Options:
+  --yes              stop and remove the leftovers (default: only list them)
+  --grace SECONDS    how long vLLM may take to stop after SIGTERM before it is killed (default 10)
+  -h, --help         show this help
+
+The engine is the one DOCKER_HOST names, else /var/run/docker.sock.`;
+
+const DEFAULT_GRACE_SECONDS = 10;
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        yes: { type: 'boolean', short: 'y' },
+        grace: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UserError(`evalrig cleanup: ${(error as Error).message}\n\n${HELP}`);
+  }
+}
+
+function parseGrace(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_GRACE_SECONDS;
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new UserError(`evalrig cleanup: --grace wants a whole number of seconds, not "${text}"`);
+  }
+  return seconds;
+}
+
+function describe(container: EvalrigContainer): string {
+  const run = [container.plan && `plan ${container.plan}`, container.runId && `run ${container.runId}`].filter(Boolean);
+  return `${container.name} (${container.status}; ${[...run, container.image].join(', ')})`;
+}
+
+function printGroup(title: string, judgements: Judgement[]): void {
+  if (judgements.length === 0) return;
+  console.log(title);
+  for (const { container, reason } of judgements) console.log(`  ${describe(container)}: ${reason}`);
+}
+
+export const cleanupCommand: Command = {
+  name: 'cleanup',
+  summary: 'remove the vLLM containers left behind by crashed or killed runs',
+  async run(args) {
+    const { values } = parse(args);
+    if (values.help) {
+      console.log(HELP);
+      return ExitCode.ok;
+    }
+    const grace = parseGrace(values.grace);
+    if (!engineConfigured()) {
+      console.log('No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): nothing to clean.');
+      return ExitCode.ok;
+    }
+    const client = new Docker();
+    let judgements: Judgement[];
+    try {
+      judgements = await judgeEvalrigContainers(client);
+    } catch (error) {
+      throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
+    }
+    const orphans = judgements.filter((judgement) => judgement.verdict === 'orphan');
+    printGroup('Still in use by a running evalrig (left alone):', judgements.filter((j) => j.verdict === 'owned'));
+    printGroup('Started from another host, not ours to judge (left alone):', judgements.filter((j) => j.verdict === 'foreign'));
+    if (orphans.length === 0) {
+      console.log(`No leftover evalrig containers on ${engineAddress()}.`);
+      return ExitCode.ok;
+    }
+    printGroup(`Leftovers of runs whose evalrig is gone (${orphans.length}):`, orphans);
+    if (!values.yes) {
+      console.log('Dry run: nothing was removed. Run `evalrig cleanup --yes` to stop and remove them.');
+      return ExitCode.ok;
+    }
+    const removals = await Promise.all(orphans.map(({ container }) => removeEvalrigContainer(client, container, grace)));
+    for (const removal of removals) {
+      console.log(`  ${removal.container.name}: ${removal.removed ? 'stopped and removed' : `NOT removed: ${removal.detail}`}`);
+    }
+    const failed = removals.filter((removal) => !removal.removed).length;
+    if (failed > 0) {
+      console.log(`${failed} container(s) could not be removed: try \`docker rm -f <name>\` and check the engine's log.`);
+      return ExitCode.runFailed;
+    }
+    console.log(`Removed ${removals.length} leftover container(s).`);
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import Docker from 'dockerode';
+import { dockerErrorMessage, dockerStatus, engineConfigured } from './docker-client.js';
+import { LABELS } from './docker-options.js';
+
+/**
+ * Leftover containers of crashed or killed runs. Every evalrig container carries the pid and host name of the
+ * evalrig process that owns it; when that process is gone, nothing will ever stop the container (and its GPU
+ * memory stays taken), so `evalrig cleanup` removes it.
+ */
+
+export interface EvalrigContainer {
+  id: string;
+  name: string;
+  image: string;
+  /** Docker's state (running, exited, created…) and its human text ("Up 5 minutes"). */
+  state: string;
+  status: string;
+  runId: string;
+  plan: string;
+  ownerPid: number;
+  ownerHost: string;
+  createdAt: Date;
+}
+
+/**
+ * orphan: the owner process is gone; owned: a live evalrig still owns it; foreign: started from another host
+ * sharing this engine, whose processes cannot be checked from here ("not ours to judge").
+ */
+export type Verdict = 'orphan' | 'owned' | 'foreign';
+
+export interface Judgement {
+  container: EvalrigContainer;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface OwnerCheck {
+  host: string;
+  /** When the process with this pid started, or null when no such process exists. */
+  processStartedAt: (pid: number) => Date | null;
+}
+
+/** Process start times come with tick resolution and the boot time with second resolution. */
+const START_TIME_SLACK_MS = 2_000;
+
+/**
+ * Whether the container's owner still runs. A pid can be reused after the owner died: a process with that pid
+ * that started after the container was created cannot be its owner.
+ */
+export function judgeContainer(container: EvalrigContainer, check: OwnerCheck): Judgement {
+  if (container.ownerHost !== check.host) {
+    return { container, verdict: 'foreign', reason: `owned by a process on ${container.ownerHost || 'an unknown host'}` };
+  }
+  const startedAt = check.processStartedAt(container.ownerPid);
+  if (startedAt === null) {
+    return { container, verdict: 'orphan', reason: `owner pid ${container.ownerPid} is gone` };
+  }
+  if (startedAt.getTime() > container.createdAt.getTime() + START_TIME_SLACK_MS) {
+    return { container, verdict: 'orphan', reason: `owner pid ${container.ownerPid} is gone (the pid now belongs to a newer process)` };
+  }
+  return { container, verdict: 'owned', reason: `owner pid ${container.ownerPid} is running` };
+}
+
+/** Linux: the boot time, from /proc/stat, to turn /proc/<pid>/stat's start ticks into a date. */
+function bootTimeMs(): number | null {
+  try {
+    const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return match?.[1] ? Number(match[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: the kernel's clock ticks per second for /proc times; 100 on every mainstream Linux build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * When process `pid` started; null when there is no such process. Where /proc is not available, a live pid
+ * counts as started at the epoch, i.e. as the owner (never remove what might still be in use).
+ */
+export function processStartedAt(pid: number): Date | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const boot = bootTimeMs();
+    if (boot === null || !Number.isFinite(startTicks)) return new Date(0);
+    return new Date(boot + (startTicks / CLOCK_TICKS_PER_SECOND) * 1000);
+  } catch {
+    return new Date(0);
+  }
+}
+
+function fromSummary(summary: Docker.ContainerInfo): EvalrigContainer {
+  const labels = summary.Labels ?? {};
+  return {
+    id: summary.Id,
+    name: (summary.Names[0] ?? summary.Id).replace(/^\//, ''),
+    image: summary.Image,
+    state: summary.State,
+    status: summary.Status,
+    runId: labels[LABELS.runId] ?? '',
+    plan: labels[LABELS.plan] ?? '',
+    ownerPid: Number(labels[LABELS.ownerPid] ?? NaN),
+    ownerHost: labels[LABELS.ownerHost] ?? '',
+    createdAt: new Date(summary.Created * 1000),
+  };
+}
+
+/** Every evalrig container on the engine, running or not. Throws when the engine cannot be reached. */
+export async function listEvalrigContainers(client: Docker, filterLabels: string[] = []): Promise<EvalrigContainer[]> {
+  const summaries = await client.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.managed}=true`, ...filterLabels] },
+  });
+  return summaries.map(fromSummary);
+}
+
+/** Every evalrig container with a verdict on its owner, judged from this host. */
+export async function judgeEvalrigContainers(client: Docker): Promise<Judgement[]> {
+  const check: OwnerCheck = { host: hostname(), processStartedAt };
+  return (await listEvalrigContainers(client)).map((container) => judgeContainer(container, check));
+}
+
+/**
+ * Orphans on the engine (for `plan`'s start-up warning). Never throws: with no engine configured or reachable
+ * there is nothing to warn about, and the Docker runtime reports an unreachable engine itself.
+ */
+export async function findOrphanContainers(client?: Docker): Promise<EvalrigContainer[]> {
+  if (!client && !engineConfigured()) return [];
+  try {
+    const judgements = await judgeEvalrigContainers(client ?? new Docker());
+    return judgements.filter((judgement) => judgement.verdict === 'orphan').map((judgement) => judgement.container);
+  } catch {
+    return [];
+  }
+}
+
+export interface Removal {
+  container: EvalrigContainer;
+  removed: boolean;
+  detail: string;
+}
+
+/** Stops (SIGTERM, then SIGKILL after the grace) and removes a container with its anonymous volumes; verifies. */
+export async function removeEvalrigContainer(client: Docker, container: EvalrigContainer, graceSeconds: number): Promise<Removal> {
+  const handle = client.getContainer(container.id);
+  const notes: string[] = [];
+  try {
+    await handle.stop({ t: graceSeconds });
+  } catch (error) {
+    // 304: not running; 404: already removed.
+    const status = dockerStatus(error);
+    if (status !== 304 && status !== 404) notes.push(`stop failed: ${dockerErrorMessage(error)}`);
+  }
+  try {
+    await handle.remove({ v: true, force: true });
+  } catch (error) {
+    if (dockerStatus(error) !== 404) notes.push(`remove failed: ${dockerErrorMessage(error)}`);
+  }
+  try {
+    await handle.inspect();
+    return { container, removed: false, detail: notes.join('; ') || 'still present after removal' };
+  } catch (error) {
+    if (dockerStatus(error) === 404) return { container, removed: true, detail: 'removed' };
+    return { container, removed: false, detail: `could not verify: ${dockerErrorMessage(error)}` };
+  }
+}

@@ -1,0 +1,166 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { planJsonSchema } from '../../src/commands/schema.js';
+import { loadPlan } from '../../src/plan/load.js';
+import { ROOT, expectServerGone, readJson, readJsonLines, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+
+describe('JSON Schema', () => {
+  it('docs/plan.schema.json is what `evalrig schema` prints (regenerate with: node dist/src/cli.js schema > docs/plan.schema.json)', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'docs/plan.schema.json'), 'utf8'))).toEqual(planJsonSchema());
+  });
+
+  it('validates every plan in configs/ (after interpolation defaults) and rejects a typo', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const validate = ajv.compile(planJsonSchema());
+    const configs = readdirSync(join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml'));
+    expect(configs.length).toBeGreaterThanOrEqual(2);
+    for (const name of configs) {
+      // ${VAR:-default} is a string to the schema either way; editors see the file as written.
+      const plan: unknown = parse(readFileSync(join(ROOT, 'configs', name), 'utf8'));
+      expect(validate(plan), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect(validate({ ...(plan as object), nmae: 'typo' })).toBe(false);
+    }
+  });
+
+  it('every plan in configs/ passes `evalrig validate`', async () => {
+    const configs = readdirSync(join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, 'configs', f));
+    const result = await startCli(['validate', ...configs]);
+    expect(result.exitCode, result.all).toBe(0);
+  });
+});
+
+describe('validate and dry-run', () => {
+  it('catches a typo in any key of configs/qwen3-8b.yaml with line and column', async () => {
+    const source = readFileSync(join(ROOT, 'configs/qwen3-8b.yaml'), 'utf8');
+    const lines = source.split('\n');
+    const keyLines = lines.flatMap((line, index) => {
+      const match = /^(\s*)(-\s+)?([a-z_]+):/.exec(line);
+      return match && !line.trim().startsWith('#') ? [{ index, col: (match[1]?.length ?? 0) + (match[2]?.length ?? 0) + 1, key: match[3] as string }] : [];
+    });
+    expect(keyLines.length).toBeGreaterThan(20);
+    const { dir } = writeSimPlan();
+    for (const { index, col, key } of keyLines) {
+      const broken = [...lines];
+      broken[index] = (broken[index] as string).replace(`${key}:`, `${key}x:`);
+      const file = join(dir, `typo-${index}.yaml`);
+      writeFileSync(file, broken.join('\n'));
+      let message = '';
+      try {
+        loadPlan(file, { env: {} });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, `${key} on line ${index + 1}`).toContain(`typo-${index}.yaml:${index + 1}:${col}:`);
+      expect(message).toContain(`unknown key "${key}x"`);
+      expect(message).toContain(`did you mean "${key}"?`);
+    }
+    // And through the CLI, with exit code 2.
+    const result = await startCli(['validate', join(dir, `typo-${keyLines[3]?.index}.yaml`)]);
+    expect(result.exitCode).toBe(2);
+    expect(result.all).toContain('did you mean');
+  }, 120_000);
+
+  const versions = [
+    { version: '0.8.5', reasoning: '--enable-reasoning --reasoning-parser deepseek_r1' },
+    { version: '0.9.2', reasoning: '--reasoning-parser qwen3' },
+    { version: '0.11.0', reasoning: '--reasoning-parser qwen3' },
+    { version: '0.17.1', reasoning: '--reasoning-parser qwen3' },
+  ];
+  for (const { version, reasoning } of versions) {
+    it(`--dry-run renders the argv for vLLM ${version} from the same plan and starts nothing`, async () => {
+      const result = await startCli(['plan', join(ROOT, 'configs/qwen3-8b.yaml'), '--dry-run', '--set', `server.vllm_version=${version}`]);
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.all).toContain(`vLLM version: ${version} (pinned`);
+      expect(result.all).toContain(
+        `command: vllm serve /root/autodl-tmp/Qwen/Qwen3-8B --host 127.0.0.1 --port <auto> --served-model-name Qwen3-8B --max-model-len 8192 ${reasoning}`,
+      );
+      expect(result.all).toContain('VLLM_USE_MODELSCOPE=true');
+      expect(result.all).toMatch(/iquiz: backend native, dataset iquiz .*concurrency 16/);
+    });
+  }
+
+  it('a flag the version rejects is an error before start, naming the version and the fix', async () => {
+    const { file } = writeSimPlan({ server: { vllm_version: '0.8.5', reasoning_parser: undefined, extra_args: ['--enable-reasoning'] } });
+    const result = await startCli(['plan', file, '--dry-run']);
+    expect(result.exitCode).toBe(2);
+    expect(result.all).toMatch(/vLLM 0\.8\.5/);
+    expect(result.all).toMatch(/--enable-reasoning needs --reasoning-parser/);
+  });
+});
+
+describe('secrets never reach a file or a log line', () => {
+  it('masks api_key and secret env values everywhere in the run directory and the console', async () => {
+    const apiKey = 'sk-evalrig-test-0123456789';
+    const token = 'hf_TOKENabcdef123456';
+    const { file } = writeSimPlan({ server: { api_key: apiKey }, sim: { HF_TOKEN: token }, eval: { limit: 3 } });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).not.toContain(apiKey);
+    expect(result.all).not.toContain(token);
+    const runDir = runDirFrom(result.all);
+    const files = readdirSync(runDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    expect(files.length).toBeGreaterThan(5);
+    for (const entry of files) {
+      const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+      expect(text, entry.name).not.toContain(apiKey);
+      expect(text, entry.name).not.toContain(token);
+    }
+    // The key did reach vLLM: it was started with --api-key (masked in the manifest) and answered with it.
+    const manifest = readJson<{ server: { argv: string[] } }>(join(runDir, 'manifest.json'));
+    expect(manifest.server.argv.join(' ')).toContain('--api-key ***');
+    expectServerGone(runDir);
+  });
+});
+
+describe.concurrent('reasoning placement per simulated vLLM version', () => {
+  const cases = [
+    { version: '0.8.5', parser: 'deepseek_r1' },
+    { version: '0.9.2', parser: 'qwen3' },
+    { version: '0.11.0', parser: 'qwen3' },
+    { version: '0.17.1', parser: 'qwen3' },
+    { version: '0.17.1', parser: undefined },
+  ];
+  for (const { version, parser } of cases) {
+    it(`vLLM ${version}, ${parser ? `parser ${parser}` : 'no reasoning parser (inline <think>)'}: reasoning split off, answer scored from content`, async () => {
+      const { file } = writeSimPlan({ server: { reasoning_parser: parser }, sim: { VLLM_SIM_VERSION: version, VLLM_SIM_ACCURACY: '1' }, eval: { limit: 3 } });
+      const result = await startCli(['plan', file]);
+      expect(result.exitCode, result.all).toBe(0);
+      const runDir = runDirFrom(result.all);
+      const predictions = readJsonLines<{ content: string; reasoning: string | null; extracted: string; gold: string }>(join(runDir, 'evals/quiz/predictions.jsonl'));
+      expect(predictions).toHaveLength(6);
+      for (const p of predictions) {
+        expect(p.reasoning).toBeTruthy();
+        expect(p.content).not.toContain('<think>');
+        expect(p.extracted).toBe(p.gold);
+      }
+      expect(readJson<{ server: { vllm_version: string } }>(join(runDir, 'manifest.json')).server.vllm_version).toBe(version);
+      expectServerGone(runDir);
+    });
+  }
+});
+
+describe('matrix', () => {
+  it('runs each variant with one server at a time and compares them side by side', async () => {
+    const { file } = writeSimPlan({ eval: { limit: 4 } });
+    const withMatrix = readFileSync(file, 'utf8') + [
+      'matrix:',
+      '  - name: sure',
+      '    set: { server.env.VLLM_SIM_ACCURACY: "1" }',
+      '  - name: wrong',
+      '    set: { server.env.VLLM_SIM_ACCURACY: "0" }',
+      '',
+    ].join('\n');
+    writeFileSync(file, withMatrix);
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toMatch(/Subset\s*│\s*sure\s*│\s*wrong/);
+    expect(result.all).toMatch(/OVERALL\s*│\s*1\.0000\s*│\s*0\.0000/);
+    const runDir = runDirFrom(result.all);
+    const summary = readJson<{ status: string; variants: { name: string; summary: { evals: { score: number }[] } }[] }>(join(runDir, 'summary.json'));
+    expect(summary.variants.map((v) => [v.name, v.summary.evals[0]?.score])).toEqual([['sure', 1], ['wrong', 0]]);
+    for (const variant of ['sure', 'wrong']) expectServerGone(join(runDir, variant));
+  });
+});
