@@ -51,6 +51,14 @@ const SITES = {
   kvConcurrency: ['kv_cache_utils.py', 1091],
 } as const;
 
+/** --dtype as the engine config line prints it (`auto` is the model's bfloat16). */
+const TORCH_DTYPES: Record<string, string> = {
+  half: 'torch.float16',
+  float16: 'torch.float16',
+  float: 'torch.float32',
+  float32: 'torch.float32',
+};
+
 const seconds = (since: number): string => ((Date.now() - since) / 1000).toFixed(2);
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
@@ -110,16 +118,19 @@ async function progress(
   }
 }
 
-function spawnWorkers(): void {
+/** Starts the TP workers; resolves once each has named itself and logged its rank. */
+function spawnWorkers(): Promise<unknown> {
   const entry = fileURLToPath(new URL('./worker.js', import.meta.url));
+  const started: Array<Promise<unknown>> = [];
   for (let rank = 0; rank < init.tensorParallelSize; rank++) {
-    workers.push(
-      spawn(process.execPath, [entry], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: { ...process.env, [ENGINE_INIT_ENV]: JSON.stringify(init), [WORKER_RANK_ENV]: String(rank) },
-      }),
-    );
+    const worker = spawn(process.execPath, [entry], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, [ENGINE_INIT_ENV]: JSON.stringify(init), [WORKER_RANK_ENV]: String(rank) },
+    });
+    workers.push(worker);
+    started.push(new Promise((resolve) => worker.once('message', resolve)));
   }
+  return Promise.all(started);
 }
 
 async function load(): Promise<void> {
@@ -127,11 +138,11 @@ async function load(): Promise<void> {
   if (rules.processPrefixes) log.info(SITES.frontEnd, 'Waiting for init message from front-end.');
   log.info(
     SITES.core,
-    `Initializing a V1 LLM engine (v${init.version}) with config: model='${init.model}', speculative_config=None, tokenizer='${init.model}', skip_tokenizer_init=False, tokenizer_mode=auto, revision=None, trust_remote_code=${init.trustRemoteCode ? 'True' : 'False'}, dtype=torch.bfloat16, max_seq_len=${init.maxModelLen}, download_dir=None, load_format=auto, tensor_parallel_size=${init.tensorParallelSize}, pipeline_parallel_size=${init.pipelineParallelSize}, disable_custom_all_reduce=False, quantization=${init.quantization ?? 'None'}, enforce_eager=${init.enforceEager ? 'True' : 'False'}, kv_cache_dtype=auto, device_config=cuda, seed=${init.seed ?? 0}, served_model_name=${init.servedName}, enable_prefix_caching=True, chunked_prefill_enabled=True`,
+    `Initializing a V1 LLM engine (v${init.version}) with config: model='${init.model}', speculative_config=None, tokenizer='${init.model}', skip_tokenizer_init=False, tokenizer_mode=auto, revision=None, trust_remote_code=${init.trustRemoteCode ? 'True' : 'False'}, dtype=${TORCH_DTYPES[init.dtype] ?? 'torch.bfloat16'}, max_seq_len=${init.maxModelLen}, download_dir=None, load_format=auto, tensor_parallel_size=${init.tensorParallelSize}, pipeline_parallel_size=${init.pipelineParallelSize}, disable_custom_all_reduce=False, quantization=${init.quantization ?? 'None'}, enforce_eager=${init.enforceEager ? 'True' : 'False'}, kv_cache_dtype=auto, device_config=cuda, seed=${init.seed ?? 0}, served_model_name=${init.servedName}, enable_prefix_caching=True, chunked_prefill_enabled=True`,
   );
   // With tensor parallelism the rank lines come from the workers themselves.
-  if (init.tensorParallelSize > 1) spawnWorkers();
-  else
+  const workersUp = init.tensorParallelSize > 1 ? spawnWorkers() : Promise.resolve();
+  if (init.tensorParallelSize === 1)
     log.info(
       SITES.parallel,
       'rank 0 in world size 1 is assigned as DP rank 0, PP rank 0, TP rank 0, EP rank 0',
@@ -209,7 +220,7 @@ async function load(): Promise<void> {
     SITES.coreInit,
     `init engine (profile, create kv cache, warmup model) took ${seconds(startedAt)} seconds`,
   );
-  await sleepUntil(1);
+  await Promise.all([workersUp, sleepUntil(1)]);
   if (!stopping) send({ type: 'ready' });
 }
 

@@ -25,3 +25,4 @@ log.info(
   ['parallel_state.py', 1208],
   `rank ${rank} in world size ${world} is assigned as DP rank 0, PP rank 0, TP rank ${rank}, EP rank ${rank}`,
 );
+process.send?.({ type: 'ready' });

@@ -178,6 +178,9 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
   if (issue.code === 'invalid_type' && getAt(data, issue.path) === undefined) {
     return { message: `required ${issue.expected} is missing` };
   }
+  if (issue.code === 'invalid_value' && getAt(data, issue.path) === undefined) {
+    return { message: `required key is missing (one of: ${issue.values.map(String).join(', ')})` };
+  }
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     return { message: `${issue.message} (one of: native)` };
   }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkDisk,
@@ -436,13 +437,13 @@ describe('preflightInputFromPlan', () => {
     });
   }
 
-  it('applies vLLM defaults and resolves paths against the plan folder', () => {
+  it('applies vLLM defaults; output.dir is taken from the working directory, as evalrig plan writes it', () => {
     expect(preflightInputFromPlan(plan({}), '/plans', { HOME: '/home/me' })).toMatchObject({
       mode: 'local',
       gpuMemoryUtilization: 0.9,
       tensorParallelSize: 1,
       cudaVisibleDevices: null,
-      outputDir: '/plans/outputs',
+      outputDir: resolve(process.cwd(), 'outputs'),
       port: 'auto',
     });
   });

@@ -63,9 +63,9 @@ describe('loadPlan', () => {
   });
 
   it('reports a missing required key at its parent', () => {
-    const file = writePlan(VALID.replace('    dataset_path: ./data\n', ''));
+    const file = writePlan(VALID.replace('    dataset: iquiz\n', ''));
     const [problem] = problemsOf(file);
-    expect(problem).toMatchObject({ path: 'evals[0].dataset_path', line: 7 });
+    expect(problem).toMatchObject({ path: 'evals[0].dataset', line: 7 });
     expect(problem?.message).toContain('missing');
   });
 
