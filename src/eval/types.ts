@@ -59,6 +59,14 @@ export interface EvalMetrics {
   latency_ms: LatencySummary | null;
 }
 
+/** With `repeats: k`, every question is asked k times: the accuracy of each pass and their spread. */
+export interface RepeatSummary {
+  k: number;
+  mean: number;
+  std: number;
+  per_repeat: { repeat: number; num: number; accuracy: number }[];
+}
+
 export interface EvalResult extends EvalMetrics {
   name: string;
   backend: string;
@@ -66,6 +74,7 @@ export interface EvalResult extends EvalMetrics {
   metric: string;
   wall_ms: number;
   predictions_file: string;
+  repeats?: RepeatSummary;
 }
 
 export type { Sample };

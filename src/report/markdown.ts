@@ -25,5 +25,11 @@ export function renderMarkdownReport(summary: RunSummary): string {
     });
     lines.push(renderMarkdownTable(['Eval', 'Num', 'Truncated', 'Errors', 'p50', 'p90', 'p99', 'Output tokens', 'Wall'], rows));
   }
+  for (const e of details) {
+    const repeats = e.result?.repeats;
+    if (!repeats) continue;
+    const passes = repeats.per_repeat.map((r) => r.accuracy.toFixed(4)).join(', ');
+    lines.push('', `${e.name}: ${repeats.k} repeats, mean accuracy ${repeats.mean.toFixed(4)} ± ${repeats.std.toFixed(4)} (passes: ${passes})`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -164,3 +164,32 @@ describe('matrix', () => {
     for (const variant of ['sure', 'wrong']) expectServerGone(join(runDir, variant));
   });
 });
+
+describe('generic multiple-choice data', () => {
+  it('runs a general_mcq CSV folder with repeats and reports the spread', async () => {
+    const { file } = writeSimPlan({
+      evals: [
+        {
+          name: 'bio',
+          backend: 'native',
+          dataset: 'mcq',
+          dataset_path: join(ROOT, 'test/fixtures/datasets/general-mcq'),
+          concurrency: 4,
+          mcq: { layout: 'general_mcq', split: 'val', repeats: 3, seed: 7 },
+          generation: { max_tokens: 512, temperature: 1.0 },
+        },
+      ],
+    });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    const evalResult = readJson<{ num: number; repeats: { k: number; mean: number; std: number; per_repeat: unknown[] } }>(join(runDir, 'evals/bio/result.json'));
+    expect(evalResult.repeats.k).toBe(3);
+    expect(evalResult.repeats.per_repeat).toHaveLength(3);
+    expect(evalResult.num % 3).toBe(0);
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toContain('3 repeats, mean accuracy');
+    const manifest = readJson<{ datasets: { files: { sha256: string }[] }[] }>(join(runDir, 'manifest.json'));
+    expect(manifest.datasets[0]?.files[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expectServerGone(runDir);
+  });
+});

@@ -1,11 +1,12 @@
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { loadIquiz } from '../../datasets/iquiz.js';
-import { loadMcqDataset } from '../../datasets/mcq.js';
+import { loadMcqDataset, repeatStats } from '../../datasets/mcq.js';
 import { resolveDatasetSource } from '../../datasets/resolve.js';
 import type { LoadedDataset } from '../../datasets/types.js';
 import type { NativeEvalSpec } from '../../plan/schema.js';
 import type { EvalContext, Evaluator } from '../evaluator.js';
-import { runNative } from './runner.js';
+import { RESULT_FILE, runNative } from './runner.js';
 
 async function loadDataset(spec: NativeEvalSpec, ctx: EvalContext): Promise<LoadedDataset> {
   if (spec.dataset === 'mcq') {
@@ -38,14 +39,26 @@ export const nativeEvaluator: Evaluator = {
     for (const problem of dataset.problems) ctx.display.warn(`${spec.name}: skipped ${problem}`);
     if (dataset.samples.length === 0) throw new Error(`${spec.name}: the dataset has no usable samples`);
     ctx.display.evalStart(spec.name, dataset.samples.length);
+    const outcomes: { id: string; correct: boolean }[] = [];
     let correct = 0;
-    return runNative(spec, dataset.samples, endpoint, {
+    const result = await runNative(spec, dataset.samples, endpoint, {
       evalDir: ctx.evalDir,
       signal: ctx.signal,
       onProgress: (done, _total, record) => {
+        outcomes.push({ id: record.id, correct: record.correct });
         if (record.correct) correct++;
         ctx.display.evalProgress(done, correct);
       },
     });
+    const k = spec.mcq?.repeats ?? 1;
+    if (k <= 1) return result;
+    // Sampling at temperature > 0 is noisy: report each pass and the spread, not just the pooled mean.
+    const stats = repeatStats(outcomes);
+    const withRepeats = {
+      ...result,
+      repeats: { k, mean: stats.mean, std: stats.std, per_repeat: stats.perRepeat.map(({ repeat, num, accuracy }) => ({ repeat, num, accuracy })) },
+    };
+    await writeFile(join(ctx.evalDir, RESULT_FILE), JSON.stringify(withRepeats, null, 2) + '\n');
+    return withRepeats;
   },
 };

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlanSchema } from '../../src/plan/schema.js';
+import { findOrphanContainers } from '../../src/server/docker-cleanup.js';
+import { startDockerServer } from '../../src/server/docker.js';
+import {
+  containersOfRun,
+  ensureSimImage,
+  removeContainersOf,
+  ROOT,
+  SIM_IMAGE,
+  skipWithoutEngine,
+  startContext,
+  testRunId,
+} from './engine.js';
+
+const skip = await skipWithoutEngine('evalrig cleanup tests');
+const PREFIX = `cl-${process.pid}`;
+const CLI = join(ROOT, 'dist/src/cli.js');
+
+/** Runs a child evalrig-like process that starts a container, then SIGKILLs it: the container is orphaned. */
+async function orphanContainer(runId: string): Promise<string> {
+  const child = execa('node', ['--import', 'tsx', 'test/docker/fixtures/start-and-wait.ts', runId, SIM_IMAGE], {
+    cwd: ROOT,
+    reject: false,
+  });
+  const name = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const match = /STARTED (\S+)/.exec(chunk.toString());
+      if (match?.[1]) resolve(match[1]);
+    });
+    void child.then((result) => reject(new Error(`the fixture ended before starting a container:\n${String(result.stderr)}`)));
+  });
+  child.kill('SIGKILL');
+  await child;
+  return name;
+}
+
+describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup removes it', () => {
+  const client = new Docker();
+
+  beforeAll(ensureSimImage, 120_000);
+  afterAll(() => removeContainersOf(PREFIX));
+
+  it('lists the orphan (dry run), removes it with --yes, and leaves live and foreign containers alone', async () => {
+    const orphanRunId = testRunId(PREFIX);
+    const orphanName = await orphanContainer(orphanRunId);
+    expect(await containersOfRun(orphanRunId)).toHaveLength(1);
+
+    // A container this test process owns (it is alive), and one another host started on the same engine.
+    const { server } = PlanSchema.parse({
+      name: 'owned',
+      server: { runtime: 'docker', model: 'm', env: { VLLM_SIM_LOAD_TIME: '0.3' }, docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false } },
+      evals: [{ name: 'e', backend: 'native', dataset: 'iquiz', dataset_path: 'd' }],
+    });
+    const ownedRunId = testRunId(PREFIX);
+    const owned = await startDockerServer(server, startContext(ownedRunId));
+    const foreignRunId = testRunId(PREFIX);
+    await client.createContainer({
+      Image: SIM_IMAGE,
+      Cmd: ['--model', 'm'],
+      Labels: { 'evalrig.managed': 'true', 'evalrig.run-id': foreignRunId, 'evalrig.owner-pid': '1', 'evalrig.owner-host': 'another-host' },
+    });
+
+    try {
+      const orphans = await findOrphanContainers();
+      expect(orphans.map((container) => container.runId)).toContain(orphanRunId);
+      expect(orphans.map((container) => container.runId)).not.toContain(ownedRunId);
+      expect(orphans.map((container) => container.runId)).not.toContain(foreignRunId);
+
+      const dryRun = await execa('node', [CLI, 'cleanup'], { reject: false });
+      expect(dryRun.exitCode).toBe(0);
+      expect(dryRun.stdout).toContain(orphanName);
+      expect(dryRun.stdout).toMatch(/Dry run: nothing was removed/);
+      expect(dryRun.stdout).toMatch(/not ours to judge[\s\S]*another-host/);
+      expect(await containersOfRun(orphanRunId)).toHaveLength(1);
+
+      const removal = await execa('node', [CLI, 'cleanup', '--yes', '--grace', '1'], { reject: false });
+      expect(removal.exitCode, removal.stdout + removal.stderr).toBe(0);
+      expect(removal.stdout).toContain(`${orphanName}: stopped and removed`);
+      expect(await containersOfRun(orphanRunId)).toEqual([]);
+      expect(await containersOfRun(ownedRunId)).toHaveLength(1);
+      expect(await containersOfRun(foreignRunId)).toHaveLength(1);
+    } finally {
+      await owned.stop({ graceMs: 2_000 });
+    }
+  });
+
+  it.skipIf(existsSync('/var/run/docker.sock'))('with no engine configured there is nothing to clean (exit 0)', async () => {
+    const result = await execa('node', [CLI, 'cleanup'], { reject: false, env: { DOCKER_HOST: '' } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('nothing to clean');
+  });
+
+  it('an engine that does not answer is named, with what to do (exit 1)', async () => {
+    const result = await execa('node', [CLI, 'cleanup'], { reject: false, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('cannot reach the Docker engine at unix:///nonexistent/docker.sock');
+  });
+});

@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import { engineAddress } from '../../src/server/docker-client.js';
+import { listEvalrigContainers } from '../../src/server/docker-cleanup.js';
+import type { StartContext } from '../../src/server/runtime.js';
+
+/**
+ * Shared set-up of the tests that need a real Docker engine. Where none answers, they skip with a loud banner
+ * (a laptop without Docker); in CI (CI set) they fail instead, never skip: .ci/run starts an engine.
+ */
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SIM_IMAGE = 'evalrig/vllm-sim:test';
+
+/** Pings the engine DOCKER_HOST names (or the default socket); the reason when it does not answer. */
+export async function probeEngine(): Promise<{ available: boolean; reason: string }> {
+  try {
+    await new Docker().ping();
+    return { available: true, reason: '' };
+  } catch (error) {
+    return { available: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * True when the Docker tests must be skipped. Throws in CI, so a missing engine fails the run loudly.
+ * Call at the top of each Docker test file: `const skip = await skipWithoutEngine('…');`
+ */
+export async function skipWithoutEngine(suite: string): Promise<boolean> {
+  const engine = await probeEngine();
+  if (engine.available) return false;
+  const message = `no Docker engine answers at ${engineAddress()} (${engine.reason})`;
+  if (process.env.CI) {
+    throw new Error(`${suite}: ${message}. CI must run these tests: .ci/run starts one with .ci/docker-engine.sh.`);
+  }
+  const line = '!'.repeat(100);
+  console.warn(
+    [
+      line,
+      `!! SKIPPING ${suite}: ${message}.`,
+      '!! Start one with `bash .ci/docker-engine.sh start` and export DOCKER_HOST=unix:///tmp/evalrig-ci-docker/docker.sock',
+      line,
+    ].join('\n'),
+  );
+  return true;
+}
+
+/** Builds the simulator image once (the script skips when the content hash is unchanged). */
+export async function ensureSimImage(): Promise<void> {
+  await execa('node', [join(ROOT, 'scripts/build-sim-image.mjs'), '--tag', SIM_IMAGE], { cwd: ROOT });
+}
+
+/** A unique run id for this test file, so its cleanup never touches another file's containers. */
+export function testRunId(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** A StartContext with its run directory in a fresh temp folder. */
+export function startContext(runId: string, planDir = ROOT): StartContext {
+  const runDir = mkdtempSync(join(tmpdir(), `evalrig-docker-${runId}-`));
+  return { runId, runDir, logFile: join(runDir, 'server.log'), planDir, maskLine: (line) => line };
+}
+
+/** Removes every evalrig container whose run id starts with `prefix` (afterAll: nothing may remain). */
+export async function removeContainersOf(prefix: string): Promise<void> {
+  const client = new Docker();
+  const leftovers = (await listEvalrigContainers(client)).filter((container) => container.runId.startsWith(prefix));
+  await Promise.all(leftovers.map((container) => client.getContainer(container.id).remove({ force: true, v: true })));
+}
+
+/** Containers carrying this run id, running or not. */
+export async function containersOfRun(runId: string): Promise<string[]> {
+  const summaries = await new Docker().listContainers({ all: true, filters: { label: [`evalrig.run-id=${runId}`] } });
+  return summaries.map((summary) => summary.Id);
+}
