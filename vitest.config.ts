@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Tests start real processes and servers; two cores is what CI has.
     maxWorkers: 2,
+    // describe.concurrent suites start real vLLM stand-ins; more than a few at once starves 2 cores.
+    maxConcurrency: 3,
     reporters: ['default'],
   },
 });

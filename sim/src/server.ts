@@ -42,8 +42,8 @@ const SITES = {
   stats: ['loggers.py', 123],
 } as const;
 
-/** How long a dead engine's server keeps answering (503 on /health) before it shuts down. */
-const DEAD_GRACE_MS = 1000;
+/** How long a dead engine's server keeps answering (503 on /health) before it shuts down; vLLM's watchdog polls every 5 s. */
+const DEAD_GRACE_MS = 2000;
 /** vLLM's default VLLM_LOG_STATS_INTERVAL. */
 const STATS_INTERVAL_MS = 10_000;
 

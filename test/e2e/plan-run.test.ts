@@ -76,7 +76,8 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     const started = Date.now();
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // The simulator dies 1 s into its load; the rest is process start-up on a loaded CI machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.all).toMatch(/exited with code 1 before it was ready/);
     expect(result.all).toMatch(/cause: .*CUDA out of memory/);
     expect(result.all).toMatch(/fix: /);
@@ -118,7 +119,7 @@ describe.concurrent('interruptions leave nothing running', () => {
     it(`${signal} during start-up: exit 130, server group gone`, async () => {
       const { file } = writeSimPlan({ server: { stop_timeout: 5 }, sim: { VLLM_SIM_LOAD_TIME: '20' } });
       const run = startPlan(file);
-      await waitFor(() => run.seen('vLLM start-up:'), 15_000, 'start-up');
+      await waitFor(() => run.seen('vLLM start-up:'), 30_000, 'start-up');
       run.child.kill(signal);
       const result = await run.child;
       expect(result.exitCode, result.all).toBe(130);
@@ -129,7 +130,7 @@ describe.concurrent('interruptions leave nothing running', () => {
     it(`${signal} during evaluation: exit 130, partial predictions kept, server group gone`, async () => {
       const { file } = writeSimPlan({ eval: { concurrency: 1 }, sim: { VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
       const run = startPlan(file);
-      await waitFor(() => run.seen(/ready at/), 15_000, 'readiness');
+      await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
       await new Promise((r) => setTimeout(r, 1_000));
       run.child.kill(signal);
       const result = await run.child;
@@ -146,7 +147,7 @@ describe.concurrent('interruptions leave nothing running', () => {
   it('a second Ctrl-C skips the graceful wait when vLLM ignores SIGTERM', async () => {
     const { file } = writeSimPlan({ server: { stop_timeout: 60 }, sim: { VLLM_SIM_FAULT: 'ignore_sigterm', VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
     const run = startPlan(file);
-    await waitFor(() => run.seen(/ready at/), 15_000, 'readiness');
+    await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
     run.child.kill('SIGINT');
     await waitFor(() => run.seen('SIGINT received'), 5_000, 'first interrupt');
     await new Promise((r) => setTimeout(r, 500));

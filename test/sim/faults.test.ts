@@ -49,7 +49,7 @@ describe('load crashes (VLLM_SIM_FAULT=crash_on_load:…)', () => {
       const started = Date.now();
       expect((await sim.exited).code).toBe(1);
       await Promise.race([sim.drained, sleep(2000)]);
-      expect(Date.now() - started).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(6000);
       const out = sim.output();
       const cause = out.search(rootCause);
       const tail = out.search(
@@ -164,7 +164,7 @@ describe('runtime faults', () => {
     };
     const normal = await timed(); // request 1: 40 × 4 ms
     const slow = await timed(); // request 2: 40 × 20 ms
-    expect(normal).toBeLessThan(400);
-    expect(slow).toBeGreaterThan(700);
+    expect(slow).toBeGreaterThanOrEqual(39 * 20); // no token is released early
+    expect(slow - normal).toBeGreaterThan(300);
   });
 });

@@ -45,8 +45,10 @@ describe('start-up and shutdown', () => {
       port,
       env: { VLLM_SIM_VERSION: '0.8.5', VLLM_SIM_LOAD_TIME: '1' },
     });
-    await sim.waitForOutput(/Initializing a V1 LLM engine \(v0\.8\.5\)/);
+    // The banner comes at once; the port may not open before VLLM_SIM_LOAD_TIME (1 s) has passed.
+    await sim.waitForOutput(/vLLM API server version 0\.8\.5/);
     expect(await isPortOpen(port)).toBe(false);
+    await sim.waitForOutput(/Initializing a V1 LLM engine \(v0\.8\.5\)/);
     await sim.waitReady();
 
     const health = await fetch(`${sim.baseUrl}/health`);

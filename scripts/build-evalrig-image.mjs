@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Builds docker/Dockerfile from a prepared build context: the built dist/, the production node_modules, configs,
+// data and the simulator shim, so the image builds without the npm registry (offline hosts, and the tests).
+// From a plain checkout with registry access, `docker build -f docker/Dockerfile .` works as well (the
+// Dockerfile then runs npm ci itself). See docs/docker.md.
+//
+//   npm run build && node scripts/build-evalrig-image.mjs [--tag evalrig:0.1.0]
+//       [--vllm-image vllm/vllm-openai:v0.11.0] [--node-image node:20.19.5-bookworm-slim] [--with-evalscope 0|1]
+//
+// Needs DOCKER_HOST (or /var/run/docker.sock), tar, and `npm run build` done.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+
+/** What the image needs from the checkout, beside node_modules. */
+const CONTEXT_PATHS = ['package.json', 'package-lock.json', 'dist', 'configs', 'data', 'sim/bin', 'docker/Dockerfile', 'README.md'];
+
+function log(message) {
+  process.stderr.write(`[build-evalrig-image] ${message}\n`);
+}
+
+/** The installed folders of the production dependencies, outermost only (nested ones come with their parent). */
+function productionPackageFolders() {
+  const output = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' });
+  const folders = output
+    .split('\n')
+    .filter((line) => line.startsWith(join(ROOT, 'node_modules') + sep))
+    .map((line) => relative(ROOT, line))
+    .sort();
+  return folders.filter((folder, index) => !folders.slice(0, index).some((parent) => folder.startsWith(parent + sep)));
+}
+
+export function prepareContext() {
+  if (!existsSync(join(ROOT, 'dist/src/cli.js'))) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
+  const context = mkdtempSync(join(tmpdir(), 'evalrig-image-context-'));
+  for (const path of [...CONTEXT_PATHS, ...productionPackageFolders()]) {
+    const source = join(ROOT, path);
+    if (!existsSync(source)) continue;
+    mkdirSync(dirname(join(context, path)), { recursive: true });
+    // Source maps and build info are of no use in the image.
+    cpSync(source, join(context, path), { recursive: true, filter: (file) => !/\.(map|tsbuildinfo)$/.test(file) });
+  }
+  return context;
+}
+
+function followBuild(client, stream) {
+  return new Promise((resolve, reject) => {
+    let failure;
+    client.modem.followProgress(
+      stream,
+      (error) => (error || failure ? reject(error ?? new Error(failure)) : resolve()),
+      (event) => {
+        if (event.error) failure ??= event.errorDetail?.message ?? event.error;
+        else if (event.stream) process.stderr.write(event.stream);
+      },
+    );
+  });
+}
+
+export async function buildEvalrigImage({
+  tag = `evalrig:${VERSION}`,
+  vllmImage,
+  nodeImage,
+  withEvalscope = '1',
+  client = new Docker(),
+} = {}) {
+  const started = Date.now();
+  const context = prepareContext();
+  try {
+    const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', context, '-c', '.'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const buildargs = { WITH_EVALSCOPE: withEvalscope };
+    if (vllmImage) buildargs.VLLM_IMAGE = vllmImage;
+    if (nodeImage) buildargs.NODE_IMAGE = nodeImage;
+    const stream = await client.buildImage(tar.stdout, { t: tag, dockerfile: 'docker/Dockerfile', buildargs, rm: true, forcerm: true });
+    await followBuild(client, stream);
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+  log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { tag };
+}
+
+function option(args, name, fallback) {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : fallback;
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  buildEvalrigImage({
+    tag: option(args, '--tag', `evalrig:${VERSION}`),
+    vllmImage: option(args, '--vllm-image'),
+    nodeImage: option(args, '--node-image'),
+    withEvalscope: option(args, '--with-evalscope', '1'),
+  }).then(
+    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+    (error) => {
+      log(`could not build the image: ${error?.json?.message ?? error?.message ?? error}`);
+      process.exit(1);
+    },
+  );
+}
