@@ -12,6 +12,7 @@ import { writeRunReports } from './report/write.js';
 import { summarizeEval, type EvalSummary, type RunStatus, type RunSummary } from './report/summary.js';
 import { createRunDir, writeJsonAtomic } from './run/run-dir.js';
 import { InterruptedError, trapStopSignals } from './run/signals.js';
+import { startDockerServer } from './server/docker.js';
 import { externalServer } from './server/external.js';
 import { findFatalLine } from './server/fatal-line.js';
 import { startLocalServer } from './server/local.js';
@@ -52,10 +53,19 @@ class ServerExitedError extends Error {}
 async function startServer(
   loaded: LoadedPlan,
   serve: ServePlan,
-  ctx: { runId: string; runDir: string; maskLine: (l: string) => string },
+  ctx: { runId: string; runDir: string; maskLine: (l: string) => string; warn: (message: string) => void },
 ): Promise<ServerHandle> {
   const { server } = serve;
   if (server.runtime === 'external') return externalServer(server);
+  const startContext = {
+    runId: ctx.runId,
+    runDir: ctx.runDir,
+    logFile: join(ctx.runDir, 'server.log'),
+    planDir: loaded.dir,
+    maskLine: ctx.maskLine,
+    reasoningFlags: serve.reasoningFlags,
+  };
+  if (server.runtime === 'docker') return startDockerServer(server, startContext, { planName: loaded.plan.name, warn: ctx.warn });
   let port: number;
   if (server.port === 'auto') {
     const reservation = await reservePort(server.host);
@@ -67,14 +77,7 @@ async function startServer(
       throw new Error(`port ${port} on ${server.host} is already in use. Stop what listens there, or set server.port: auto.`);
     }
   }
-  return startLocalServer(server, port, {
-    runId: ctx.runId,
-    runDir: ctx.runDir,
-    logFile: join(ctx.runDir, 'server.log'),
-    planDir: loaded.dir,
-    maskLine: ctx.maskLine,
-    reasoningFlags: serve.reasoningFlags,
-  });
+  return startLocalServer(server, port, startContext);
 }
 
 /**
@@ -138,7 +141,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
   try {
-    handle = await timed(timings, 'start', () => startServer(loaded, options.serve, { runId, runDir, maskLine: mask }));
+    handle = await timed(timings, 'start', () => startServer(loaded, options.serve, { runId, runDir, maskLine: mask, warn: (m) => display.warn(m) }));
     manifest.server.argv = handle.displayArgv;
     manifest.server.base_url = handle.baseUrl;
     manifest.server.pid = handle.pid ?? null;

@@ -12,7 +12,13 @@ import {
 } from './fatal.js';
 import { GPU_TOTAL_GIB, memoryPlan } from './hardware.js';
 import { ProcessLog } from './log.js';
-import { ENGINE_INIT_ENV, type ToEngine, WORKER_RANK_ENV, readEngineInit } from './protocol.js';
+import {
+  ENGINE_INIT_ENV,
+  type FromEngine,
+  type ToEngine,
+  WORKER_RANK_ENV,
+  readEngineInit,
+} from './protocol.js';
 import { rulesFor } from './versions.js';
 
 // The stand-in for vLLM's EngineCore process. Like the real one it is a child of the API server
@@ -67,7 +73,7 @@ function sleepUntil(fraction: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 }
 
-function send(message: { type: 'ready' }): void {
+function send(message: FromEngine): void {
   if (process.connected) process.send?.(message);
 }
 

@@ -5,13 +5,14 @@ import { countByStatus } from '../host/checks.js';
 import { renderChecksTable } from '../host/report.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
 import { secretMasker } from '../plan/secrets.js';
-import { createDisplay } from '../report/display.js';
+import { createDisplay, type RunDisplay } from '../report/display.js';
 import { renderComparisonTable, summarizeMatrix, writeMatrixReports, type MatrixSummary } from '../report/matrix.js';
 import type { RunSummary } from '../report/summary.js';
 import { renderConsoleTable } from '../report/table.js';
 import { createRunDir } from '../run/run-dir.js';
 import { runPlan } from '../run.js';
 import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.js';
+import { findOrphanContainers } from '../server/docker-cleanup.js';
 import { buildServerEnv } from '../server/vllm-args.js';
 import { formatVersion } from '../server/vllm-version.js';
 import { ExitCode, UserError, type Command } from './command.js';
@@ -118,6 +119,7 @@ export const planCommand: Command = {
     if (!values['skip-preflight']) for (const target of prepared) await preflight(target.loaded);
 
     const display = createDisplay();
+    if (prepared.some((target) => target.serve.server.runtime === 'docker')) await warnAboutLeftovers(display);
     // The preflight's "vLLM flags" check shows the notices already; without it they still need saying.
     if (values['skip-preflight']) for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
     const outputDir = values['output-dir'];
@@ -148,6 +150,14 @@ export const planCommand: Command = {
     return matrix.exit_code;
   },
 };
+
+/** Containers of crashed runs keep GPU memory: say so before starting another one. */
+async function warnAboutLeftovers(display: RunDisplay): Promise<void> {
+  const orphans = await findOrphanContainers().catch(() => []);
+  if (orphans.length === 0) return;
+  const names = orphans.map((o) => o.name).join(', ');
+  display.warn(`${orphans.length} container(s) left by crashed evalrig runs (${names}): \`evalrig cleanup --yes\` removes them.`);
+}
 
 function printRunResult(summary: RunSummary): void {
   if (summary.evals.length > 0) console.log(renderConsoleTable(summary));
