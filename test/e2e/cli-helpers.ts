@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
+import { pidsInGroup } from '../sim/helpers.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli.js');
@@ -71,14 +72,9 @@ export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
 }
 
-/** True while any process of the group exists. */
+/** Checked with ps, independently of the code under test. */
 export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pidsInGroup(pgid).length > 0;
 }
 
 /** The server's process group recorded in the manifest must be empty after every run. */

@@ -43,8 +43,10 @@ describe('load crashes (VLLM_SIM_FAULT=crash_on_load:…)', () => {
   it.each(cases)(
     '%s (%s): root cause above the RuntimeError, exit 1, port never opened',
     async (kind, version, rootCause) => {
+      // One log file for both streams, as evalrig captures vLLM: it keeps the real line order.
       const sim = await startSim({
         env: { VLLM_SIM_FAULT: `crash_on_load:${kind}`, VLLM_SIM_VERSION: version, VLLM_SIM_LOAD_TIME: '1' },
+        logFile: join(tempDir(), 'vllm.log'),
       });
       const started = Date.now();
       expect((await sim.exited).code).toBe(1);

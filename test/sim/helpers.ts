@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ export interface SimHandle {
   readonly pid: number;
   readonly port: number;
   readonly baseUrl: string;
-  /** stdout and stderr interleaved as received. */
+  /** stdout and stderr interleaved as received (in write order with `logFile`). */
   output(): string;
   stdout(): string;
   stderr(): string;
@@ -55,6 +55,12 @@ export interface SimOptions {
   /** Added to FAST_ENV (unless `fast: false`) and a clean copy of process.env. */
   readonly env?: Readonly<Record<string, string>>;
   readonly fast?: boolean;
+  /**
+   * Send stdout and stderr of every process to this one file, as a shell's `>log 2>&1` would, so
+   * output() keeps the exact write order across streams (two pipes may be read out of order).
+   * stdout() and stderr() then both return the whole log.
+   */
+  readonly logFile?: string;
 }
 
 const live = new Set<SimHandle>();
@@ -143,11 +149,13 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
     String(port),
     ...(options.args ?? []),
   ];
+  const logFd = options.logFile === undefined ? null : openSync(options.logFile, 'a');
   const child = spawn(process.execPath, [SIM_MAIN, ...argv], {
     detached: true, // its own process group, so the group can be signalled and cleaned up
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
     env: { ...cleanEnv(), ...(options.fast === false ? {} : FAST_ENV), ...options.env },
   });
+  if (logFd !== null) closeSync(logFd);
   if (child.pid === undefined) throw new Error('the simulator did not start');
   const pid = child.pid;
   let all = '';
@@ -177,20 +185,21 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await test()) return;
-      if (hasExited) throw new Error(`simulator exited while waiting for ${what}:\n${all}`);
+      if (hasExited) throw new Error(`simulator exited while waiting for ${what}:\n${log()}`);
       await sleep(25);
     }
-    throw new Error(`timed out waiting for ${what}:\n${all}`);
+    throw new Error(`timed out waiting for ${what}:\n${log()}`);
   };
 
+  const log = (): string => (options.logFile === undefined ? all : readFileSync(options.logFile, 'utf8'));
   const handle: SimHandle = {
     child,
     pid,
     port,
     baseUrl,
-    output: () => all,
-    stdout: () => out,
-    stderr: () => err,
+    output: log,
+    stdout: () => (options.logFile === undefined ? out : log()),
+    stderr: () => (options.logFile === undefined ? err : log()),
     exited,
     drained,
     waitReady: (timeoutMs = 15_000) =>
