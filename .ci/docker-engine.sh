@@ -17,6 +17,7 @@ ENGINE_DIR="${EVALRIG_DOCKER_DIR:-/tmp/evalrig-ci-docker}"
 SOCKET="$ENGINE_DIR/docker.sock"
 PID_FILE="$ENGINE_DIR/dockerd.pid"
 LOG_FILE="$ENGINE_DIR/dockerd.log"
+STORAGE_DRIVER="${EVALRIG_DOCKER_STORAGE_DRIVER:-vfs}"
 export DOCKER_HOST="unix://$SOCKET"
 
 log() { printf '[docker-engine] %s\n' "$*" >&2; }
@@ -65,7 +66,7 @@ start() {
         --exec-root="$ENGINE_DIR/exec" \
         --pidfile="$PID_FILE" \
         -H "unix://$SOCKET" \
-        --storage-driver=vfs \
+        --storage-driver="$STORAGE_DRIVER" \
         --iptables=false --ip-masq=false \
         --exec-opt native.cgroupdriver=cgroupfs \
         >>"$LOG_FILE" 2>&1 </dev/null &

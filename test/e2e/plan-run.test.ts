@@ -1,30 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { PredictionRecord } from '../../src/eval/types.js';
+import type { RunSummary } from '../../src/report/summary.js';
 import { expectServerGone, readJson, readJsonLines, runDirFrom, startCli, waitFor, writeSimPlan } from './cli-helpers.js';
 
-interface Summary {
-  status: string;
-  exit_code: number;
-  run_dir: string;
-  error: string | null;
-  evals: { name: string; backend: string; dataset: string; num: number; score: number; truncated: number; errors: number; subsets: { name: string; num: number; score: number }[] }[];
-  teardown: { outcome: string; verified: boolean };
-}
-
-interface Prediction {
-  id: string;
-  subset: string;
-  prompt: string;
-  content: string | null;
-  reasoning: string | null;
-  extracted: string | null;
-  gold: string;
-  correct: boolean;
-  finish_reason: string | null;
-  usage: unknown;
-  latency_ms: number;
-}
+// The shapes on disk; the test asserts the fields it relies on, the types only spare casts.
+type Summary = RunSummary;
+type Prediction = PredictionRecord;
 
 /** Starts `evalrig plan`, returns the process and a function telling whether its output contains a text. */
 function startPlan(file: string) {
