@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds docker/Dockerfile from a prepared build context: the built dist/, the production node_modules, configs,
-// data and the simulator shim, so the image builds without the npm registry (offline hosts, and the tests).
+// data and the simulator shim, streamed straight from the checkout with tar, so the image builds without the
+// npm registry (offline hosts, and the tests).
 // From a plain checkout with registry access, `docker build -f docker/Dockerfile .` works as well (the
 // Dockerfile then runs npm ci itself). See docs/docker.md.
 //
@@ -9,8 +10,7 @@
 //
 // Needs DOCKER_HOST (or /var/run/docker.sock), tar, and `npm run build` done.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -37,17 +37,17 @@ function productionPackageFolders() {
   return folders.filter((folder, index) => !folders.slice(0, index).some((parent) => folder.startsWith(parent + sep)));
 }
 
-export function prepareContext() {
+/** The build context as a tar stream of the checkout's paths the image needs; no copy on disk. */
+function contextStream() {
   if (!existsSync(join(ROOT, 'dist/src/cli.js'))) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
-  const context = mkdtempSync(join(tmpdir(), 'evalrig-image-context-'));
-  for (const path of [...CONTEXT_PATHS, ...productionPackageFolders()]) {
-    const source = join(ROOT, path);
-    if (!existsSync(source)) continue;
-    mkdirSync(dirname(join(context, path)), { recursive: true });
-    // Source maps and build info are of no use in the image.
-    cpSync(source, join(context, path), { recursive: true, filter: (file) => !/\.(map|tsbuildinfo)$/.test(file) });
-  }
-  return context;
+  const paths = [...CONTEXT_PATHS, ...productionPackageFolders()].filter((path) => existsSync(join(ROOT, path)));
+  // Source maps and build info are of no use in the image.
+  const tar = spawn(
+    'tar',
+    ['--numeric-owner', '--owner=0', '--group=0', '--exclude=*.map', '--exclude=*.tsbuildinfo', '-C', ROOT, '-c', ...paths],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return tar.stdout;
 }
 
 function followBuild(client, stream) {
@@ -72,19 +72,11 @@ export async function buildEvalrigImage({
   client = new Docker(),
 } = {}) {
   const started = Date.now();
-  const context = prepareContext();
-  try {
-    const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', context, '-c', '.'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const buildargs = { WITH_EVALSCOPE: withEvalscope };
-    if (vllmImage) buildargs.VLLM_IMAGE = vllmImage;
-    if (nodeImage) buildargs.NODE_IMAGE = nodeImage;
-    const stream = await client.buildImage(tar.stdout, { t: tag, dockerfile: 'docker/Dockerfile', buildargs, rm: true, forcerm: true });
-    await followBuild(client, stream);
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
+  const buildargs = { WITH_EVALSCOPE: withEvalscope };
+  if (vllmImage) buildargs.VLLM_IMAGE = vllmImage;
+  if (nodeImage) buildargs.NODE_IMAGE = nodeImage;
+  const stream = await client.buildImage(contextStream(), { t: tag, dockerfile: 'docker/Dockerfile', buildargs, rm: true, forcerm: true });
+  await followBuild(client, stream);
   log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { tag };
 }

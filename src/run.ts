@@ -165,13 +165,13 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     writeManifest();
     display.info(
       `vLLM ${ready.vllmVersion ?? '(version unknown)'} ready at ${server.baseUrl} after ${(ready.waitedMs / 1000).toFixed(1)} s` +
-        ` (model ${server.servedModel}${ready.maxModelLen ? `, max_model_len ${ready.maxModelLen}` : ''})`,
+        ` (model ${ready.servedModel}${ready.maxModelLen ? `, max_model_len ${ready.maxModelLen}` : ''})`,
     );
 
     const endpoint: Endpoint = {
       baseUrl: `${server.baseUrl}/v1`,
       apiKey: server.apiKey,
-      servedModel: server.servedModel,
+      servedModel: ready.servedModel,
       maxModelLen: ready.maxModelLen ?? undefined,
     };
     for (const spec of plan.evals) {
@@ -250,7 +250,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     exit_code: exitCode,
     run_dir: runDir,
     plan: plan.name,
-    model: handle?.servedModel ?? plan.server.served_model_name ?? plan.server.model ?? '',
+    model: ready?.servedModel ?? handle?.servedModel ?? plan.server.served_model_name ?? plan.server.model ?? '',
     vllm_version: ready?.vllmVersion ?? null,
     started_at: startedAt.toISOString(),
     finished_at: finishedAt.toISOString(),

@@ -3,6 +3,8 @@ import { findFatalLine, type FatalLine } from './fatal-line.js';
 import type { ExitInfo, ServerHandle } from './runtime.js';
 
 export interface ReadyInfo {
+  /** The model name requests must use: the plan's served name, or what an external endpoint serves. */
+  servedModel: string;
   /** From GET /version; null when the server does not have the route. */
   vllmVersion: string | null;
   /** From GET /v1/models for the served name. */
@@ -119,7 +121,8 @@ export async function waitUntilReady(handle: ServerHandle, options: ReadinessOpt
   }
   const entries = models.body?.data ?? [];
   const served = entries.map((entry) => entry.id ?? '');
-  const ours = entries.find((entry) => entry.id === handle.servedModel);
+  // An external endpoint without a served name in the plan: take what it serves (the first model).
+  const ours = handle.servedModel === '' ? entries[0] : entries.find((entry) => entry.id === handle.servedModel);
   if (!ours) {
     throw new ReadinessError(
       'wrong-server',
@@ -129,6 +132,7 @@ export async function waitUntilReady(handle: ServerHandle, options: ReadinessOpt
   }
   const version = await getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(() => undefined);
   return {
+    servedModel: ours.id ?? handle.servedModel,
     vllmVersion: version?.body?.version ?? null,
     maxModelLen: ours.max_model_len ?? null,
     servedModels: served,
