@@ -221,7 +221,25 @@ export async function startDockerServer(
     exited,
     logTail: (lines) => sink.lines(lines),
     onLogLine: (listener) => sink.onLine(listener),
-    stop: memoize((stopOptions: StopOptions) => stopContainer(container, stopOptions, exited, logs, sink)),
+    stop: stopOnce(container, exited, logs, sink),
+  };
+}
+
+/**
+ * `stop` for the handle: the first call stops and removes the container, later calls share its report. An
+ * `immediate` call while a graceful stop waits (a second Ctrl-C) kills the container at once; the pending stop
+ * then finishes early.
+ */
+function stopOnce(container: Docker.Container, exited: Promise<ExitInfo>, logs: LogStream, sink: LogSink): ServerHandle['stop'] {
+  let stopping: Promise<StopReport> | undefined;
+  let escalated = false;
+  return (options) => {
+    if (stopping && options.immediate && !escalated) {
+      escalated = true;
+      void container.kill().catch(() => undefined);
+    }
+    stopping ??= stopContainer(container, options, { exited, logs, sink, escalated: () => escalated });
+    return stopping;
   };
 }
 
@@ -284,19 +302,17 @@ async function watchExit(container: Docker.Container, logsEnded: Promise<void>):
   return exitInfoFromStatus(statusCode, oomKilled);
 }
 
-function memoize<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
-  let result: Promise<R> | undefined;
-  return (arg) => (result ??= fn(arg));
+/** docker stop (SIGTERM, then SIGKILL after the grace) or kill, remove with anonymous volumes, verify gone. */
+interface StopState {
+  exited: Promise<ExitInfo>;
+  logs: LogStream;
+  sink: LogSink;
+  /** True once a second, immediate stop request killed the container during the graceful wait. */
+  escalated: () => boolean;
 }
 
-/** docker stop (SIGTERM, then SIGKILL after the grace) or kill, remove with anonymous volumes, verify gone. */
-async function stopContainer(
-  container: Docker.Container,
-  options: StopOptions,
-  exited: Promise<ExitInfo>,
-  logs: LogStream,
-  sink: LogSink,
-): Promise<StopReport> {
+async function stopContainer(container: Docker.Container, options: StopOptions, state: StopState): Promise<StopReport> {
+  const { exited, logs, sink } = state;
   const started = Date.now();
   const notes: string[] = [];
   let outcome: StopReport['outcome'] = 'graceful';
@@ -315,7 +331,7 @@ async function stopContainer(
       // 137 = SIGKILL: the server outlived the grace period and Docker killed it.
       if (exitCode === 137) {
         outcome = 'killed';
-        notes.push(`still running ${graceSeconds} s after SIGTERM, killed`);
+        notes.push(state.escalated() ? 'killed on a second stop request' : `still running ${graceSeconds} s after SIGTERM, killed`);
       } else {
         notes.push(`stopped by SIGTERM (exit code ${exitCode})`);
       }

@@ -112,6 +112,20 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
     expect(await containersOfRun(runId)).toEqual([]);
   });
 
+  it('a second, immediate stop during the graceful wait kills at once (a second Ctrl-C)', async () => {
+    const { handle, runId } = await start(simServer({ env: { VLLM_SIM_FAULT: 'ignore_sigterm' } }));
+    await waitUntilReady(handle, { timeoutMs: 30_000 });
+    const started = Date.now();
+    const graceful = handle.stop({ graceMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const immediate = handle.stop({ graceMs: 60_000, immediate: true });
+    const [report, again] = await Promise.all([graceful, immediate]);
+    expect(again).toBe(report);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(report).toMatchObject({ outcome: 'killed', verified: true, detail: expect.stringContaining('second stop request') });
+    expect(await containersOfRun(runId)).toEqual([]);
+  });
+
   it('stop({immediate}) kills at once', async () => {
     const { handle, runId } = await start(simServer({ env: { VLLM_SIM_LOAD_TIME: '30' } }));
     const report = await handle.stop({ graceMs: 30_000, immediate: true });

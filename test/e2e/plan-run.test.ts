@@ -14,7 +14,12 @@ function startPlan(file: string) {
   const child = startCli(['plan', file]);
   let output = '';
   child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, seen: (text: string | RegExp) => (typeof text === 'string' ? output.includes(text) : text.test(output)) };
+  return {
+    child,
+    seen: (text: string | RegExp) => (typeof text === 'string' ? output.includes(text) : text.test(output)),
+    /** The run directory, printed first thing. */
+    runDir: () => /run directory (\S+)/.exec(output)?.[1] ?? '',
+  };
 }
 
 describe.concurrent('evalrig plan against the simulator as vllm', () => {
@@ -114,7 +119,8 @@ describe.concurrent('interruptions leave nothing running', () => {
       const { file } = writeSimPlan({ eval: { concurrency: 1 }, sim: { VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
       const run = startPlan(file);
       await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
-      await new Promise((r) => setTimeout(r, 1_000));
+      const predictionsFile = join(run.runDir(), 'evals/quiz/predictions.jsonl');
+      await waitFor(() => existsSync(predictionsFile) && readFileSync(predictionsFile, 'utf8').includes('\n'), 30_000, 'a first prediction');
       run.child.kill(signal);
       const result = await run.child;
       expect(result.exitCode, result.all).toBe(130);
