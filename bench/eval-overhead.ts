@@ -12,7 +12,7 @@ import { runNative } from '../src/eval/native/runner.js';
 import type { Sample } from '../src/datasets/types.js';
 import { PlanSchema } from '../src/plan/schema.js';
 import { startLocalServer } from '../src/server/local.js';
-import { reservePort } from '../src/server/ports.js';
+import { findFreePort } from '../src/server/ports.js';
 import { waitUntilReady } from '../src/server/readiness.js';
 import { reportFigures } from './_figures.js';
 
@@ -57,13 +57,12 @@ async function portOpenedAt(port: number): Promise<number> {
   }
 }
 
-const reservation = await reservePort('127.0.0.1');
-await reservation.release();
-const handle = await startLocalServer({ ...plan.server, executable: join(root, 'sim/bin/vllm') }, reservation.port, {
+const port = await findFreePort('127.0.0.1');
+const handle = await startLocalServer({ ...plan.server, executable: join(root, 'sim/bin/vllm') }, port, {
   runId: 'bench', runDir: work, logFile: join(work, 'server.log'), planDir: root, maskLine: (l) => l,
 });
 try {
-  const opened = portOpenedAt(reservation.port);
+  const opened = portOpenedAt(port);
   await waitUntilReady(handle, { timeoutMs: 30_000 });
   const detectedAt = performance.now();
   const readinessLag = detectedAt - (await opened);

@@ -6,11 +6,13 @@
 // Dockerfile then runs npm ci itself). See docs/docker.md.
 //
 //   npm run build && node scripts/build-evalrig-image.mjs [--tag evalrig:0.1.0]
-//       [--vllm-image vllm/vllm-openai:v0.11.0] [--node-image node:20.19.5-bookworm-slim] [--with-evalscope 0|1]
+//       [--vllm-image vllm/vllm-openai:v0.11.0] [--node-image node:20.19.5-bookworm-slim] [--with-evalscope 0|1] [--force]
 //
-// Needs DOCKER_HOST (or /var/run/docker.sock), tar, and `npm run build` done.
+// The image carries a hash of its build context and arguments; a rebuild is skipped when it matches (--force
+// builds anyway). Needs DOCKER_HOST (or /var/run/docker.sock), tar, and `npm run build` done.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +20,20 @@ import Docker from 'dockerode';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+const HASH_LABEL = 'evalrig.context-hash';
+const EXCLUDED = /\.(map|tsbuildinfo)$/;
 
 /** What the image needs from the checkout, beside node_modules. */
-const CONTEXT_PATHS = ['package.json', 'package-lock.json', 'dist', 'configs', 'data', 'sim/bin', 'docker/Dockerfile', 'README.md'];
+const CONTEXT_PATHS = [
+  'package.json',
+  'package-lock.json',
+  'dist',
+  'configs',
+  'data',
+  'sim/bin',
+  'docker/Dockerfile',
+  'README.md',
+];
 
 function log(message) {
   process.stderr.write(`[build-evalrig-image] ${message}\n`);
@@ -28,26 +41,69 @@ function log(message) {
 
 /** The installed folders of the production dependencies, outermost only (nested ones come with their parent). */
 function productionPackageFolders() {
-  const output = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' });
+  const output = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   const folders = output
     .split('\n')
     .filter((line) => line.startsWith(join(ROOT, 'node_modules') + sep))
     .map((line) => relative(ROOT, line))
     .sort();
-  return folders.filter((folder, index) => !folders.slice(0, index).some((parent) => folder.startsWith(parent + sep)));
+  return folders.filter(
+    (folder, index) => !folders.slice(0, index).some((parent) => folder.startsWith(parent + sep)),
+  );
 }
 
-/** The build context as a tar stream of the checkout's paths the image needs; no copy on disk. */
-function contextStream() {
-  if (!existsSync(join(ROOT, 'dist/src/cli.js'))) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
-  const paths = [...CONTEXT_PATHS, ...productionPackageFolders()].filter((path) => existsSync(join(ROOT, path)));
+function contextPaths() {
+  if (!existsSync(join(ROOT, 'dist/src/cli.js')))
+    throw new Error('dist/src/cli.js is missing: run `npm run build` first');
+  return [...CONTEXT_PATHS, ...productionPackageFolders()].filter((path) => existsSync(join(ROOT, path)));
+}
+
+/** A hash of every file of the context (path and content) and of the build arguments. */
+function contextHash(paths, buildargs) {
+  const hash = createHash('sha256').update(JSON.stringify(buildargs));
+  const visit = (path) => {
+    const full = join(ROOT, path);
+    if (statSync(full).isDirectory()) {
+      for (const name of readdirSync(full).sort()) visit(join(path, name));
+    } else if (!EXCLUDED.test(path)) {
+      hash.update(`${path}\0`).update(readFileSync(full));
+    }
+  };
+  for (const path of paths) visit(path);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The build context as a tar stream of the checkout's paths; no copy on disk. */
+function contextStream(paths) {
   // Source maps and build info are of no use in the image.
   const tar = spawn(
     'tar',
-    ['--numeric-owner', '--owner=0', '--group=0', '--exclude=*.map', '--exclude=*.tsbuildinfo', '-C', ROOT, '-c', ...paths],
+    [
+      '--numeric-owner',
+      '--owner=0',
+      '--group=0',
+      '--exclude=*.map',
+      '--exclude=*.tsbuildinfo',
+      '-C',
+      ROOT,
+      '-c',
+      ...paths,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return tar.stdout;
+}
+
+async function inspectImage(client, tag) {
+  try {
+    return await client.getImage(tag).inspect();
+  } catch (error) {
+    if (error?.statusCode === 404) return undefined;
+    throw error;
+  }
 }
 
 function followBuild(client, stream) {
@@ -69,16 +125,52 @@ export async function buildEvalrigImage({
   vllmImage,
   nodeImage,
   withEvalscope = '1',
+  force = false,
   client = new Docker(),
 } = {}) {
   const started = Date.now();
   const buildargs = { WITH_EVALSCOPE: withEvalscope };
   if (vllmImage) buildargs.VLLM_IMAGE = vllmImage;
   if (nodeImage) buildargs.NODE_IMAGE = nodeImage;
-  const stream = await client.buildImage(contextStream(), { t: tag, dockerfile: 'docker/Dockerfile', buildargs, rm: true, forcerm: true });
+  const paths = contextPaths();
+  // The base images are part of what is built: their ids go into the hash too.
+  const baseIds = await Promise.all(
+    [vllmImage, nodeImage].map((image) =>
+      image
+        ? client
+            .getImage(image)
+            .inspect()
+            .then(
+              (i) => i.Id,
+              () => image,
+            )
+        : '',
+    ),
+  );
+  const hash = contextHash(paths, { ...buildargs, baseIds });
+  const previous = await inspectImage(client, tag);
+  if (!force && previous?.Config?.Labels?.[HASH_LABEL] === hash) {
+    log(`${tag} is up to date (context ${hash})`);
+    return { tag, hash, built: false };
+  }
+  const stream = await client.buildImage(contextStream(paths), {
+    t: tag,
+    dockerfile: 'docker/Dockerfile',
+    buildargs,
+    labels: { [HASH_LABEL]: hash },
+    rm: true,
+    forcerm: true,
+  });
   await followBuild(client, stream);
-  log(`built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { tag };
+  // The replaced image would linger untagged; the build cache (the intermediate images) stays.
+  const current = await inspectImage(client, tag);
+  if (previous && previous.Id !== current?.Id)
+    await client
+      .getImage(previous.Id)
+      .remove()
+      .catch(() => undefined);
+  log(`built ${tag} (context ${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { tag, hash, built: true };
 }
 
 function option(args, name, fallback) {
@@ -93,6 +185,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
     vllmImage: option(args, '--vllm-image'),
     nodeImage: option(args, '--node-image'),
     withEvalscope: option(args, '--with-evalscope', '1'),
+    force: args.includes('--force'),
   }).then(
     (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
     (error) => {

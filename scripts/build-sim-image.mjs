@@ -156,9 +156,13 @@ function filesUnder(folder) {
 /** Everything the image is made of, as [path inside the image, source file] pairs, plus generated files. */
 function collectInputs() {
   if (!existsSync(join(ROOT, SIM_MAIN))) fail(`${SIM_MAIN} is missing: run \`npm run build\` first`);
-  if (!existsSync(BUSYBOX)) fail(`${BUSYBOX} is missing: apt-get install busybox-static (bash .ci/docker-engine.sh start does)`);
+  if (!existsSync(BUSYBOX))
+    fail(`${BUSYBOX} is missing: apt-get install busybox-static (bash .ci/docker-engine.sh start does)`);
   const nodeBinary = realpathSync(process.execPath);
-  const copies = [[IMAGE_NODE, nodeBinary], ['/bin/busybox', BUSYBOX]];
+  const copies = [
+    [IMAGE_NODE, nodeBinary],
+    ['/bin/busybox', BUSYBOX],
+  ];
   for (const library of nodeLibraries(nodeBinary)) copies.push([library, realpathSync(library)]);
   const simFiles = filesUnder(SIM_DIST);
   for (const file of simFiles) copies.push([join(IMAGE_SIM_DIR, relative(ROOT, file)), file]);
@@ -166,7 +170,8 @@ function collectInputs() {
     for (const file of filesUnder(folder)) copies.push([join(IMAGE_SIM_DIR, relative(ROOT, file)), file]);
   }
   const generated = {
-    [`${IMAGE_SIM_DIR}/package.json`]: JSON.stringify({ name: 'vllm-sim-image', private: true, type: 'module' }) + '\n',
+    [`${IMAGE_SIM_DIR}/package.json`]:
+      JSON.stringify({ name: 'vllm-sim-image', private: true, type: 'module' }) + '\n',
     '/usr/local/bin/vllm': VLLM_SCRIPT,
     '/usr/local/bin/vllm-openai-entrypoint': ENTRYPOINT_SCRIPT,
     '/etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
@@ -202,7 +207,8 @@ function writeRootfs(rootfs, { copies, generated }) {
     const link = join(rootfs, 'bin', applet);
     if (!existsSync(link)) symlinkSync('busybox', link);
   }
-  for (const folder of ['tmp', 'root', 'models', 'usr/bin']) mkdirSync(join(rootfs, folder), { recursive: true });
+  for (const folder of ['tmp', 'root', 'models', 'usr/bin'])
+    mkdirSync(join(rootfs, folder), { recursive: true });
   chmodSync(join(rootfs, 'tmp'), 0o1777);
   // `#!/usr/bin/env node` scripts (evalrig's CLI) look for env there.
   symlinkSync('/bin/busybox', join(rootfs, 'usr/bin/env'));
@@ -254,7 +260,7 @@ async function importRootfs(client, rootfs, tag, hash) {
  */
 async function withBuildLock(work) {
   const lock = join(tmpdir(), 'evalrig-sim-image.lock');
-  for (const started = Date.now(); ; ) {
+  for (const started = Date.now(); ;) {
     try {
       mkdirSync(lock);
       break;
@@ -262,7 +268,8 @@ async function withBuildLock(work) {
       if (error.code !== 'EEXIST') throw error;
       const stale = Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 120_000;
       if (stale) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() - started > 180_000) throw new Error(`${lock} is held for too long; remove it if no build runs`);
+      else if (Date.now() - started > 180_000)
+        throw new Error(`${lock} is held for too long; remove it if no build runs`);
       else await sleep(200);
     }
   }
@@ -294,7 +301,11 @@ async function buildUnlocked({ tag = DEFAULT_TAG, force = false, client = new Do
     rmSync(rootfs, { recursive: true, force: true });
   }
   // The replaced image would linger untagged (about 100 MB with vfs); images built on it keep it alive.
-  if (previous) await client.getImage(previous.Id).remove().catch(() => undefined);
+  if (previous)
+    await client
+      .getImage(previous.Id)
+      .remove()
+      .catch(() => undefined);
   log(`built ${tag} (content ${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { tag, hash, built: true };
 }

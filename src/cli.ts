@@ -26,6 +26,13 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+// A closed terminal (SSH dropped, `| head`) must not crash a run mid-teardown: drop the output instead.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,29 +1,28 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { hostname, platform, release } from 'node:os';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
+import { ExitCode } from './commands/command.js';
+import type { PreparedEval } from './eval/evaluator.js';
 import { evaluatorFor } from './eval/registry.js';
-import type { DatasetProvenance } from './datasets/types.js';
 import type { Endpoint } from './eval/types.js';
 import type { LoadedPlan } from './plan/load.js';
 import { secretMasker } from './plan/secrets.js';
 import type { RunDisplay } from './report/display.js';
-import { writeRunReports } from './report/write.js';
 import { summarizeEval, type EvalSummary, type RunStatus, type RunSummary } from './report/summary.js';
-import { createRunDir, writeJsonAtomic } from './run/run-dir.js';
+import { writeRunReports } from './report/write.js';
+import { ManifestFile } from './run/manifest.js';
+import type { ServePlan } from './run/prepare.js';
+import { createRunDir } from './run/run-dir.js';
 import { InterruptedError, trapStopSignals } from './run/signals.js';
 import { startDockerServer } from './server/docker.js';
 import { externalServer } from './server/external.js';
 import { findFatalLine } from './server/fatal-line.js';
 import { startLocalServer } from './server/local.js';
-import { portIsFree, reservePort } from './server/ports.js';
+import { findFreePort, portIsFree } from './server/ports.js';
 import { ReadinessError, waitUntilReady, type ReadyInfo } from './server/readiness.js';
 import type { ServerHandle, StopReport } from './server/runtime.js';
 import { capacityFact, startupPhaseOf } from './server/startup-phases.js';
-import { evalrigVersion } from './version.js';
-import type { ServePlan } from './run/prepare.js';
 import { compareVersions, parseVllmVersion } from './server/vllm-version.js';
-import { ExitCode } from './commands/command.js';
 
 export interface RunOptions {
   /** --output-dir: replaces the plan's output.dir. */
@@ -35,58 +34,120 @@ export interface RunOptions {
   serve: ServePlan;
 }
 
-/** Phase timings for the manifest, in milliseconds. */
-type Timings = Record<string, { started_at: string; duration_ms: number }>;
-
-async function timed<T>(timings: Timings, phase: string, work: () => Promise<T>): Promise<T> {
-  const start = Date.now();
-  try {
-    return await work();
-  } finally {
-    timings[phase] = { started_at: new Date(start).toISOString(), duration_ms: Date.now() - start };
-  }
-}
-
 class ServerExitedError extends Error {}
 
+interface StartInput {
+  loaded: LoadedPlan;
+  serve: ServePlan;
+  runId: string;
+  runDir: string;
+  maskLine: (line: string) => string;
+  warn: (message: string) => void;
+}
+
 /** Start the server the plan describes (or attach to an external one). */
-async function startServer(
-  loaded: LoadedPlan,
-  serve: ServePlan,
-  ctx: { runId: string; runDir: string; maskLine: (l: string) => string; warn: (message: string) => void },
-): Promise<ServerHandle> {
+async function startServer({ loaded, serve, runId, runDir, maskLine, warn }: StartInput): Promise<ServerHandle> {
   const { server } = serve;
   if (server.runtime === 'external') return externalServer(server);
-  const startContext = {
-    runId: ctx.runId,
-    runDir: ctx.runDir,
-    logFile: join(ctx.runDir, 'server.log'),
-    planDir: loaded.dir,
-    maskLine: ctx.maskLine,
-    reasoningFlags: serve.reasoningFlags,
-  };
-  if (server.runtime === 'docker') return startDockerServer(server, startContext, { planName: loaded.plan.name, warn: ctx.warn });
-  let port: number;
-  if (server.port === 'auto') {
-    const reservation = await reservePort(server.host);
-    port = reservation.port;
-    await reservation.release();
-  } else {
-    port = server.port;
-    if (!(await portIsFree(server.host, port))) {
-      throw new Error(`port ${port} on ${server.host} is already in use. Stop what listens there, or set server.port: auto.`);
-    }
+  const ctx = { runId, runDir, logFile: join(runDir, 'server.log'), planDir: loaded.dir, maskLine, reasoningFlags: serve.reasoningFlags };
+  if (server.runtime === 'docker') return startDockerServer(server, ctx, { planName: loaded.plan.name, warn });
+  if (server.port !== 'auto' && !(await portIsFree(server.host, server.port))) {
+    throw new Error(`port ${server.port} on ${server.host} is already in use. Stop what listens there, or set server.port: auto.`);
   }
-  return startLocalServer(server, port, startContext);
+  const port = server.port === 'auto' ? await findFreePort(server.host) : server.port;
+  return startLocalServer(server, port, ctx);
+}
+
+/** Load and check every evaluation's data before the server starts: a broken dataset costs no GPU time. */
+async function prepareEvaluations(loaded: LoadedPlan, manifest: ManifestFile, signal: AbortSignal, display: RunDisplay): Promise<PreparedEval[]> {
+  const prepared: PreparedEval[] = [];
+  for (const spec of loaded.plan.evals) {
+    const evaluation = await evaluatorFor(spec).prepare(spec, { planDir: loaded.dir, datasets: loaded.plan.datasets, signal, display });
+    for (const problem of evaluation.problems) display.warn(`${spec.name}: skipped ${problem}`);
+    manifest.update((m) => m.datasets.push(evaluation.provenance));
+    prepared.push(evaluation);
+  }
+  return prepared;
+}
+
+function failedEval(prepared: PreparedEval, status: 'failed' | 'skipped', error: string): EvalSummary {
+  const { spec } = prepared;
+  return { name: spec.name, backend: spec.backend, dataset: spec.dataset, metric: 'mean_acc', status, num: 0, score: null, subsets: [], truncated: 0, errors: 0, error };
 }
 
 /**
- * One run, start to finish: run directory, server start, readiness, each evaluation, reports, and a teardown
- * that happens on every path (success, failure, exception, SIGINT/SIGTERM/SIGHUP).
+ * Each evaluation in turn. One that fails is recorded and the next one runs; when the server dies, the rest are
+ * recorded as skipped; an interruption propagates (InterruptedError) after the current one stops.
+ */
+async function runEvaluations(
+  prepared: PreparedEval[],
+  endpoint: Endpoint,
+  server: ServerHandle,
+  ctx: { runDir: string; manifest: ManifestFile; runSignal: AbortSignal; display: RunDisplay },
+): Promise<EvalSummary[]> {
+  const summaries: EvalSummary[] = [];
+  let serverDied: string | undefined;
+  for (const evaluation of prepared) {
+    const { spec } = evaluation;
+    if (serverDied) {
+      summaries.push(failedEval(evaluation, 'skipped', `not run: ${serverDied}`));
+      continue;
+    }
+    const evalDir = join(ctx.runDir, 'evals', spec.name);
+    mkdirSync(evalDir, { recursive: true });
+    // The evaluation stops at once when the run is interrupted or the server dies under it.
+    const controller = new AbortController();
+    const onRunAbort = () => controller.abort(ctx.runSignal.reason);
+    ctx.runSignal.addEventListener('abort', onRunAbort, { once: true });
+    void server.exited.then((exit) => controller.abort(new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`)));
+    try {
+      const result = await ctx.manifest.phase(`eval:${spec.name}`, () =>
+        evaluatorFor(spec).run(evaluation, endpoint, { runDir: ctx.runDir, evalDir, signal: controller.signal, display: ctx.display }),
+      );
+      // An evaluator that returns despite an interruption must not turn it into a result.
+      ctx.runSignal.throwIfAborted();
+      summaries.push(summarizeEval(result));
+      if (result.errors > 0) ctx.display.warn(`${spec.name}: ${result.errors} of ${result.num} requests failed (see ${result.predictions_file})`);
+    } catch (error) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
+      if (reason instanceof InterruptedError) throw reason;
+      const message = describeEvalFailure(reason, server);
+      summaries.push(failedEval(evaluation, 'failed', message));
+      ctx.display.warn(`${spec.name} failed: ${message}`);
+      if (reason instanceof ServerExitedError) serverDied = message;
+    } finally {
+      ctx.runSignal.removeEventListener('abort', onRunAbort);
+      ctx.display.evalEnd();
+    }
+  }
+  return summaries;
+}
+
+/** Why the run failed, in one message: the first failed evaluation, or the requests that failed. */
+function evaluationFailure(evals: EvalSummary[]): string | null {
+  const failed = evals.find((e) => e.status === 'failed');
+  if (failed) return `${failed.name}: ${failed.error}`;
+  const withErrors = evals.filter((e) => e.errors > 0);
+  if (withErrors.length === 0) return null;
+  return withErrors.map((e) => `${e.name}: ${e.errors} of ${e.num} requests failed (predictions.jsonl has each error)`).join('; ');
+}
+
+function describeFailure(reason: unknown): string {
+  let message = reason instanceof Error ? reason.message : String(reason);
+  // The log tail helps whenever no single fatal line explains the failure.
+  if (reason instanceof ReadinessError && (reason.kind !== 'exited' || !reason.fatal) && reason.tail.length > 0) {
+    message += `\n  last lines of server.log:\n${reason.tail.slice(-10).map((l) => `    ${l}`).join('\n')}`;
+  }
+  return message;
+}
+
+/**
+ * One run, start to finish: run directory, dataset checks, server start, readiness, each evaluation, reports,
+ * and a teardown that happens on every path (success, failure, exception, SIGINT/SIGTERM/SIGHUP).
  */
 export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<RunSummary> {
   const { plan } = loaded;
-  const { display } = options;
+  const { display, serve } = options;
   const mask = secretMasker(loaded.secrets);
   const startedAt = new Date();
   const { runDir, runId } = options.runDir
@@ -94,33 +155,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     : createRunDir(options.outputDir ?? plan.output.dir, plan.name, startedAt);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'plan.resolved.yaml'), mask(stringify(plan)));
-
-  const timings: Timings = {};
-  const manifest = {
-    evalrig_version: evalrigVersion(),
-    run_id: runId,
-    plan_file: loaded.file,
-    host: { hostname: hostname(), platform: `${platform()} ${release()}`, node: process.version, pid: process.pid },
-    started_at: startedAt.toISOString(),
-    server: {
-      runtime: plan.server.runtime,
-      argv: [] as string[],
-      pid: null as number | null,
-      container_id: null as string | null,
-      base_url: null as string | null,
-      vllm_version: null as string | null,
-      vllm_version_detected: options.serve.version?.raw ?? null,
-      vllm_version_source: options.serve.versionSource,
-      notices: options.serve.notices,
-      max_model_len: null as number | null,
-      capacity: {} as Record<string, number>,
-    },
-    datasets: [] as DatasetProvenance[],
-    phases: timings,
-    teardown: null as StopReport | null,
-  };
-  const writeManifest = () => writeJsonAtomic(join(runDir, 'manifest.json'), manifest);
-  writeManifest();
+  const manifest = new ManifestFile(runDir, { runId, planFile: loaded.file, runtime: plan.server.runtime, serve, startedAt });
   display.info(`run directory ${runDir}`);
 
   const controller = new AbortController();
@@ -138,102 +173,53 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   let status: RunStatus = 'ok';
   let error: string | null = null;
   let ready: ReadyInfo | undefined;
-  const evals: EvalSummary[] = [];
+  let evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
   try {
-    handle = await timed(timings, 'start', () => startServer(loaded, options.serve, { runId, runDir, maskLine: mask, warn: (m) => display.warn(m) }));
-    manifest.server.argv = handle.displayArgv;
-    manifest.server.base_url = handle.baseUrl;
-    manifest.server.pid = handle.pid ?? null;
-    manifest.server.container_id = handle.containerId ?? null;
-    writeManifest();
-    if (handle.runtime !== 'external') display.info(`started: ${handle.displayArgv.join(' ')}`);
-    handle.onLogLine((line) => {
+    const prepared = await manifest.phase('datasets', () => prepareEvaluations(loaded, manifest, controller.signal, display));
+    controller.signal.throwIfAborted();
+    const server = await manifest.phase('start', () =>
+      startServer({ loaded, serve, runId, runDir, maskLine: mask, warn: (m) => display.warn(m) }),
+    );
+    handle = server;
+    manifest.update((m) => {
+      m.server.argv = server.displayArgv;
+      m.server.base_url = server.baseUrl;
+      m.server.pid = server.pid ?? null;
+      m.server.container_id = server.containerId ?? null;
+    });
+    if (server.runtime !== 'external') display.info(`started: ${server.displayArgv.join(' ')}`);
+    server.onLogLine((line) => {
       const phase = startupPhaseOf(line);
       if (phase && !ready) display.phase(phase);
       const capacity = capacityFact(line);
-      if (capacity) Object.assign(manifest.server.capacity, capacity);
+      if (capacity) Object.assign(manifest.data.server.capacity, capacity);
     });
 
-    const server = handle;
-    ready = await timed(timings, 'ready', () =>
-      waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal: controller.signal }),
-    );
-    manifest.server.vllm_version = ready.vllmVersion;
-    checkVersionMatches(options.serve, ready.vllmVersion);
-    manifest.server.max_model_len = ready.maxModelLen;
-    writeManifest();
+    const up = await manifest.phase('ready', () => waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal: controller.signal }));
+    ready = up;
+    manifest.update((m) => {
+      m.server.vllm_version = up.vllmVersion;
+      m.server.max_model_len = up.maxModelLen;
+    });
+    checkVersionMatches(serve, up.vllmVersion);
     display.info(
-      `vLLM ${ready.vllmVersion ?? '(version unknown)'} ready at ${server.baseUrl} after ${(ready.waitedMs / 1000).toFixed(1)} s` +
-        ` (model ${ready.servedModel}${ready.maxModelLen ? `, max_model_len ${ready.maxModelLen}` : ''})`,
+      `vLLM ${up.vllmVersion ?? '(version unknown)'} ready at ${server.baseUrl} after ${(up.waitedMs / 1000).toFixed(1)} s` +
+        ` (model ${up.servedModel}${up.maxModelLen ? `, max_model_len ${up.maxModelLen}` : ''})`,
     );
 
-    const endpoint: Endpoint = {
-      baseUrl: `${server.baseUrl}/v1`,
-      apiKey: server.apiKey,
-      servedModel: ready.servedModel,
-      maxModelLen: ready.maxModelLen ?? undefined,
-    };
-    for (const spec of plan.evals) {
-      if (controller.signal.aborted) break;
-      const evalDir = join(runDir, 'evals', spec.name);
-      mkdirSync(evalDir, { recursive: true });
-      // An evaluation stops at once when the run is interrupted or the server dies under it.
-      const evalController = new AbortController();
-      const onRunAbort = () => evalController.abort(controller.signal.reason);
-      controller.signal.addEventListener('abort', onRunAbort, { once: true });
-      void server.exited.then((exit) => evalController.abort(new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`)));
-      try {
-        const result = await timed(timings, `eval:${spec.name}`, () =>
-          evaluatorFor(spec).run(spec, endpoint, {
-            runDir,
-            evalDir,
-            planDir: loaded.dir,
-            signal: evalController.signal,
-            display,
-            datasets: plan.datasets,
-            recordDataset: (provenance) => {
-              manifest.datasets.push(provenance);
-              writeManifest();
-            },
-          }),
-        );
-        // An evaluator that returns despite an interruption must not turn it into a result.
-        if (controller.signal.aborted) throw controller.signal.reason;
-        evals.push(summarizeEval(result));
-        if (result.errors > 0) display.warn(`${spec.name}: ${result.errors} of ${result.num} requests failed (see predictions.jsonl)`);
-      } catch (evalError) {
-        const reason: unknown = evalController.signal.aborted ? evalController.signal.reason : evalError;
-        if (reason instanceof InterruptedError) throw reason;
-        const message = describeEvalFailure(reason, server);
-        evals.push({ name: spec.name, backend: spec.backend, dataset: spec.dataset, metric: 'mean_acc', status: 'failed', num: 0, score: null, subsets: [], truncated: 0, errors: 0, error: message });
-        display.warn(`${spec.name} failed: ${message}`);
-        if (reason instanceof ServerExitedError) break;
-      } finally {
-        controller.signal.removeEventListener('abort', onRunAbort);
-        display.evalEnd();
-      }
-    }
-    if (evals.some((e) => e.status !== 'ok' || e.errors > 0)) {
-      status = 'failed';
-      error = evals.find((e) => e.error)?.error ?? 'some requests failed; see predictions.jsonl';
-    }
+    const endpoint: Endpoint = { baseUrl: `${server.baseUrl}/v1`, apiKey: server.apiKey, servedModel: up.servedModel, maxModelLen: up.maxModelLen ?? undefined };
+    evals = await runEvaluations(prepared, endpoint, server, { runDir, manifest, runSignal: controller.signal, display });
+    error = evaluationFailure(evals);
+    if (error) status = 'failed';
   } catch (runError) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : runError;
-    if (reason instanceof InterruptedError) {
-      status = 'interrupted';
-      error = reason.message;
-    } else {
-      status = 'failed';
-      error = reason instanceof Error ? reason.message : String(reason);
-      if (reason instanceof ReadinessError && reason.kind !== 'exited' && reason.tail.length > 0) {
-        error += `\n  last lines of server.log:\n${reason.tail.slice(-10).map((l) => `    ${l}`).join('\n')}`;
-      }
-    }
+    status = reason instanceof InterruptedError ? 'interrupted' : 'failed';
+    error = describeFailure(reason);
   } finally {
     if (handle) {
       const server = handle;
-      teardown = await timed(timings, 'stop', () => server.stop(stopOptions));
+      teardown = await manifest.phase('stop', () => server.stop(stopOptions));
       if (server.runtime !== 'external') display.info(`teardown: ${teardown.detail}`);
       if (!teardown.verified) {
         status = 'failed';
@@ -244,10 +230,9 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   }
 
   const finishedAt = new Date();
-  const exitCode = status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.runFailed;
   const summary: RunSummary = {
     status,
-    exit_code: exitCode,
+    exit_code: status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.runFailed,
     run_dir: runDir,
     plan: plan.name,
     model: ready?.servedModel ?? handle?.servedModel ?? plan.server.served_model_name ?? plan.server.model ?? '',
@@ -259,8 +244,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     evals,
     teardown,
   };
-  manifest.teardown = teardown;
-  writeManifest();
+  manifest.update((m) => (m.teardown = teardown));
   writeRunReports(summary, runDir);
   return summary;
 }
@@ -283,4 +267,3 @@ function describeEvalFailure(reason: unknown, server: ServerHandle): string {
   }
   return reason instanceof Error ? reason.message : String(reason);
 }
-

@@ -49,7 +49,10 @@ function parseGrace(text: string | undefined): number {
 }
 
 function describe(container: EvalrigContainer): string {
-  const run = [container.plan && `plan ${container.plan}`, container.runId && `run ${container.runId}`].filter(Boolean);
+  const run = [
+    container.plan && `plan ${container.plan}`,
+    container.runId && `run ${container.runId}`,
+  ].filter(Boolean);
   return `${container.name} (${container.status}; ${[...run, container.image].join(', ')})`;
 }
 
@@ -70,7 +73,9 @@ export const cleanupCommand: Command = {
     }
     const grace = parseGrace(values.grace);
     if (!engineConfigured()) {
-      console.log('No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): nothing to clean.');
+      console.log(
+        'No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): nothing to clean.',
+      );
       return ExitCode.ok;
     }
     const client = new Docker();
@@ -81,8 +86,14 @@ export const cleanupCommand: Command = {
       throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
     }
     const orphans = judgements.filter((judgement) => judgement.verdict === 'orphan');
-    printGroup('Still in use by a running evalrig (left alone):', judgements.filter((j) => j.verdict === 'owned'));
-    printGroup('Started from another host, not ours to judge (left alone):', judgements.filter((j) => j.verdict === 'foreign'));
+    printGroup(
+      'Still in use by a running evalrig (left alone):',
+      judgements.filter((j) => j.verdict === 'owned'),
+    );
+    printGroup(
+      'Started from another host, not ours to judge (left alone):',
+      judgements.filter((j) => j.verdict === 'foreign'),
+    );
     if (orphans.length === 0) {
       console.log(`No leftover evalrig containers on ${engineAddress()}.`);
       return ExitCode.ok;
@@ -92,13 +103,19 @@ export const cleanupCommand: Command = {
       console.log('Dry run: nothing was removed. Run `evalrig cleanup --yes` to stop and remove them.');
       return ExitCode.ok;
     }
-    const removals = await Promise.all(orphans.map(({ container }) => removeEvalrigContainer(client, container, grace)));
+    const removals = await Promise.all(
+      orphans.map(({ container }) => removeEvalrigContainer(client, container, grace)),
+    );
     for (const removal of removals) {
-      console.log(`  ${removal.container.name}: ${removal.removed ? 'stopped and removed' : `NOT removed: ${removal.detail}`}`);
+      console.log(
+        `  ${removal.container.name}: ${removal.removed ? 'stopped and removed' : `NOT removed: ${removal.detail}`}`,
+      );
     }
     const failed = removals.filter((removal) => !removal.removed).length;
     if (failed > 0) {
-      console.log(`${failed} container(s) could not be removed: try \`docker rm -f <name>\` and check the engine's log.`);
+      console.log(
+        `${failed} container(s) could not be removed: try \`docker rm -f <name>\` and check the engine's log.`,
+      );
       return ExitCode.runFailed;
     }
     console.log(`Removed ${removals.length} leftover container(s).`);

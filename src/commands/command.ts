@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** Exit codes shared by every command. */
 export const ExitCode = {
   ok: 0,
@@ -21,5 +23,20 @@ export class UserError extends Error {
   ) {
     super(message);
     this.name = 'UserError';
+  }
+}
+
+/** node:util parseArgs with the command's help attached to any command-line error (exit 2). */
+export function parseCommandArgs<T extends ParseArgsConfig['options']>(
+  command: string,
+  help: string,
+  args: string[],
+  options: T,
+  allowPositionals = true,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UserError(`evalrig ${command}: ${(error as Error).message}\n\n${help}`);
   }
 }

@@ -11,6 +11,7 @@ import { gatherHostFacts } from '../host/facts.js';
 import { renderChecksJson, renderChecksTable } from '../host/report.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
+import type { VllmDetection } from '../server/vllm-version.js';
 import { ExitCode, UserError, type Command } from './command.js';
 
 const HELP = `Usage: evalrig doctor [plan.yaml] [--json] [--nvidia-smi PATH] [--set PATH=VALUE]
@@ -32,9 +33,16 @@ export interface PreflightOptions {
   nvidiaSmi?: string;
   env?: Readonly<Record<string, string | undefined>>;
   timeoutMs?: number;
+  /**
+   * What `detectVllmVersion` found for this plan already (`evalrig plan` detects it to render the flags), so that
+   * vLLM is not asked twice. Ignored when it only read the pin: the check then asks vLLM to compare.
+   */
+  vllmDetection?: VllmDetection;
+  /** Ask EvalScope for its version even when no eval needs it (`evalrig doctor`). Default: only when needed. */
+  probeEvalscope?: boolean;
 }
 
-/** The host checks for one plan, for `evalrig plan` to run before it starts the server. */
+/** The host checks for one plan: `evalrig plan` runs them before it starts the server, `evalrig doctor` shows them. */
 export async function runPreflight(plan: Plan, options: PreflightOptions): Promise<CheckResult[]> {
   const env = options.env ?? process.env;
   const input = preflightInputFromPlan(plan, options.planDir, env);
@@ -42,6 +50,8 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
     nvidiaSmi: options.nvidiaSmi,
     env,
     timeoutMs: options.timeoutMs,
+    vllmDetection: options.vllmDetection,
+    probeEvalscope: options.probeEvalscope,
   });
   return runChecks(input, facts);
 }
@@ -81,12 +91,13 @@ export const doctorCommand: Command = {
     if (file === undefined) {
       subject = 'this machine (no plan given)';
       const input = machinePreflightInput(process.cwd());
-      results = runChecks(input, await gatherHostFacts(input, { nvidiaSmi }));
+      results = runChecks(input, await gatherHostFacts(input, { nvidiaSmi, probeEvalscope: true }));
     } else {
       // loadPlan throws a UserError listing every problem of an invalid plan.
       const loaded = await loadPlan(file, { overrides: values.set });
       subject = `${relative(process.cwd(), loaded.file) || loaded.file} (runtime ${loaded.plan.server.runtime})`;
-      results = await runPreflight(loaded.plan, { planDir: loaded.dir, nvidiaSmi });
+      // Unlike the preflight of `evalrig plan`, doctor reports EvalScope's version whether or not the plan needs it.
+      results = await runPreflight(loaded.plan, { planDir: loaded.dir, nvidiaSmi, probeEvalscope: true });
     }
 
     if (values.json) {

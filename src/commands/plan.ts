@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runPreflight } from './doctor.js';
 import { countByStatus } from '../host/checks.js';
 import { renderChecksTable } from '../host/report.js';
@@ -15,7 +14,7 @@ import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.j
 import { findOrphanContainers } from '../server/docker-cleanup.js';
 import { buildServerEnv } from '../server/vllm-args.js';
 import { formatVersion } from '../server/vllm-version.js';
-import { ExitCode, UserError, type Command } from './command.js';
+import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
 
 const HELP = `Usage: evalrig plan <plan.yaml> [options]
 
@@ -32,24 +31,14 @@ Options:
 
 Exit codes: 0 success, 1 the run failed, 2 the plan or the command line is invalid, 130 interrupted.`;
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'output-dir': { type: 'string' },
-        set: { type: 'string', multiple: true },
-        only: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' },
-        'skip-preflight': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UserError(`evalrig plan: ${(error as Error).message}\n\n${HELP}`);
-  }
-}
+const OPTIONS = {
+  'output-dir': { type: 'string' },
+  set: { type: 'string', multiple: true },
+  only: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'skip-preflight': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** Everything --dry-run shows: what would start, with which environment, and what would be evaluated. */
 function printDryRun(loaded: LoadedPlan, serve: ServePlan): void {
@@ -92,7 +81,7 @@ export const planCommand: Command = {
   name: 'plan',
   summary: 'run a plan: start vLLM, evaluate, report, tear down',
   async run(args) {
-    const { values, positionals } = parse(args);
+    const { values, positionals } = parseCommandArgs('plan', HELP, args, OPTIONS);
     if (values.help) {
       console.log(HELP);
       return ExitCode.ok;
@@ -124,9 +113,9 @@ export const planCommand: Command = {
     if (values['skip-preflight']) for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
     const outputDir = values['output-dir'];
     if (loaded.variants.length === 0) {
-      const [only] = prepared;
-      if (!only) throw new Error('no plan to run');
-      const summary = await runPlan(only.loaded, { outputDir, display, serve: only.serve });
+      const [single] = prepared;
+      if (!single) throw new Error('no plan to run');
+      const summary = await runPlan(single.loaded, { outputDir, display, serve: single.serve });
       display.close();
       printRunResult(summary);
       return summary.exit_code;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { PlanSchema } from '../plan/schema.js';
-import { ExitCode, type Command } from './command.js';
+import { ExitCode, parseCommandArgs, type Command } from './command.js';
+
+const HELP = 'Usage: evalrig schema > docs/plan.schema.json\n\nPrints the JSON Schema of the plan language.';
 
 /** The plan's JSON Schema, generated from the same zod schema that validates plans (one source of truth). */
 export function planJsonSchema(): Record<string, unknown> {
@@ -15,8 +17,9 @@ export const schemaCommand: Command = {
   name: 'schema',
   summary: "print the plan's JSON Schema (for editors: yaml-language-server)",
   async run(args) {
-    if (args.includes('--help') || args.includes('-h')) {
-      console.log('Usage: evalrig schema > docs/plan.schema.json\n\nPrints the JSON Schema of the plan language.');
+    const { values } = parseCommandArgs('schema', HELP, args, { help: { type: 'boolean', short: 'h' } }, false);
+    if (values.help) {
+      console.log(HELP);
       return ExitCode.ok;
     }
     console.log(JSON.stringify(planJsonSchema(), null, 2));

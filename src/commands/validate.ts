@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { loadPlan } from '../plan/load.js';
-import { ExitCode, UserError, type Command } from './command.js';
+import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
 
 const HELP = `Usage: evalrig validate <plan.yaml>... [--set PATH=VALUE]
 
@@ -11,10 +10,9 @@ export const validateCommand: Command = {
   name: 'validate',
   summary: 'check plans and print every problem with file:line:col',
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { set: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    const { values, positionals } = parseCommandArgs('validate', HELP, args, {
+      set: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
       console.log(HELP);

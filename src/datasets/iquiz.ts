@@ -5,7 +5,7 @@ import { choiceLetters } from '../eval/native/prompt.js';
 import type { DatasetProvenance, LoadedDataset, Sample } from './types.js';
 
 /** IQuiz subsets in EvalScope's order; each is the stem of a JSON Lines file in the dataset folder. */
-export const IQUIZ_SUBSETS = ['IQ', 'EQ'] as const;
+const IQUIZ_SUBSETS = ['IQ', 'EQ'] as const;
 
 export interface IquizLoadOptions {
   /** Subsets to load, in this order. Default: IQ then EQ. */

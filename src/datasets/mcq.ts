@@ -23,7 +23,7 @@ export class DatasetError extends UserError {
 const MAX_LISTED_PROBLEMS = 20;
 
 /** `  - problem` lines, at most `max` of them, then `  … and N more`. */
-export function formatProblems(problems: string[], max = MAX_LISTED_PROBLEMS): string {
+export function formatDatasetProblems(problems: string[], max = MAX_LISTED_PROBLEMS): string {
   const listed = problems.slice(0, max).map((problem) => `  - ${problem}`);
   if (problems.length > max) listed.push(`  … and ${problems.length - max} more`);
   return listed.join('\n');
@@ -403,7 +403,7 @@ export interface BuiltSamples {
  * record of the subset, bad ones too, so fixing one bad record does not renumber the others; for IQuiz it is the
  * 0-based line index, as in EvalScope.
  */
-export function buildSamples(files: FileRecords[], options: McqDatasetOptions): BuiltSamples {
+function buildSamples(files: FileRecords[], options: McqDatasetOptions): BuiltSamples {
   const samples: Sample[] = [];
   const problems: string[] = [];
   const positions = new Map<string, number>();
@@ -743,7 +743,7 @@ export async function loadMcqDataset(request: LoadMcqRequest): Promise<LoadedDat
   const problems = [...fileProblems, ...built.problems];
   if (options.on_bad_record === 'fail' && problems.length > 0) {
     throw new DatasetError(
-      `${request.path}: ${problems.length} bad record${problems.length === 1 ? '' : 's'} (on_bad_record: fail):\n${formatProblems(problems)}`,
+      `${request.path}: ${problems.length} bad record${problems.length === 1 ? '' : 's'} (on_bad_record: fail):\n${formatDatasetProblems(problems)}`,
     );
   }
 
@@ -764,7 +764,7 @@ export async function loadMcqDataset(request: LoadMcqRequest): Promise<LoadedDat
     repeats: options.repeats,
   });
   if (samples.length === 0) {
-    const why = problems.length > 0 ? `; every record was bad:\n${formatProblems(problems)}` : '.';
+    const why = problems.length > 0 ? `; every record was bad:\n${formatDatasetProblems(problems)}` : '.';
     throw new DatasetError(`${request.path}: no usable multiple-choice records${why}`);
   }
   return { samples, provenance, problems };

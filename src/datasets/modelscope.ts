@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ExitCode } from '../commands/command.js';
+import { expandHome } from '../plan/paths.js';
 import { DatasetError } from './mcq.js';
 
 /**
@@ -14,8 +15,8 @@ import { DatasetError } from './mcq.js';
  * sha256 of every file, so a file changed or damaged after download is noticed.
  */
 
-export const DEFAULT_MODELSCOPE_ENDPOINT = 'https://www.modelscope.cn';
-export const INTERNATIONAL_MODELSCOPE_DOMAIN = 'www.modelscope.ai';
+const DEFAULT_MODELSCOPE_ENDPOINT = 'https://www.modelscope.cn';
+const INTERNATIONAL_MODELSCOPE_DOMAIN = 'www.modelscope.ai';
 const MANIFEST_NAME = 'manifest.json';
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
@@ -39,7 +40,7 @@ export interface ModelScopeFetchOptions {
   revision?: string;
   /** Default: `https://<MODELSCOPE_DOMAIN>` when that variable is set, else https://www.modelscope.cn. */
   endpoint?: string;
-  /** Default: EVALRIG_CACHE, else ~/.cache/evalrig. */
+  /** Default: EVALRIG_CACHE, else ~/.cache/evalrig. `~/…` is the home folder. */
   cacheDir?: string;
   /** Never touch the network: use the cache or fail saying what is missing. */
   offline?: boolean;
@@ -49,6 +50,11 @@ export interface ModelScopeFetchOptions {
   timeoutMs?: number;
   /** Pause before the one retry after a 5xx or a network error. Default 1 s. */
   retryDelayMs?: number;
+  /**
+   * The run's signal. Aborting stops the download in progress (or the pause before a retry) at once, leaves no
+   * partial file, and rejects with the signal's reason, as the rest of the run does.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ModelScopeFile {
@@ -80,7 +86,8 @@ export function defaultModelScopeEndpoint(env: NodeJS.ProcessEnv = process.env):
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['EVALRIG_CACHE']?.trim() || join(homedir(), '.cache', 'evalrig');
+  const chosen = env['EVALRIG_CACHE']?.trim();
+  return chosen ? expandHome(chosen) : join(homedir(), '.cache', 'evalrig');
 }
 
 /** The SDK's `get_dataset_file_url`, parameters in the same order (facts §6.1). */
@@ -89,7 +96,7 @@ export function modelScopeFileUrl(endpoint: string, dataset: string, revision: s
   return `${endpoint.replace(/\/+$/, '')}/api/v1/datasets/${dataset}/repo?${query.toString()}`;
 }
 
-export function modelScopeCacheFolder(cacheDir: string, dataset: string, revision: string): string {
+function modelScopeCacheFolder(cacheDir: string, dataset: string, revision: string): string {
   const [namespace = '', name = ''] = dataset.split('/');
   // A revision may contain '/', which must not become a folder level.
   return join(cacheDir, 'datasets', namespace, name, encodeURIComponent(revision));
@@ -224,15 +231,25 @@ interface DownloadRequest {
   fetchImpl: typeof fetch;
   timeoutMs: number;
   onProgress: (event: ModelScopeProgress) => void;
+  /** The caller's: when it aborts, the attempt ends with its reason, not as a failure to retry. */
+  signal: AbortSignal | undefined;
+}
+
+/** The caller's abort wins over any failure it caused (a cut body, a fetch AbortError): no retry, its reason. */
+function stopIfAborted(request: DownloadRequest): void {
+  request.signal?.throwIfAborted();
 }
 
 async function downloadOnce(request: DownloadRequest): Promise<{ sha256: string; bytes: number }> {
   const { file, url, target, fetchImpl, timeoutMs, onProgress } = request;
-  const signal = AbortSignal.timeout(timeoutMs);
+  stopIfAborted(request);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   let response: Response;
   try {
     response = await fetchImpl(url, { headers: { accept: '*/*', 'user-agent': 'evalrig' }, signal });
   } catch (error) {
+    stopIfAborted(request);
     throw new DownloadFailure(describeNetworkError(error, timeoutMs), true);
   }
   if (!response.ok) {
@@ -281,6 +298,7 @@ async function downloadOnce(request: DownloadRequest): Promise<{ sha256: string;
     await rename(temp, target);
     return { sha256: hash.digest('hex'), bytes };
   } catch (error) {
+    stopIfAborted(request);
     if (error instanceof DownloadFailure || isFileSystemError(error)) throw error;
     throw new DownloadFailure(describeNetworkError(error, timeoutMs), true);
   } finally {
@@ -296,8 +314,10 @@ async function downloadWithRetry(
     return await downloadOnce(request);
   } catch (error) {
     if (!(error instanceof DownloadFailure) || !error.retryable) throw error;
+    stopIfAborted(request);
     request.onProgress({ kind: 'retry', file: request.file, url: request.url, reason: error.reason });
-    await sleep(retryDelayMs);
+    // Rejects with the signal's reason as soon as it aborts.
+    await sleep(retryDelayMs, undefined, { signal: request.signal });
     return downloadOnce(request);
   }
 }
@@ -370,7 +390,8 @@ export async function fetchModelScopeFiles(options: ModelScopeFetchOptions): Pro
   const revision = options.revision ?? 'master';
   checkRequest(options.dataset, revision, options.files);
   const endpoint = (options.endpoint ?? defaultModelScopeEndpoint()).replace(/\/+$/, '');
-  const folder = modelScopeCacheFolder(options.cacheDir ?? defaultCacheDir(), options.dataset, revision);
+  const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : expandHome(options.cacheDir);
+  const folder = modelScopeCacheFolder(cacheDir, options.dataset, revision);
   const onProgress = options.onProgress ?? (() => undefined);
   const context: FailureContext = { dataset: options.dataset, revision, files: options.files, folder };
   const manifestPath = join(folder, MANIFEST_NAME);
@@ -410,10 +431,13 @@ export async function fetchModelScopeFiles(options: ModelScopeFetchOptions): Pro
           fetchImpl: options.fetchImpl ?? fetch,
           timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
           onProgress,
+          signal: options.signal,
         },
         options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
       );
     } catch (error) {
+      // Stopped by the caller: not a download problem to explain, and nothing to retry.
+      options.signal?.throwIfAborted();
       throw downloadError(error, file, url, context);
     }
     manifest.files[file] = { ...downloaded, url, saved_at: new Date().toISOString() };

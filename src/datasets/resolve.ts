@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import { expandHome } from '../plan/paths.js';
 import { DatasetError } from './mcq.js';
 import { fetchModelScopeFiles, type ModelScopeFile, type ModelScopeProgress } from './modelscope.js';
 
@@ -12,12 +13,15 @@ export type HubDatasetName = keyof typeof HUB_DATASETS;
 
 export interface ResolveDatasetOptions {
   dataset: HubDatasetName;
-  /** A local folder holding the dataset files; when set, nothing is downloaded. */
+  /** A local folder holding the dataset files; when set, nothing is downloaded. `~/…` is the home folder. */
   dataset_path?: string;
   /** Folder a relative dataset_path is taken from (the plan file's folder); default: the working directory. */
   baseDir?: string;
   offline?: boolean;
+  /** `datasets.cache_dir`; `~/…` is the home folder. */
   cacheDir?: string;
+  /** The run's signal: aborting stops a download at once, leaving no partial file, and rejects with its reason. */
+  signal?: AbortSignal;
   /** The rest is passed to fetchModelScopeFiles. */
   revision?: string;
   endpoint?: string;
@@ -39,7 +43,7 @@ export interface ResolvedDatasetSource {
 /** A local folder for the dataset: `dataset_path` when given (it must be a folder), else the ModelScope download. */
 export async function resolveDatasetSource(options: ResolveDatasetOptions): Promise<ResolvedDatasetSource> {
   if (options.dataset_path !== undefined) {
-    const folder = resolvePath(options.baseDir ?? process.cwd(), options.dataset_path);
+    const folder = resolvePath(options.baseDir ?? process.cwd(), expandHome(options.dataset_path));
     const info = await stat(folder).catch(() => undefined);
     if (!info) throw new DatasetError(`dataset_path ${folder} does not exist.`);
     if (!info.isDirectory()) {
@@ -60,6 +64,7 @@ export async function resolveDatasetSource(options: ResolveDatasetOptions): Prom
     offline: options.offline,
     fetchImpl: options.fetchImpl,
     onProgress: options.onProgress,
+    signal: options.signal,
   });
   const { folder, dataset, revision, endpoint, files } = fetched;
   return { folder, origin: { kind: 'modelscope', dataset, revision, endpoint, files } };

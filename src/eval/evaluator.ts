@@ -1,25 +1,41 @@
-import type { DatasetProvenance } from '../datasets/types.js';
+import type { DatasetProvenance, Sample } from '../datasets/types.js';
 import type { EvalSpec, Plan } from '../plan/schema.js';
 import type { RunDisplay } from '../report/display.js';
 import type { Endpoint, EvalResult } from './types.js';
+
+export interface PrepareContext {
+  /** Folder of the plan file: relative dataset paths resolve against it. */
+  planDir: string;
+  /** The plan's dataset settings (cache folder, offline mode). */
+  datasets: Plan['datasets'];
+  signal: AbortSignal;
+  display: RunDisplay;
+}
+
+/** An evaluation with its data loaded and checked: ready to run once the server is. */
+export interface PreparedEval {
+  spec: EvalSpec;
+  samples: Sample[];
+  provenance: DatasetProvenance;
+  /** Records that were skipped, as `file:line: why`. */
+  problems: string[];
+}
 
 export interface EvalContext {
   runDir: string;
   /** evals/<name>/ in the run directory, created before run() is called. */
   evalDir: string;
-  /** Folder of the plan file: relative dataset paths resolve against it. */
-  planDir: string;
   /** Aborted on interruption or when the server dies: stop promptly, keep what is on disk. */
   signal: AbortSignal;
   display: RunDisplay;
-  /** The plan's dataset settings (cache folder, offline mode). */
-  datasets: Plan['datasets'];
-  /** Records the files an evaluation read, with checksums, in the manifest. */
-  recordDataset(provenance: DatasetProvenance): void;
 }
 
-/** One way of evaluating (native, evalscope, perf): a spec and a ready endpoint in, a result out. */
+/**
+ * One way of evaluating (native, evalscope, perf). `prepare` runs before the server starts, so a missing or
+ * broken dataset costs no GPU time; `run` gets the prepared data and a ready endpoint.
+ */
 export interface Evaluator {
   backend: EvalSpec['backend'];
-  run(spec: EvalSpec, endpoint: Endpoint, ctx: EvalContext): Promise<EvalResult>;
+  prepare(spec: EvalSpec, ctx: PrepareContext): Promise<PreparedEval>;
+  run(prepared: PreparedEval, endpoint: Endpoint, ctx: EvalContext): Promise<EvalResult>;
 }

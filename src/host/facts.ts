@@ -1,21 +1,20 @@
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat, statfs } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { resolveExecutable } from '../server/local.js';
-import { detectVllmVersion } from '../server/vllm-version.js';
+import { probePort } from '../server/ports.js';
+import { detectVllmVersion, parseVllmVersion, type VllmDetection } from '../server/vllm-version.js';
 import {
   resolvePlanPath,
   type DiskFacts,
   type HostFacts,
   type ModelFacts,
-  type PortFacts,
   type PreflightInput,
   type ToolFacts,
 } from './checks.js';
 import { queryGpus } from './nvidia-smi.js';
-import { runProbe } from './probe.js';
+import { pythonPackageVersionSnippet, runProbe } from './probe.js';
 
 /** The I/O half of the preflight: everything `runChecks` judges is measured here, concurrently. */
 
@@ -26,6 +25,15 @@ export interface GatherOptions {
   timeoutMs?: number;
   /** Our environment (PATH, HOME); the plan's `server.env` is added on top for the server's tools. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The vLLM version detection the run made already (`detectVllmVersion` for the same plan), so that vLLM is not
+   * started a second time (each try may take up to 20 s). Used when it probed vLLM (`cli`, `python`, or no version
+   * found); one that only read `server.vllm_version` (`pinned`) is not, since the check compares the pin with what
+   * is installed.
+   */
+  vllmDetection?: VllmDetection;
+  /** Probe EvalScope even when no eval needs it (`evalrig doctor` reports its version). Default: only when needed. */
+  probeEvalscope?: boolean;
 }
 
 function isInside(path: string, folder: string): boolean {
@@ -116,21 +124,6 @@ async function inspectModel(
   };
 }
 
-/** Binds the port the way vLLM will (exclusively) and lets it go again. */
-function probePort(host: string, port: number): Promise<PortFacts> {
-  return new Promise((settle) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      const status =
-        error.code === 'EADDRINUSE' ? 'in-use' : error.code === 'EACCES' ? 'denied' : 'unavailable';
-      settle({ host, port, status, detail: error.code ?? error.message });
-    });
-    server.listen({ host, port, exclusive: true }, () => {
-      server.close(() => settle({ host, port, status: 'free', detail: 'bound and released' }));
-    });
-  });
-}
-
 /** Free space for the output folder, measured on the nearest folder that exists already. */
 async function measureDisk(outputDir: string): Promise<DiskFacts> {
   let path = outputDir;
@@ -152,9 +145,6 @@ async function measureDisk(outputDir: string): Promise<DiskFacts> {
   }
 }
 
-const PYTHON_METADATA = (name: string) => `import importlib.metadata as m; print(m.version('${name}'))`;
-const VERSION_TOKEN = /\b(\d+\.\d+(?:\.\d+)?(?:[.-]?(?:post|dev|rc|a|b)\d*)*)\b/;
-
 /** `evalscope --version` exists from 1.0 (`evalscope 1.0.0`); older releases only answer through Python (facts §7). */
 async function probeEvalscope(
   python: string,
@@ -162,10 +152,11 @@ async function probeEvalscope(
   timeoutMs?: number,
 ): Promise<ToolFacts> {
   const cli = await runProbe('evalscope', ['--version'], { env, timeoutMs });
-  const fromCli = cli.ok ? VERSION_TOKEN.exec(cli.stdout)?.[1] : undefined;
+  // The program name goes, so that `evalscope 1.0.0` is a version line like the ones vLLM prints.
+  const fromCli = cli.ok ? parseVllmVersion(cli.stdout.replace(/^\s*evalscope\s+/gim, ''))?.raw : undefined;
   if (fromCli) return { command: 'evalscope', found: true, version: fromCli, detail: 'evalscope --version' };
-  const py = await runProbe(python, ['-c', PYTHON_METADATA('evalscope')], { env, timeoutMs });
-  const fromPython = py.ok ? VERSION_TOKEN.exec(py.stdout.trim().split('\n').at(-1) ?? '')?.[1] : undefined;
+  const py = await runProbe(python, ['-c', pythonPackageVersionSnippet('evalscope')], { env, timeoutMs });
+  const fromPython = py.ok ? parseVllmVersion(py.stdout)?.raw : undefined;
   if (fromPython)
     return { command: python, found: true, version: fromPython, detail: `${python} package metadata` };
   const why = py.ok
@@ -193,6 +184,16 @@ async function probePython(
   return { command: python, found: true, version, detail: `${python} --version` };
 }
 
+/**
+ * A detection made already, when the check may use it: one that probed vLLM. A pinned one (or, with a pin, one
+ * without a version, which then came from the pin) says nothing about the vLLM installed here.
+ */
+function reusableDetection(detection: VllmDetection | undefined, pinned: boolean): VllmDetection | undefined {
+  if (detection === undefined) return undefined;
+  if (detection.version === null) return pinned ? undefined : detection;
+  return detection.source === 'pinned' ? undefined : detection;
+}
+
 /** Measures everything the checks need for this input; never throws for a missing tool or GPU. */
 export async function gatherHostFacts(
   input: PreflightInput,
@@ -207,19 +208,22 @@ export async function gatherHostFacts(
     isLocal && isSimulatorExecutable(await commandPaths(executable, serverEnv['PATH']), packageRoot());
   const gpusMatter = input.mode !== 'external' && !simulator;
   const python = input.python ?? 'python3';
+  const detected = reusableDetection(options.vllmDetection, input.vllmVersionPin !== null);
+  const evalscopeMatters = options.probeEvalscope ?? input.needsEvalscope;
 
   const [gpu, vllm, evalscope, pythonFacts, model, port, disk] = await Promise.all([
     gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, timeoutMs }) : null,
-    isLocal
-      ? detectVllmVersion({
+    !isLocal
+      ? null
+      : (detected ??
+        detectVllmVersion({
           executable,
           python: input.python ?? undefined,
           env: serverEnv,
           cwd: input.baseDir,
           timeoutMs,
-        })
-      : null,
-    probeEvalscope(python, ourEnv, timeoutMs),
+        })),
+    evalscopeMatters ? probeEvalscope(python, ourEnv, timeoutMs) : null,
     probePython(python, ourEnv, timeoutMs),
     input.mode === 'local' && input.model !== null
       ? inspectModel(input.model, input.baseDir, ourEnv['HOME'])

@@ -82,3 +82,12 @@ export async function runProbe(
     message: `${shown} ${status}${lastLine ? `: ${lastLine}` : ''}`,
   };
 }
+
+/**
+ * A `python -c` program printing an installed package's version from its metadata: the cheapest reliable way,
+ * since it does not `import` the package (`import vllm` is slow and logs to stdout; facts §8). A package that
+ * is not installed raises `PackageNotFoundError`.
+ */
+export function pythonPackageVersionSnippet(name: string): string {
+  return `import importlib.metadata as m; print(m.version(${JSON.stringify(name)}))`;
+}

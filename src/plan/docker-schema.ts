@@ -13,15 +13,24 @@ export const BYTE_SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i;
 const VOLUME_STRING_PATTERN = /^[^:]+:\/[^:]*(?::(?:ro|rw))?$/;
 
 export const VolumeObjectSchema = z.strictObject({
-  host: z.string().min(1).describe('Host path; relative paths resolve against the plan file, ~ is the home folder'),
-  container: z.string().startsWith('/', 'the container path must be absolute').describe('Path inside the container'),
+  host: z
+    .string()
+    .min(1)
+    .describe('Host path; relative paths resolve against the plan file, ~ is the home folder'),
+  container: z
+    .string()
+    .startsWith('/', 'the container path must be absolute')
+    .describe('Path inside the container'),
   read_only: z.boolean().default(false),
 });
 
 export const VolumeSchema = z.union([
   z
     .string()
-    .regex(VOLUME_STRING_PATTERN, 'write a volume as host:container or host:container:ro (container path absolute)'),
+    .regex(
+      VOLUME_STRING_PATTERN,
+      'write a volume as host:container or host:container:ro (container path absolute)',
+    ),
   VolumeObjectSchema,
 ]);
 
@@ -39,7 +48,9 @@ export const DockerSpecSchema = z
     pull: z
       .enum(['missing', 'always', 'never'])
       .default('missing')
-      .describe('missing: pull only when the image is not local; always: pull before every run; never: local only'),
+      .describe(
+        'missing: pull only when the image is not local; always: pull before every run; never: local only',
+      ),
     gpus: z
       .union([z.literal('all'), z.literal('none'), z.int().positive(), z.array(gpuDeviceId).min(1)])
       .default('all')
@@ -73,14 +84,26 @@ export const DockerSpecSchema = z
     env: z
       .record(z.string(), z.string())
       .default({})
-      .describe('Container environment on top of server.env; values of secret-looking names (HF_TOKEN…) are masked'),
+      .describe(
+        'Container environment on top of server.env; values of secret-looking names (HF_TOKEN…) are masked',
+      ),
     user: z.string().optional().describe('uid[:gid] or name to run as; the caches are mounted under /root'),
-    extra_hosts: z.array(z.string().regex(/^[^:]+:.+$/, 'write host:ip')).default([]).describe('host:ip entries'),
+    extra_hosts: z
+      .array(z.string().regex(/^[^:]+:.+$/, 'write host:ip'))
+      .default([])
+      .describe('host:ip entries'),
     network: z
       .string()
       .optional()
-      .describe('Network to join (default: the bridge network). With `host`, vLLM listens on server.host directly'),
-    container_port: z.int().min(1).max(65535).default(8000).describe('Port vLLM listens on inside the container'),
+      .describe(
+        'Network to join (default: the bridge network). With `host`, vLLM listens on server.host directly',
+      ),
+    container_port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .default(8000)
+      .describe('Port vLLM listens on inside the container'),
     name_prefix: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, dot, dash or underscore')

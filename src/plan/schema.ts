@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { McqDatasetOptionsSchema } from '../datasets/options.js';
 import { suggestKey } from './keys.js';
 import { DockerSpecSchema } from './docker-schema.js';
+import { parseVllmVersion } from '../server/vllm-version.js';
 
 /**
  * The whole plan language in one place: every key, its type and its default.
@@ -94,7 +95,8 @@ export const ServerSchema = z
     reasoning_parser: z.string().optional().describe('e.g. qwen3 or deepseek_r1'),
     vllm_version: z
       .string()
-      .regex(/^\d+\.\d+(\.\d+)?/, 'a vLLM version such as 0.8.5 or 0.11.0')
+      // Read as the run reads it, whole: every pin accepted here is one the flags can follow.
+      .refine((text) => parseVllmVersion(text)?.raw === text, 'a vLLM version such as 0.8.5 or 0.10.1.1')
       .optional()
       .describe('Pin the vLLM version instead of detecting it (also serves --dry-run without vLLM)'),
     python: z.string().optional().describe("The Python of vLLM's environment, used to detect its version"),

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { writeJsonAtomic } from '../run/run-dir.js';
 import { summaryForFile, type RunSummary } from './summary.js';
-import { renderMarkdownTable } from './table.js';
+import { formatScore, renderMarkdownTable } from './table.js';
+import { ExitCode } from '../commands/command.js';
 
 export interface MatrixSummary {
   status: RunSummary['status'];
@@ -11,10 +12,6 @@ export interface MatrixSummary {
   run_dir: string;
   plan: string;
   variants: { name: string; summary: RunSummary }[];
-}
-
-function score(value: number | undefined): string {
-  return value === undefined ? '-' : value.toFixed(4);
 }
 
 /** One row per eval × subset, one column per variant: the results side by side. */
@@ -31,7 +28,7 @@ export function comparisonRows(matrix: MatrixSummary): { head: string[]; rows: s
     }
   }
   const head = ['Eval', 'Subset', ...matrix.variants.map((v) => v.name)];
-  const rows = keys.map((key) => [...key.split('\u0000'), ...matrix.variants.map((v) => score(cell.get(`${v.name}\u0000${key}`)))]);
+  const rows = keys.map((key) => [...key.split('\u0000'), ...matrix.variants.map((v) => formatScore(cell.get(`${v.name}\u0000${key}`)))]);
   rows.push(['status', '', ...matrix.variants.map((v) => v.summary.status)]);
   return { head, rows };
 }
@@ -48,7 +45,7 @@ export function summarizeMatrix(plan: string, runDir: string, variants: MatrixSu
   const statuses = variants.map((v) => v.summary.status);
   const status = statuses.includes('interrupted') ? 'interrupted' : statuses.includes('failed') ? 'failed' : 'ok';
   const exitCode = Math.max(0, ...variants.map((v) => v.summary.exit_code));
-  return { status, exit_code: status === 'interrupted' ? 130 : exitCode, run_dir: runDir, plan, variants };
+  return { status, exit_code: status === 'interrupted' ? ExitCode.interrupted : exitCode, run_dir: runDir, plan, variants };
 }
 
 export function writeMatrixReports(matrix: MatrixSummary): void {

@@ -1,8 +1,9 @@
 import Table from 'cli-table3';
 import type { RunSummary } from './summary.js';
 
-function score(value: number | null): string {
-  return value === null ? '-' : value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
+/** Scores as EvalScope prints them: up to four decimals, trailing zeros dropped (0.7917, 0.75, 1.0). */
+export function formatScore(value: number | null | undefined): string {
+  return value === null || value === undefined ? '-' : value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
 }
 
 /** Rows like EvalScope's summary table: one per subset, then OVERALL (the micro mean). */
@@ -15,9 +16,9 @@ export function scoreRows(summary: RunSummary): string[][] {
       continue;
     }
     for (const subset of evalSummary.subsets) {
-      rows.push([summary.model, dataset, evalSummary.metric, subset.name, String(subset.num), score(subset.score)]);
+      rows.push([summary.model, dataset, evalSummary.metric, subset.name, String(subset.num), formatScore(subset.score)]);
     }
-    rows.push([summary.model, dataset, evalSummary.metric, 'OVERALL', String(evalSummary.num), score(evalSummary.score)]);
+    rows.push([summary.model, dataset, evalSummary.metric, 'OVERALL', String(evalSummary.num), formatScore(evalSummary.score)]);
   }
   return rows;
 }

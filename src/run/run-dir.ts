@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -11,13 +11,18 @@ function timestamp(date: Date): string {
 export function createRunDir(outputDir: string, planName: string, now = new Date()): { runDir: string; runId: string } {
   const expanded = outputDir === '~' || outputDir.startsWith('~/') ? join(homedir(), outputDir.slice(1)) : outputDir;
   const base = join(resolve(expanded), planName);
+  mkdirSync(base, { recursive: true });
   const stamp = timestamp(now);
   for (let attempt = 1; ; attempt++) {
     const runId = attempt === 1 ? stamp : `${stamp}-${attempt}`;
     const runDir = join(base, runId);
-    if (existsSync(runDir)) continue;
-    mkdirSync(runDir, { recursive: true });
-    return { runDir, runId };
+    try {
+      // Not recursive: EEXIST tells us another run (in this second) took the name, atomically.
+      mkdirSync(runDir);
+      return { runDir, runId };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 }
 

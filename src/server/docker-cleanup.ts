@@ -51,14 +51,22 @@ const START_TIME_SLACK_MS = 2_000;
  */
 export function judgeContainer(container: EvalrigContainer, check: OwnerCheck): Judgement {
   if (container.ownerHost !== check.host) {
-    return { container, verdict: 'foreign', reason: `owned by a process on ${container.ownerHost || 'an unknown host'}` };
+    return {
+      container,
+      verdict: 'foreign',
+      reason: `owned by a process on ${container.ownerHost || 'an unknown host'}`,
+    };
   }
   const startedAt = check.processStartedAt(container.ownerPid);
   if (startedAt === null) {
     return { container, verdict: 'orphan', reason: `owner pid ${container.ownerPid} is gone` };
   }
   if (startedAt.getTime() > container.createdAt.getTime() + START_TIME_SLACK_MS) {
-    return { container, verdict: 'orphan', reason: `owner pid ${container.ownerPid} is gone (the pid now belongs to a newer process)` };
+    return {
+      container,
+      verdict: 'orphan',
+      reason: `owner pid ${container.ownerPid} is gone (the pid now belongs to a newer process)`,
+    };
   }
   return { container, verdict: 'owned', reason: `owner pid ${container.ownerPid} is running` };
 }
@@ -118,7 +126,10 @@ function fromSummary(summary: Docker.ContainerInfo): EvalrigContainer {
 }
 
 /** Every evalrig container on the engine, running or not. Throws when the engine cannot be reached. */
-export async function listEvalrigContainers(client: Docker, filterLabels: string[] = []): Promise<EvalrigContainer[]> {
+export async function listEvalrigContainers(
+  client: Docker,
+  filterLabels: string[] = [],
+): Promise<EvalrigContainer[]> {
   const summaries = await client.listContainers({
     all: true,
     filters: { label: [`${LABELS.managed}=true`, ...filterLabels] },
@@ -140,7 +151,9 @@ export async function findOrphanContainers(client?: Docker): Promise<EvalrigCont
   if (!client && !engineConfigured()) return [];
   try {
     const judgements = await judgeEvalrigContainers(client ?? new Docker());
-    return judgements.filter((judgement) => judgement.verdict === 'orphan').map((judgement) => judgement.container);
+    return judgements
+      .filter((judgement) => judgement.verdict === 'orphan')
+      .map((judgement) => judgement.container);
   } catch {
     return [];
   }
@@ -153,7 +166,11 @@ export interface Removal {
 }
 
 /** Stops (SIGTERM, then SIGKILL after the grace) and removes a container with its anonymous volumes; verifies. */
-export async function removeEvalrigContainer(client: Docker, container: EvalrigContainer, graceSeconds: number): Promise<Removal> {
+export async function removeEvalrigContainer(
+  client: Docker,
+  container: EvalrigContainer,
+  graceSeconds: number,
+): Promise<Removal> {
   const handle = client.getContainer(container.id);
   const notes: string[] = [];
   try {

@@ -45,7 +45,8 @@ export function clientAddress(client: Docker): string {
   // @types/dockerode leaves `modem` untyped; these are docker-modem's connection fields.
   const modem = client.modem as { socketPath?: unknown; host?: unknown; port?: unknown; protocol?: unknown };
   if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`;
-  if (typeof modem.host === 'string') return `${String(modem.protocol ?? 'http')}://${modem.host}:${String(modem.port ?? '')}`;
+  if (typeof modem.host === 'string')
+    return `${String(modem.protocol ?? 'http')}://${modem.host}:${String(modem.port ?? '')}`;
   return engineAddress();
 }
 
@@ -54,7 +55,9 @@ export function engineUnreachableMessage(error: unknown, address = engineAddress
   const code = asEngineError(error).code;
   const lines = [`evalrig: cannot reach the Docker engine at ${address} (${dockerErrorMessage(error)}).`];
   if (code === 'EACCES') {
-    lines.push('  Permission denied on the socket: add yourself to the docker group (then log in again), or run as root.');
+    lines.push(
+      '  Permission denied on the socket: add yourself to the docker group (then log in again), or run as root.',
+    );
   } else {
     lines.push(
       '  Start the engine (`sudo systemctl start docker`), or point DOCKER_HOST at a running one',

@@ -171,11 +171,17 @@ export interface EnsureImageOptions {
  * `always`), otherwise pulled with progress. Any failure is a UserError naming the image and what to do, raised
  * before a container exists.
  */
-export async function ensureImage(client: Docker, docker: DockerSpec, options: EnsureImageOptions = {}): Promise<void> {
+export async function ensureImage(
+  client: Docker,
+  docker: DockerSpec,
+  options: EnsureImageOptions = {},
+): Promise<void> {
   const { image, pull } = docker;
   const output = options.output ?? process.stderr;
   if (isUnpinnedImage(image)) {
-    options.warn?.(`docker.image ${image} is not pinned: the next pull may bring another vLLM. Pin a tag (e.g. :v0.11.0).`);
+    options.warn?.(
+      `docker.image ${image} is not pinned: the next pull may bring another vLLM. Pin a tag (e.g. :v0.11.0).`,
+    );
   }
   const local = await imageIsLocal(client, image);
   if (local && pull !== 'always') return;

@@ -112,7 +112,11 @@ function pathWithin(path: string, folder: string): string | undefined {
  * The plan's volumes plus the automatic ones: the model folder read-only at /models/<name> when server.model is
  * a folder on this host (unless a plan volume already covers it), and the caches that exist.
  */
-export function planDockerMounts(server: ServerSpec, docker: DockerSpec, environment: MountEnvironment): MountPlan {
+export function planDockerMounts(
+  server: ServerSpec,
+  docker: DockerSpec,
+  environment: MountEnvironment,
+): MountPlan {
   const mounts = docker.volumes.map((volume) => normalizeVolume(volume, environment));
   const model = server.model ?? '';
   let modelInContainer = model;
@@ -171,7 +175,9 @@ export function buildContainerCreateOptions(
   let enginePort = docker.container_port;
   if (hostNetwork) {
     if (input.hostPort === undefined) {
-      throw new Error('network host needs a concrete host port (choose a free one before building the options)');
+      throw new Error(
+        'network host needs a concrete host port (choose a free one before building the options)',
+      );
     }
     enginePort = input.hostPort;
   }
@@ -189,7 +195,9 @@ export function buildContainerCreateOptions(
   const environment = { ...buildServerEnv(server), ...docker.env };
   const portKey = `${docker.container_port}/tcp`;
   const portBindings: PortBindings = {
-    [portKey]: [{ HostIp: input.hostIp, HostPort: input.hostPort === undefined ? '' : String(input.hostPort) }],
+    [portKey]: [
+      { HostIp: input.hostIp, HostPort: input.hostPort === undefined ? '' : String(input.hostPort) },
+    ],
   };
   const ipcMode = docker.ipc ?? (docker.shm_size === undefined ? 'host' : 'private');
 
@@ -245,13 +253,19 @@ interface DockerRunParts {
   command: string[];
 }
 
-function dockerRunParts(create: Dockerode.ContainerCreateOptions): DockerRunParts {
+function dockerRunParts(create: Dockerode.ContainerCreateOptions, withLabels: boolean): DockerRunParts {
   const host = create.HostConfig ?? {};
   const options: [string, string][] = [['--name', create.name ?? '']];
-  for (const [name, value] of Object.entries(create.Labels ?? {})) options.push(['--label', `${name}=${value}`]);
+  if (withLabels)
+    for (const [name, value] of Object.entries(create.Labels ?? {}))
+      options.push(['--label', `${name}=${value}`]);
   for (const request of host.DeviceRequests ?? []) {
     // The CLI reads --gpus as CSV, so a device list needs its own quotes: --gpus '"device=0,1"'.
-    const gpus = request.DeviceIDs ? `"device=${request.DeviceIDs.join(',')}"` : request.Count === -1 ? 'all' : String(request.Count);
+    const gpus = request.DeviceIDs
+      ? `"device=${request.DeviceIDs.join(',')}"`
+      : request.Count === -1
+        ? 'all'
+        : String(request.Count);
     options.push(['--gpus', gpus]);
   }
   if (host.IpcMode) options.push(['--ipc', host.IpcMode]);
@@ -273,9 +287,12 @@ function dockerRunParts(create: Dockerode.ContainerCreateOptions): DockerRunPart
   return { options, image: create.Image ?? '', command: maskArgv(create.Cmd ?? []) };
 }
 
-/** The equivalent `docker run` argv, secrets masked: the handle's displayArgv. */
+/**
+ * The equivalent `docker run` argv, secrets masked: the handle's displayArgv (the "started:" line and the
+ * manifest). evalrig's bookkeeping labels are left out there; describeContainer shows them.
+ */
 export function dockerRunArgv(create: Dockerode.ContainerCreateOptions): string[] {
-  const parts = dockerRunParts(create);
+  const parts = dockerRunParts(create, false);
   return ['docker', 'run', ...parts.options.flat(), parts.image, ...parts.command];
 }
 
@@ -285,7 +302,7 @@ function shellQuote(word: string): string {
 
 /** `--dry-run` text: the container as a `docker run` command to paste, one option per line, secrets masked. */
 export function describeContainer(create: Dockerode.ContainerCreateOptions): string {
-  const parts = dockerRunParts(create);
+  const parts = dockerRunParts(create, true);
   const lines = [
     'docker run',
     ...parts.options.map(([flag, value]) => `  ${flag} ${shellQuote(value)}`),

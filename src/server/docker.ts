@@ -12,13 +12,14 @@ import { ensureImage } from './docker-image.js';
 import {
   buildContainerCreateOptions,
   containerSecrets,
+  describeContainer,
   dockerRunArgv,
   planDockerMounts,
   type ContainerInput,
 } from './docker-options.js';
 import { clientUrl } from './local.js';
 import { LogSink } from './log-sink.js';
-import { reservePort } from './ports.js';
+import { findFreePort } from './ports.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
 
 export interface DockerStartOptions {
@@ -62,12 +63,6 @@ function publishAddress(host: string): string {
   return host === 'localhost' ? '127.0.0.1' : host;
 }
 
-async function freePort(host: string): Promise<number> {
-  const reservation = await reservePort(host);
-  await reservation.release();
-  return reservation.port;
-}
-
 function isPortInUse(message: string): boolean {
   return /port is already allocated|address already in use/i.test(message);
 }
@@ -104,7 +99,11 @@ interface LogStream {
 
 /** Streams the container's stdout and stderr, demultiplexed, into the sink. */
 async function streamLogs(client: Docker, container: Docker.Container, sink: LogSink): Promise<LogStream> {
-  const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream & {
+  const stream = (await container.logs({
+    follow: true,
+    stdout: true,
+    stderr: true,
+  })) as NodeJS.ReadableStream & {
     destroy(): void;
   };
   const stdout = new PassThrough();
@@ -206,7 +205,10 @@ export async function startDockerServer(
   } catch (error) {
     await removeQuietly(container);
     await sink.close();
-    throw new UserError(containerFailureMessage('follow the logs of', docker.image, error), ExitCode.runFailed);
+    throw new UserError(
+      containerFailureMessage('follow the logs of', docker.image, error),
+      ExitCode.runFailed,
+    );
   }
   const exited = watchExit(container, logs.ended);
 
@@ -230,7 +232,12 @@ export async function startDockerServer(
  * `immediate` call while a graceful stop waits (a second Ctrl-C) kills the container at once; the pending stop
  * then finishes early.
  */
-function stopOnce(container: Docker.Container, exited: Promise<ExitInfo>, logs: LogStream, sink: LogSink): ServerHandle['stop'] {
+function stopOnce(
+  container: Docker.Container,
+  exited: Promise<ExitInfo>,
+  logs: LogStream,
+  sink: LogSink,
+): ServerHandle['stop'] {
   let stopping: Promise<StopReport> | undefined;
   let escalated = false;
   return (options) => {
@@ -241,6 +248,41 @@ function stopOnce(container: Docker.Container, exited: Promise<ExitInfo>, logs: 
     stopping ??= stopContainer(container, options, { exited, logs, sink, escalated: () => escalated });
     return stopping;
   };
+}
+
+export interface DryRunContext {
+  planDir: string;
+  planName: string;
+  /** The run id the container name would carry. */
+  runId: string;
+  reasoningFlags?: string[];
+}
+
+/**
+ * `plan --dry-run` for runtime docker: the container evalrig would create, as a `docker run` command with
+ * secrets masked. Mounts are resolved as for a real start (which paths exist here); nothing is contacted.
+ */
+export function describeDockerServer(server: ServerSpec, ctx: DryRunContext): string {
+  const docker = requireDockerSpec(server);
+  const { mounts, modelInContainer } = planDockerMounts(server, docker, {
+    planDir: ctx.planDir,
+    homeDir: homedir(),
+    pathExists: existsSync,
+  });
+  // port auto: Docker's own choice (-p 127.0.0.1::8000) reads right; with host networking vLLM needs a number.
+  const autoPort = docker.network === 'host' ? docker.container_port : undefined;
+  const create = buildContainerCreateOptions(server, docker, {
+    runId: ctx.runId,
+    planName: ctx.planName,
+    ownerPid: process.pid,
+    ownerHost: hostname(),
+    hostIp: publishAddress(server.host),
+    hostPort: server.port === 'auto' ? autoPort : server.port,
+    reasoningFlags: ctx.reasoningFlags,
+    modelInContainer,
+    mounts,
+  });
+  return describeContainer(create);
 }
 
 function requireDockerSpec(server: ServerSpec): DockerSpec {
@@ -261,7 +303,7 @@ async function createAndStart(
   input: ContainerInput,
 ): Promise<{ container: Docker.Container; create: Docker.ContainerCreateOptions; hostPort: number }> {
   for (let attempt = 1; ; attempt += 1) {
-    const hostPort = server.port === 'auto' ? await freePort(input.hostIp) : server.port;
+    const hostPort = server.port === 'auto' ? await findFreePort(input.hostIp) : server.port;
     const create = buildContainerCreateOptions(server, docker, { ...input, hostPort });
     let container: Docker.Container;
     try {
@@ -274,8 +316,11 @@ async function createAndStart(
       return { container, create, hostPort };
     } catch (error) {
       await removeQuietly(container);
-      const retry = server.port === 'auto' && attempt < PORT_ATTEMPTS && isPortInUse(dockerErrorMessage(error));
-      if (!retry) throw new UserError(containerFailureMessage('start', docker.image, error), ExitCode.runFailed);
+      const retry =
+        server.port === 'auto' && attempt < PORT_ATTEMPTS && isPortInUse(dockerErrorMessage(error));
+      if (!retry) {
+        throw new UserError(containerFailureMessage('start', docker.image, error), ExitCode.runFailed);
+      }
     }
   }
 }
@@ -298,11 +343,12 @@ async function watchExit(container: Docker.Container, logsEnded: Promise<void>):
     // Already removed: the wait result is all there is.
   }
   await within(logsEnded, LOG_DRAIN_MS);
-  if (statusCode === null) return { code: null, signal: null, ...(oomKilled === undefined ? {} : { oomKilled }) };
+  if (statusCode === null) {
+    return { code: null, signal: null, ...(oomKilled === undefined ? {} : { oomKilled }) };
+  }
   return exitInfoFromStatus(statusCode, oomKilled);
 }
 
-/** docker stop (SIGTERM, then SIGKILL after the grace) or kill, remove with anonymous volumes, verify gone. */
 interface StopState {
   exited: Promise<ExitInfo>;
   logs: LogStream;
@@ -311,7 +357,12 @@ interface StopState {
   escalated: () => boolean;
 }
 
-async function stopContainer(container: Docker.Container, options: StopOptions, state: StopState): Promise<StopReport> {
+/** docker stop (SIGTERM, then SIGKILL after the grace) or kill, remove with anonymous volumes, verify gone. */
+async function stopContainer(
+  container: Docker.Container,
+  options: StopOptions,
+  state: StopState,
+): Promise<StopReport> {
   const { exited, logs, sink } = state;
   const started = Date.now();
   const notes: string[] = [];
@@ -331,7 +382,11 @@ async function stopContainer(container: Docker.Container, options: StopOptions, 
       // 137 = SIGKILL: the server outlived the grace period and Docker killed it.
       if (exitCode === 137) {
         outcome = 'killed';
-        notes.push(state.escalated() ? 'killed on a second stop request' : `still running ${graceSeconds} s after SIGTERM, killed`);
+        notes.push(
+          state.escalated()
+            ? 'killed on a second stop request'
+            : `still running ${graceSeconds} s after SIGTERM, killed`,
+        );
       } else {
         notes.push(`stopped by SIGTERM (exit code ${exitCode})`);
       }
@@ -350,9 +405,16 @@ async function stopContainer(container: Docker.Container, options: StopOptions, 
     if (status !== 404 && status !== 409) notes.push(`remove failed: ${dockerErrorMessage(error)}`);
   }
   const verified = await verifyRemoved(container);
-  notes.push(verified ? 'container removed' : `container may remain: check \`docker ps -a\` on ${engineAddress()}`);
+  notes.push(
+    verified ? 'container removed' : `container may remain: check \`docker ps -a\` on ${engineAddress()}`,
+  );
   await within(exited, LOG_DRAIN_MS);
   logs.detach();
   await sink.close().catch(() => undefined);
-  return { outcome, duration_ms: Date.now() - started, verified, detail: `${container.id.slice(0, 12)}: ${notes.join('; ')}` };
+  return {
+    outcome,
+    duration_ms: Date.now() - started,
+    verified,
+    detail: `${container.id.slice(0, 12)}: ${notes.join('; ')}`,
+  };
 }

@@ -19,6 +19,20 @@ export function clientUrl(bindHost: string, port: number): string {
 
 /** How long SIGKILL may take to empty the group before we call the stop unverified. */
 const KILL_WAIT_MS = 5_000;
+/** How long the last output may trail the parent's exit (it can still be in the pipes). */
+const OUTPUT_DRAIN_MS = 500;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Resolves when every stream has ended, or after `ms` (a surviving child can hold a pipe open forever). */
+function drained(streams: (NodeJS.ReadableStream | null)[], ms: number): Promise<void> {
+  const ends = streams.map((stream) =>
+    stream ? new Promise<void>((resolve) => (stream.readable ? stream.once('end', () => resolve()) : resolve())) : Promise.resolve(),
+  );
+  return Promise.race([Promise.all(ends).then(() => undefined), delay(ms)]);
+}
 
 /**
  * Starts `vllm serve` as a local process in its own process group, so that stopping it reaches EngineCore and
@@ -45,11 +59,14 @@ export async function startLocalServer(server: ServerSpec, port: number, ctx: St
   child.stdout?.on('data', (chunk: Buffer) => sink.write(chunk, 'stdout'));
   child.stderr?.on('data', (chunk: Buffer) => sink.write(chunk, 'stderr'));
 
-  // 'exit' and not 'close': the EngineCore child inherits the pipes and may outlive the parent.
+  // 'exit' and not 'close': the EngineCore child inherits the pipes and may outlive the parent. But the parent's
+  // last lines (the fatal error) may still be in the pipes at 'exit': give them a moment to arrive.
   const exited = new Promise<ExitInfo>((resolveExit) => {
     child.once('exit', (code, signal) => {
-      sink.flush();
-      resolveExit({ code, signal });
+      void drained([child.stdout, child.stderr], OUTPUT_DRAIN_MS).then(() => {
+        sink.flush();
+        resolveExit({ code, signal });
+      });
     });
   });
   // A missing executable shows up as an 'error' event (ENOENT) with no 'exit'.
@@ -60,6 +77,7 @@ export async function startLocalServer(server: ServerSpec, port: number, ctx: St
           ? `${executable}: command not found. Install vLLM (pip install vllm), activate its environment, or set server.executable.`
           : `${executable}: ${error.message}`;
       sink.write(`evalrig: ${hint}\n`, 'evalrig');
+      sink.flush();
       resolveExit({ code: 127, signal: null });
     });
   });
@@ -69,35 +87,57 @@ export async function startLocalServer(server: ServerSpec, port: number, ctx: St
   });
   const pgid = child.pid;
 
+  // Last resort if evalrig itself dies without its teardown (an uncaught error, process.exit): the group is
+  // detached, so nothing else would stop it. 'exit' handlers must be synchronous, hence SIGKILL.
+  const killOnExit = () => {
+    if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
   let stopping: Promise<StopReport> | undefined;
   let skipWait: (() => void) | undefined;
   const skipped = new Promise<void>((r) => (skipWait = r));
 
+  async function stopGroup(options: StopOptions): Promise<StopReport> {
+    const started = Date.now();
+    if (pgid === undefined || !groupAlive(pgid)) {
+      return { outcome: 'graceful', duration_ms: 0, verified: true, detail: 'the server had already exited' };
+    }
+    let outcome: StopReport['outcome'] = 'graceful';
+    signalGroup(pgid, 'SIGTERM');
+    let gone = options.immediate ? false : await waitGroupGone(pgid, options.graceMs, skipped);
+    if (!gone) {
+      outcome = 'killed';
+      signalGroup(pgid, 'SIGKILL');
+      gone = await waitGroupGone(pgid, KILL_WAIT_MS);
+    }
+    const duration = Date.now() - started;
+    const detail = gone
+      ? outcome === 'graceful'
+        ? `process group ${pgid} exited after SIGTERM in ${(duration / 1000).toFixed(1)} s`
+        : `process group ${pgid} did not exit within ${options.immediate ? 0 : options.graceMs / 1000} s of SIGTERM; killed with SIGKILL`
+      : `process group ${pgid} still has processes after SIGKILL (a process stuck in the GPU driver?): check with ps -g ${pgid} and nvidia-smi`;
+    return { outcome, duration_ms: duration, verified: gone, detail };
+  }
+
   async function stop(options: StopOptions): Promise<StopReport> {
     if (options.immediate) skipWait?.();
     stopping ??= (async () => {
-      const started = Date.now();
-      if (pgid === undefined || !groupAlive(pgid)) {
-        await sink.close();
-        return { outcome: 'graceful', duration_ms: 0, verified: true, detail: 'the server had already exited' };
+      let report: StopReport;
+      try {
+        report = await stopGroup(options);
+      } catch (error) {
+        report = { outcome: 'killed', duration_ms: 0, verified: false, detail: `stopping failed: ${(error as Error).message}` };
       }
-      let outcome: StopReport['outcome'] = 'graceful';
-      signalGroup(pgid, 'SIGTERM');
-      let gone = options.immediate ? false : await waitGroupGone(pgid, options.graceMs, skipped);
-      if (!gone) {
-        outcome = 'killed';
-        signalGroup(pgid, 'SIGKILL');
-        gone = await waitGroupGone(pgid, KILL_WAIT_MS);
-      }
-      await Promise.race([exited, spawnFailed]);
+      // A process that survived SIGKILL (D state) may never exit: wait for the parent only briefly.
+      await Promise.race([exited, spawnFailed, delay(OUTPUT_DRAIN_MS)]);
+      // Pipes held by a survivor must not keep evalrig's event loop alive.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.unref();
       await sink.close();
-      const duration = Date.now() - started;
-      const detail = gone
-        ? outcome === 'graceful'
-          ? `process group ${pgid} exited after SIGTERM in ${(duration / 1000).toFixed(1)} s`
-          : `process group ${pgid} did not exit within ${options.immediate ? 0 : options.graceMs / 1000} s of SIGTERM; killed with SIGKILL`
-        : `process group ${pgid} still has processes after SIGKILL: check with ps -g ${pgid}`;
-      return { outcome, duration_ms: duration, verified: gone, detail };
+      if (report.verified) process.off('exit', killOnExit);
+      return report;
     })();
     return stopping;
   }

@@ -1,36 +1,50 @@
-import { createServer, type Server } from 'node:net';
-
-export interface PortReservation {
-  port: number;
-  /** Close our listener so vLLM can bind the port. Idempotent. */
-  release(): Promise<void>;
-}
+import { createServer } from 'node:net';
 
 /**
- * Pick a free port and hold it while evalrig prepares the start. vLLM binds only after loading, with
- * SO_REUSEPORT, which Node 20 cannot set; so the hold ends just before vLLM is spawned, and readiness
- * checks /v1/models for our served name in case someone else took the port meanwhile.
+ * A port that is free on `host` now, for `server.port: auto`. It is not held until vLLM binds it, and cannot be:
+ * vLLM binds its port only after loading the model (minutes), with SO_REUSEPORT, which Node 20 cannot set; a
+ * listener of ours would make vLLM's bind fail, so ours must be closed before vLLM is spawned anyway. Someone else
+ * may take the port in between: readiness therefore checks that /v1/models lists our served name, not merely that
+ * something answers on the port.
  */
-export async function reservePort(host: string): Promise<PortReservation> {
-  const server: Server = createServer();
+export async function findFreePort(host: string): Promise<number> {
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: 0, host, exclusive: true }, () => resolve());
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error(`could not reserve a port on ${host}`);
-  let released: Promise<void> | undefined;
-  return {
-    port: address.port,
-    release: () => (released ??= new Promise<void>((resolve) => server.close(() => resolve()))),
-  };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string')
+    throw new Error(`could not find a free port on ${host}`);
+  return address.port;
+}
+
+export interface PortProbe {
+  host: string;
+  port: number;
+  /** `denied`: a privileged port (EACCES); `unavailable`: not an address of this machine (EADDRNOTAVAIL, …). */
+  status: 'free' | 'in-use' | 'denied' | 'unavailable';
+  /** The error code, or `bound and released`. */
+  detail: string;
+}
+
+/** Binds host:port the way vLLM will (exclusively) and lets it go again, saying why when that fails. */
+export function probePort(host: string, port: number): Promise<PortProbe> {
+  return new Promise((settle) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const status =
+        error.code === 'EADDRINUSE' ? 'in-use' : error.code === 'EACCES' ? 'denied' : 'unavailable';
+      settle({ host, port, status, detail: error.code ?? error.message });
+    });
+    server.listen({ host, port, exclusive: true }, () => {
+      server.close(() => settle({ host, port, status: 'free', detail: 'bound and released' }));
+    });
+  });
 }
 
 /** True when nothing listens on host:port (binding it succeeds). */
 export async function portIsFree(host: string, port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
+  return (await probePort(host, port)).status === 'free';
 }

@@ -2,51 +2,53 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** Signalling and watching a whole process group: vLLM's EngineCore and workers live in the server's group. */
 
+/** How often a stop checks whether the group is gone. */
+const POLL_MS = 100;
+
 /**
- * Live members of a process group, from /proc (Linux). Zombies are left out: they hold no memory and, where PID 1
- * does not reap orphans (some containers), they would otherwise count as "alive" forever. Null without /proc.
+ * Whether the group has a member that is not a zombie, from /proc (Linux); null without /proc. Zombies hold no
+ * memory, and where PID 1 does not reap orphans (some containers) they would otherwise count as alive forever.
  */
-function liveGroupMembers(pgid: number): number[] | null {
+function hasLiveMember(pgid: number): boolean | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return null;
   }
-  const members: number[] = [];
   for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (entry.charCodeAt(0) > 57) continue; // not a pid folder
     let stat: string;
     try {
       stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
     } catch {
       continue; // exited meanwhile
     }
-    // Fields after the command name, which may itself hold spaces and parentheses: state ppid pgrp ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
+    // After the command name, which may itself hold spaces and parentheses: state ppid pgrp ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
   }
-  return members;
+  return false;
 }
 
 /** True while any live process of the group exists. */
 export function groupAlive(pgid: number): boolean {
-  const members = liveGroupMembers(pgid);
-  if (members !== null) return members.length > 0;
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (error) {
-    // EPERM means a process exists that we may not signal: still alive.
+    // ESRCH: no process at all. EPERM: a process we may not signal exists, so it is alive.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // Something answers; only the /proc scan can tell a live process from a zombie.
+  return hasLiveMember(pgid) ?? true;
 }
 
+/** Never throws: teardown must go on whatever one signal does. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  } catch {
+    // ESRCH: already gone; EPERM: not ours to signal, which the verification will report.
   }
 }
 
@@ -57,9 +59,9 @@ export async function waitGroupGone(pgid: number, ms: number, interrupt?: Promis
   void interrupt?.then(() => {
     interrupted = true;
   });
-  while (groupAlive(pgid)) {
-    if (interrupted || Date.now() >= deadline) return !groupAlive(pgid);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  for (;;) {
+    if (!groupAlive(pgid)) return true;
+    if (interrupted || Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  return true;
 }

@@ -73,17 +73,78 @@ interface ModelList {
   data?: { id?: string; max_model_len?: number }[];
 }
 
-async function getJson<T>(url: string, apiKey: string | undefined): Promise<{ status: number; body: T | undefined }> {
+interface JsonReply<T> {
+  status: number;
+  body: T | undefined;
+  /** The start of the body, for messages when it is not what we expected. */
+  text: string;
+}
+
+async function getJson<T>(url: string, apiKey: string | undefined): Promise<JsonReply<T>> {
   const response = await fetch(url, {
     headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
   try {
-    return { status: response.status, body: JSON.parse(text) as T };
+    return { status: response.status, body: JSON.parse(text) as T, text: text.slice(0, 200) };
   } catch {
-    return { status: response.status, body: undefined };
+    return { status: response.status, body: undefined, text: text.slice(0, 200) };
   }
+}
+
+/** Resolves when the server exits or the wait is aborted, so a poll slice never delays either. */
+function interruption(handle: ServerHandle, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    void handle.exited.then(() => resolve());
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+function timeoutMessage(handle: ServerHandle, timeoutMs: number): string {
+  const seconds = Math.round(timeoutMs / 1000);
+  if (handle.runtime === 'external') {
+    return [
+      `${handle.baseUrl}/health did not answer 200 within ${seconds} s (server.startup_timeout).`,
+      '  fix:   check server.base_url and that the server is up (curl it), or raise server.startup_timeout if it is still starting.',
+    ].join('\n');
+  }
+  const fatal = findFatalLine(handle.logTail(400));
+  return [
+    `vLLM was not ready after ${seconds} s (server.startup_timeout).`,
+    fatal ? `  last error in the log: ${fatal.line}` : '  the log shows no error: it may still be loading or compiling.',
+    '  fix:   raise server.startup_timeout for big models or a cold compile cache; check server.log.',
+  ].join('\n');
+}
+
+/** GET /v1/models and find the model to evaluate, with a message for each way it can go wrong. */
+async function findServedModel(handle: ServerHandle): Promise<{ ours: { id?: string; max_model_len?: number }; served: string[] }> {
+  const url = `${handle.baseUrl}/v1/models`;
+  const fail = (message: string) => new ReadinessError('wrong-server', message, handle.logTail(20));
+  let models: JsonReply<ModelList>;
+  try {
+    models = await getJson<ModelList>(url, handle.apiKey);
+  } catch (error) {
+    throw fail(`${url} failed after /health answered: ${(error as Error).message}. Is something else listening on that port?`);
+  }
+  if (models.status === 401) {
+    const whose = handle.runtime === 'external' ? 'the endpoint expects' : 'the server was started with';
+    throw fail(`${url} answered 401 Unauthorized: server.api_key does not match the key ${whose}.`);
+  }
+  if (models.status !== 200 || !Array.isArray(models.body?.data)) {
+    throw fail(`${url} answered ${models.status} with ${JSON.stringify(models.text)}, not a model list: is this a vLLM (OpenAI-compatible) server?`);
+  }
+  const entries = models.body.data;
+  const served = entries.map((entry) => entry.id ?? '');
+  // An external endpoint without a served name in the plan: take what it serves (the first model).
+  const ours = handle.servedModel === '' ? entries[0] : entries.find((entry) => entry.id === handle.servedModel);
+  if (!ours) {
+    const listed = served.length > 0 ? `lists [${served.join(', ')}]` : 'lists no model';
+    const what = handle.servedModel === '' ? 'a model' : `"${handle.servedModel}"`;
+    const fix = handle.runtime === 'external' ? 'Set server.served_model_name to one it lists.' : 'Another server holds this port: stop it or use server.port: auto.';
+    throw fail(`${handle.baseUrl} answers, but /v1/models ${listed}, not ${what}. ${fix}`);
+  }
+  return { ours, served };
 }
 
 /**
@@ -95,41 +156,21 @@ export async function waitUntilReady(handle: ServerHandle, options: ReadinessOpt
   const interval = options.pollIntervalMs ?? 100;
   let exit: ExitInfo | undefined;
   void handle.exited.then((info) => (exit = info));
+  const interrupted = interruption(handle, options.signal);
 
   for (;;) {
     if (exit) throw exitError(handle, exit);
     if (options.signal?.aborted) throw new ReadinessError('aborted', 'interrupted while waiting for vLLM to start', handle.logTail(20));
     const left = options.timeoutMs - (Date.now() - started);
-    if (left <= 0) {
-      const fatal = findFatalLine(handle.logTail(400));
-      const message = [
-        `vLLM was not ready after ${Math.round(options.timeoutMs / 1000)} s (server.startup_timeout).`,
-        fatal ? `  last error in the log: ${fatal.line}` : '  the log shows no error: it may still be loading or compiling.',
-        '  fix:   raise server.startup_timeout for big models or a cold compile cache; check server.log.',
-      ].join('\n');
-      throw new ReadinessError('timeout', message, handle.logTail(40), fatal);
-    }
-    if (await healthWithin(`${handle.baseUrl}/health`, Math.min(1_000, left), interval)) break;
+    if (left <= 0) throw new ReadinessError('timeout', timeoutMessage(handle, options.timeoutMs), handle.logTail(40), findFatalLine(handle.logTail(400)));
+    const healthy = await Promise.race([healthWithin(`${handle.baseUrl}/health`, Math.min(1_000, left), interval), interrupted.then(() => false)]);
+    if (healthy) break;
   }
   // The process may have died in the same instant the port answered; its exit wins over a stale answer.
   await new Promise((resolve) => setImmediate(resolve));
   if (exit) throw exitError(handle, exit);
 
-  const models = await getJson<ModelList>(`${handle.baseUrl}/v1/models`, handle.apiKey);
-  if (models.status === 401) {
-    throw new ReadinessError('wrong-server', 'vLLM answered /v1/models with 401 Unauthorized: server.api_key does not match the key the server was started with.', handle.logTail(20));
-  }
-  const entries = models.body?.data ?? [];
-  const served = entries.map((entry) => entry.id ?? '');
-  // An external endpoint without a served name in the plan: take what it serves (the first model).
-  const ours = handle.servedModel === '' ? entries[0] : entries.find((entry) => entry.id === handle.servedModel);
-  if (!ours) {
-    throw new ReadinessError(
-      'wrong-server',
-      `${handle.baseUrl} answers, but /v1/models lists [${served.join(', ')}], not "${handle.servedModel}": another server holds this port. Stop it or choose another port (server.port: auto).`,
-      handle.logTail(20),
-    );
-  }
+  const { ours, served } = await findServedModel(handle);
   const version = await getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(() => undefined);
   return {
     servedModel: ours.id ?? handle.servedModel,

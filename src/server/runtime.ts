@@ -26,7 +26,7 @@ export interface StopOptions {
 
 /** A started (or reused) vLLM server. Every runtime returns one. */
 export interface ServerHandle {
-  runtime: 'local' | 'docker' | 'external' | 'slurm';
+  runtime: 'local' | 'docker' | 'external';
   /** Root URL without `/v1`, e.g. http://127.0.0.1:8000 */
   baseUrl: string;
   apiKey?: string;

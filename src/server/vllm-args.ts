@@ -1,4 +1,5 @@
 import type { ServerSpec } from '../plan/schema.js';
+import { SECRET_FLAGS } from '../plan/secrets.js';
 
 /** What the argv needs beyond the plan: the port actually chosen and the flags rendered for the vLLM version. */
 export interface ServeArgsInput {
@@ -55,8 +56,6 @@ export function buildServerEnv(server: ServerSpec): Record<string, string> {
 export function buildServeArgv(server: ServerSpec, input: ServeArgsInput): string[] {
   return ['serve', input.model, ...buildEngineFlags(server, input)];
 }
-
-const SECRET_FLAGS = new Set(['--api-key', '--hf-token']);
 
 /** The argv with secret values replaced, for logs, the manifest and `--dry-run`. */
 export function maskArgv(argv: readonly string[]): string[] {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runProbe, type ProbeResult } from '../host/probe.js';
+import { pythonPackageVersionSnippet, runProbe, type ProbeResult } from '../host/probe.js';
 
 /**
  * Everything evalrig knows about how vLLM changed between versions, in one place. Each rule names the first
@@ -15,12 +15,22 @@ export interface VllmVersion {
   major: number;
   minor: number;
   patch: number;
+  /**
+   * Release segments after the patch, e.g. `[1]` for 0.10.1.1 (a real vLLM release); usually empty. Optional so
+   * that a version written as a literal need not spell it out.
+   */
+  more?: readonly number[];
   /** The text it was read from, e.g. `0.10.2.dev378+g4d7fe40fc.d20250829`. */
   raw: string;
 }
 
-// PEP 440 as vLLM publishes it: 0.8.5, 0.8.5.post1, 0.11.0rc1, 0.10.2.dev378+g4d7fe40fc.d20250829, 0.10.1+gptoss.
-const VERSION_LINE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[.-]?(?:post|dev|rc|a|b)\d*)*(?:\+[0-9A-Za-z.]+)?$/;
+/**
+ * PEP 440 as vLLM (and EvalScope) publish it: 0.8.5, 0.10.1.1, 0.8.5.post1, 0.11.0rc1,
+ * 0.10.2.dev378+g4d7fe40fc.d20250829, 0.10.1+gptoss. The only version pattern in evalrig: whatever reads a
+ * version goes through `parseVllmVersion`.
+ */
+const VERSION_LINE =
+  /^v?(\d+)\.(\d+)(?:\.(\d+))?((?:\.\d+)*)(?:[.-]?(?:post|dev|rc|a|b)\d*)*(?:\+[0-9A-Za-z.]+)?$/;
 
 /**
  * Reads a vLLM version from `vllm --version` or from a Python one-liner. `import vllm` may log lines to stdout
@@ -35,15 +45,35 @@ export function parseVllmVersion(text: string): VllmVersion | null {
   for (const line of lines.reverse()) {
     const match = VERSION_LINE.exec(line);
     if (match) {
-      return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0), raw: line };
+      const more = (match[4] ?? '').split('.').slice(1).map(Number);
+      return {
+        major: Number(match[1]),
+        minor: Number(match[2]),
+        patch: Number(match[3] ?? 0),
+        ...(more.length > 0 ? { more } : {}),
+        raw: line,
+      };
     }
   }
   return null;
 }
 
-/** Negative when a is older than b, 0 when the same release, positive when newer (suffixes are ignored). */
+function releaseSegments(version: VllmVersion): number[] {
+  return [version.major, version.minor, version.patch, ...(version.more ?? [])];
+}
+
+/**
+ * Negative when a is older than b, 0 when the same release, positive when newer. Every release segment counts
+ * (0.10.1.1 is newer than 0.10.1, and 0.10.1.0 is 0.10.1, as in PEP 440); suffixes are ignored.
+ */
 export function compareVersions(a: VllmVersion, b: VllmVersion): number {
-  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+  const left = releaseSegments(a);
+  const right = releaseSegments(b);
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }
 
 /** `0.9.2`, or `version unknown`: reads well after "vLLM ". */
@@ -95,10 +125,6 @@ export const VLLM_RULES = {
       'PR #33402 (merged 2026-01-30) removed `reasoning_content`; the v0.16.0 release notes list the removal, and ' +
       'ai-dynamo PR #6614 found `DeltaMessage.reasoning_content` gone in 0.16.0. 0.17.x emits only `reasoning` (vllm-wire §3d).',
   },
-  nestedErrorBody: {
-    since: release('0.10.1'),
-    evidence: 'PR #22099 changed the error body from flat to `{"error": {…}}` in v0.10.1 (facts §1.1).',
-  },
 } as const satisfies Record<string, VersionRule>;
 
 /** An unknown version gets the newest rules: that is what a fresh `pip install vllm` gives. */
@@ -116,7 +142,7 @@ export function enableReasoningRequired(version: VllmVersion | null): boolean {
   return !hasChange(version, VLLM_RULES.enableReasoningDeprecated);
 }
 
-export function hasQwen3ReasoningParser(version: VllmVersion | null): boolean {
+function hasQwen3ReasoningParser(version: VllmVersion | null): boolean {
   return hasChange(version, VLLM_RULES.qwen3ReasoningParser);
 }
 
@@ -148,11 +174,6 @@ export function reasoningFields(version: VllmVersion | null): ReasoningField[] {
   if (hasChange(version, VLLM_RULES.reasoningContentRemoved)) return ['reasoning'];
   if (hasChange(version, VLLM_RULES.reasoningFieldAdded)) return ['reasoning', 'reasoning_content'];
   return ['reasoning_content'];
-}
-
-/** `flat`: `{"object":"error","message":…,"code":400}`; `nested`: `{"error":{"message":…,"code":400}}`. */
-export function errorBodyShape(version: VllmVersion | null): 'flat' | 'nested' {
-  return hasChange(version, VLLM_RULES.nestedErrorBody) ? 'nested' : 'flat';
 }
 
 /**
@@ -319,9 +340,6 @@ export interface DetectOptions {
   timeoutMs?: number;
 }
 
-// The cheapest reliable way: no `import vllm` (slow, and it logs; facts §8).
-const PYTHON_VERSION_SNIPPET = "import importlib.metadata as m; print(m.version('vllm'))";
-
 function defaultPython(executable: string): string {
   if (executable.includes('/')) {
     const sibling = join(dirname(executable), 'python');
@@ -347,7 +365,7 @@ export async function detectVllmVersion(options: DetectOptions): Promise<VllmDet
       return { version: pinned, source: 'pinned', detail: `pinned by server.vllm_version: ${pinned.raw}` };
     return {
       version: null,
-      detail: `server.vllm_version "${options.pinned}" is not a version such as 0.9.2`,
+      detail: `server.vllm_version "${options.pinned}" is not a version such as 0.9.2 or 0.10.1.1`,
     };
   }
   const probe = { env: options.env, cwd: options.cwd, timeoutMs: options.timeoutMs };
@@ -358,7 +376,7 @@ export async function detectVllmVersion(options: DetectOptions): Promise<VllmDet
     return { version: fromCli, source: 'cli', detail: `${options.executable} --version: ${fromCli.raw}` };
 
   const python = options.python ?? defaultPython(options.executable);
-  const py = await runProbe(python, ['-c', PYTHON_VERSION_SNIPPET], probe);
+  const py = await runProbe(python, ['-c', pythonPackageVersionSnippet('vllm')], probe);
   const fromPython = py.ok ? parseVllmVersion(py.stdout) : null;
   if (fromPython) {
     return {

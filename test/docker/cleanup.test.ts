@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { findOrphanContainers } from '../../src/server/docker-cleanup.js';
 import { startDockerServer } from '../../src/server/docker.js';
@@ -23,20 +25,47 @@ const CLI = join(ROOT, 'dist/src/cli.js');
 
 /** Runs a child evalrig-like process that starts a container, then SIGKILLs it: the container is orphaned. */
 async function orphanContainer(runId: string): Promise<string> {
-  const child = execa('node', ['--import', 'tsx', 'test/docker/fixtures/start-and-wait.ts', runId, SIM_IMAGE], {
-    cwd: ROOT,
-    reject: false,
-  });
+  const child = execa(
+    'node',
+    ['--import', 'tsx', 'test/docker/fixtures/start-and-wait.ts', runId, SIM_IMAGE],
+    {
+      cwd: ROOT,
+      reject: false,
+    },
+  );
   const name = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       const match = /STARTED (\S+)/.exec(chunk.toString());
       if (match?.[1]) resolve(match[1]);
     });
-    void child.then((result) => reject(new Error(`the fixture ended before starting a container:\n${String(result.stderr)}`)));
+    void child.then((result) =>
+      reject(new Error(`the fixture ended before starting a container:\n${String(result.stderr)}`)),
+    );
   });
   child.kill('SIGKILL');
   await child;
   return name;
+}
+
+/** The smallest docker plan: two questions against the simulator image. */
+function writeShortDockerPlan(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'evalrig-cleanup-plan-'));
+  const quiz = join(ROOT, 'data/demo-quiz');
+  const plan = {
+    name: 'cleanup-warning',
+    server: {
+      runtime: 'docker',
+      model: 'Qwen/Qwen3-8B',
+      stop_timeout: 2,
+      env: { VLLM_SIM_LOAD_TIME: '0.3', VLLM_SIM_TOKEN_LATENCY_MS: '0' },
+      docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false },
+    },
+    evals: [{ name: 'quiz', backend: 'native', dataset: 'iquiz', dataset_path: quiz, limit: 1 }],
+    output: { dir: join(dir, 'outputs') },
+  };
+  const file = join(dir, 'plan.yaml');
+  writeFileSync(file, stringify(plan));
+  return file;
 }
 
 describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup removes it', () => {
@@ -53,7 +82,12 @@ describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup rem
     // A container this test process owns (it is alive), and one another host started on the same engine.
     const { server } = PlanSchema.parse({
       name: 'owned',
-      server: { runtime: 'docker', model: 'm', env: { VLLM_SIM_LOAD_TIME: '0.3' }, docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false } },
+      server: {
+        runtime: 'docker',
+        model: 'm',
+        env: { VLLM_SIM_LOAD_TIME: '0.3' },
+        docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false },
+      },
       evals: [{ name: 'e', backend: 'native', dataset: 'iquiz', dataset_path: 'd' }],
     });
     const ownedRunId = testRunId(PREFIX);
@@ -62,7 +96,12 @@ describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup rem
     await client.createContainer({
       Image: SIM_IMAGE,
       Cmd: ['--model', 'm'],
-      Labels: { 'evalrig.managed': 'true', 'evalrig.run-id': foreignRunId, 'evalrig.owner-pid': '1', 'evalrig.owner-host': 'another-host' },
+      Labels: {
+        'evalrig.managed': 'true',
+        'evalrig.run-id': foreignRunId,
+        'evalrig.owner-pid': '1',
+        'evalrig.owner-host': 'another-host',
+      },
     });
 
     try {
@@ -78,6 +117,15 @@ describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup rem
       expect(dryRun.stdout).toMatch(/not ours to judge[\s\S]*another-host/);
       expect(await containersOfRun(orphanRunId)).toHaveLength(1);
 
+      // `plan` warns at start when leftovers exist (a short docker plan; --dry-run starts nothing, so it skips the check).
+      const plan = await execa('node', [CLI, 'plan', '--skip-preflight', writeShortDockerPlan()], {
+        reject: false,
+        all: true,
+        env: { CI: '1' },
+      });
+      expect(plan.exitCode, plan.all).toBe(0);
+      expect(plan.all).toMatch(new RegExp(`left by crashed evalrig runs \\([^)]*${orphanName}`));
+
       const removal = await execa('node', [CLI, 'cleanup', '--yes', '--grace', '1'], { reject: false });
       expect(removal.exitCode, removal.stdout + removal.stderr).toBe(0);
       expect(removal.stdout).toContain(`${orphanName}: stopped and removed`);
@@ -89,14 +137,20 @@ describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup rem
     }
   });
 
-  it.skipIf(existsSync('/var/run/docker.sock'))('with no engine configured there is nothing to clean (exit 0)', async () => {
-    const result = await execa('node', [CLI, 'cleanup'], { reject: false, env: { DOCKER_HOST: '' } });
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('nothing to clean');
-  });
+  it.skipIf(existsSync('/var/run/docker.sock'))(
+    'with no engine configured there is nothing to clean (exit 0)',
+    async () => {
+      const result = await execa('node', [CLI, 'cleanup'], { reject: false, env: { DOCKER_HOST: '' } });
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain('nothing to clean');
+    },
+  );
 
   it('an engine that does not answer is named, with what to do (exit 1)', async () => {
-    const result = await execa('node', [CLI, 'cleanup'], { reject: false, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    const result = await execa('node', [CLI, 'cleanup'], {
+      reject: false,
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('cannot reach the Docker engine at unix:///nonexistent/docker.sock');
   });

@@ -34,7 +34,9 @@ export async function skipWithoutEngine(suite: string): Promise<boolean> {
   if (engine.available) return false;
   const message = `no Docker engine answers at ${engineAddress()} (${engine.reason})`;
   if (process.env.CI) {
-    throw new Error(`${suite}: ${message}. CI must run these tests: .ci/run starts one with .ci/docker-engine.sh.`);
+    throw new Error(
+      `${suite}: ${message}. CI must run these tests: .ci/run starts one with .ci/docker-engine.sh.`,
+    );
   }
   const line = '!'.repeat(100);
   console.warn(
@@ -67,12 +69,19 @@ export function startContext(runId: string, planDir = ROOT): StartContext {
 /** Removes every evalrig container whose run id starts with `prefix` (afterAll: nothing may remain). */
 export async function removeContainersOf(prefix: string): Promise<void> {
   const client = new Docker();
-  const leftovers = (await listEvalrigContainers(client)).filter((container) => container.runId.startsWith(prefix));
-  await Promise.all(leftovers.map((container) => client.getContainer(container.id).remove({ force: true, v: true })));
+  const leftovers = (await listEvalrigContainers(client)).filter((container) =>
+    container.runId.startsWith(prefix),
+  );
+  await Promise.all(
+    leftovers.map((container) => client.getContainer(container.id).remove({ force: true, v: true })),
+  );
 }
 
 /** Containers carrying this run id, running or not. */
 export async function containersOfRun(runId: string): Promise<string[]> {
-  const summaries = await new Docker().listContainers({ all: true, filters: { label: [`evalrig.run-id=${runId}`] } });
+  const summaries = await new Docker().listContainers({
+    all: true,
+    filters: { label: [`evalrig.run-id=${runId}`] },
+  });
   return summaries.map((summary) => summary.Id);
 }

@@ -17,7 +17,10 @@ interface Manifest {
 }
 
 /** A demo-like plan whose server is the simulator image; the answer key is mounted read-only into the container. */
-function writeDockerPlan(sim: Record<string, string> = {}, evalOverrides: Record<string, unknown> = {}): string {
+function writeDockerPlan(
+  sim: Record<string, string> = {},
+  evalOverrides: Record<string, unknown> = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'evalrig-docker-plan-'));
   const plan = {
     name: 'docker-e2e',
@@ -30,7 +33,13 @@ function writeDockerPlan(sim: Record<string, string> = {}, evalOverrides: Record
       api_key: 'sk-e2e-docker-key',
       startup_timeout: 60,
       stop_timeout: 5,
-      env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_TTFT_MS: '5', VLLM_SIM_TOKEN_LATENCY_MS: '0', VLLM_SIM_ANSWER_KEY: '/data/demo-quiz', ...sim },
+      env: {
+        VLLM_SIM_LOAD_TIME: '0.5',
+        VLLM_SIM_TTFT_MS: '5',
+        VLLM_SIM_TOKEN_LATENCY_MS: '0',
+        VLLM_SIM_ANSWER_KEY: '/data/demo-quiz',
+        ...sim,
+      },
       docker: {
         image: SIM_IMAGE,
         pull: 'never',
@@ -68,15 +77,22 @@ function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
+// --skip-preflight: the host checks want a GPU, and this engine has none (the plans say gpus: none).
 describe.skipIf(skip)('evalrig plan with runtime docker (the simulator image)', () => {
   beforeAll(ensureSimImage, 120_000);
 
   it('runs a whole plan from start to report, and leaves no container', async () => {
-    const result = await execa('node', [CLI, 'plan', writeDockerPlan()], { reject: false, all: true, env: { CI: '1' } });
+    const result = await execa('node', [CLI, 'plan', '--skip-preflight', writeDockerPlan()], {
+      reject: false,
+      all: true,
+      env: { CI: '1' },
+    });
     expect(result.exitCode, result.all).toBe(0);
     const runDir = runDirFrom(result.all);
 
-    const summary = readJson<{ status: string; evals: { num: number; score: number }[] }>(join(runDir, 'summary.json'));
+    const summary = readJson<{ status: string; evals: { num: number; score: number }[] }>(
+      join(runDir, 'summary.json'),
+    );
     expect(summary.status).toBe('ok');
     expect(summary.evals[0]?.num).toBe(40);
     expect(existsSync(join(runDir, 'report.md'))).toBe(true);
@@ -90,7 +106,9 @@ describe.skipIf(skip)('evalrig plan with runtime docker (the simulator image)', 
     expect(await containersOfRun(manifest.run_id)).toEqual([]);
 
     // Secrets stay out of every file of the run and of the console.
-    const files = ['manifest.json', 'server.log', 'plan.resolved.yaml', 'summary.json'].map((name) => readFileSync(join(runDir, name), 'utf8'));
+    const files = ['manifest.json', 'server.log', 'plan.resolved.yaml', 'summary.json'].map((name) =>
+      readFileSync(join(runDir, name), 'utf8'),
+    );
     for (const text of [...files, result.all]) {
       expect(text).not.toContain('sk-e2e-docker-key');
       expect(text).not.toContain('hf_e2e_docker_secret');
@@ -100,7 +118,11 @@ describe.skipIf(skip)('evalrig plan with runtime docker (the simulator image)', 
 
   it('SIGINT during evaluation: exit 130, partial predictions kept, container stopped and removed', async () => {
     const file = writeDockerPlan({ VLLM_SIM_TOKEN_LATENCY_MS: '10' }, { concurrency: 1 });
-    const child = execa('node', [CLI, 'plan', file], { reject: false, all: true, env: { CI: '1' } });
+    const child = execa('node', [CLI, 'plan', '--skip-preflight', file], {
+      reject: false,
+      all: true,
+      env: { CI: '1' },
+    });
     let output = '';
     child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 60_000;
@@ -115,7 +137,9 @@ describe.skipIf(skip)('evalrig plan with runtime docker (the simulator image)', 
 
     const runDir = runDirFrom(result.all);
     expect(readJson<{ status: string }>(join(runDir, 'summary.json')).status).toBe('interrupted');
-    const predictions = readFileSync(join(runDir, 'evals/quiz/predictions.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const predictions = readFileSync(join(runDir, 'evals/quiz/predictions.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(predictions.length).toBeGreaterThan(0);
     expect(predictions.length).toBeLessThan(40);
     const manifest = readJson<Manifest>(join(runDir, 'manifest.json'));
@@ -124,11 +148,15 @@ describe.skipIf(skip)('evalrig plan with runtime docker (the simulator image)', 
   });
 
   it('a container that crashes during load fails the run with the exit code and the fatal line', async () => {
-    const result = await execa('node', [CLI, 'plan', writeDockerPlan({ VLLM_SIM_FAULT: 'crash_on_load:cuda_oom' })], {
-      reject: false,
-      all: true,
-      env: { CI: '1' },
-    });
+    const result = await execa(
+      'node',
+      [CLI, 'plan', '--skip-preflight', writeDockerPlan({ VLLM_SIM_FAULT: 'crash_on_load:cuda_oom' })],
+      {
+        reject: false,
+        all: true,
+        env: { CI: '1' },
+      },
+    );
     expect(result.exitCode, result.all).toBe(1);
     expect(result.all).toMatch(/exited with code 1/);
     expect(result.all).toContain('CUDA out of memory');

@@ -19,7 +19,13 @@ import {
 const skip = await skipWithoutEngine('Docker runtime tests');
 const PREFIX = `rt-${process.pid}`;
 
-function simServer(options: { env?: Record<string, string>; docker?: Record<string, unknown>; server?: Record<string, unknown> } = {}): ServerSpec {
+function simServer(
+  options: {
+    env?: Record<string, string>;
+    docker?: Record<string, unknown>;
+    server?: Record<string, unknown>;
+  } = {},
+): ServerSpec {
   return PlanSchema.parse({
     name: 'docker-runtime',
     server: {
@@ -54,7 +60,12 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
   });
 
   it('starts the simulator image, is ready through the port published on 127.0.0.1, and stops without a trace', async () => {
-    const { handle, runId } = await start(simServer({ server: { api_key: 'sk-docker-test-key' }, docker: { env: { HF_TOKEN: 'hf_docker_secret' } } }));
+    const { handle, runId } = await start(
+      simServer({
+        server: { api_key: 'sk-docker-test-key' },
+        docker: { env: { HF_TOKEN: 'hf_docker_secret' } },
+      }),
+    );
     expect(handle.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(handle.displayArgv.slice(0, 2)).toEqual(['docker', 'run']);
     expect(handle.displayArgv.join(' ')).not.toMatch(/sk-docker-test-key|hf_docker_secret/);
@@ -64,7 +75,11 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
     expect(ready.maxModelLen).toBe(8192);
 
     const inspect = await new Docker().getContainer(handle.containerId).inspect();
-    expect(inspect.Config.Labels).toMatchObject({ 'evalrig.managed': 'true', 'evalrig.run-id': runId, 'evalrig.owner-pid': String(process.pid) });
+    expect(inspect.Config.Labels).toMatchObject({
+      'evalrig.managed': 'true',
+      'evalrig.run-id': runId,
+      'evalrig.owner-pid': String(process.pid),
+    });
     expect(inspect.HostConfig.IpcMode).toBe('host');
 
     const report = await handle.stop({ graceMs: 5_000 });
@@ -96,7 +111,9 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
     expect((failure as ReadinessError).message).toMatch(/exited with code 1[\s\S]*CUDA out of memory/);
 
     expect(await handle.exited).toMatchObject({ code: 1, signal: null, oomKilled: false });
-    expect(handle.logTail(400).some((line) => line.includes('torch.OutOfMemoryError: CUDA out of memory'))).toBe(true);
+    expect(
+      handle.logTail(400).some((line) => line.includes('torch.OutOfMemoryError: CUDA out of memory')),
+    ).toBe(true);
     const report = await handle.stop({ graceMs: 5_000 });
     expect(report).toMatchObject({ verified: true, detail: expect.stringContaining('already exited') });
     expect(await containersOfRun(runId)).toEqual([]);
@@ -122,7 +139,11 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
     const [report, again] = await Promise.all([graceful, immediate]);
     expect(again).toBe(report);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(report).toMatchObject({ outcome: 'killed', verified: true, detail: expect.stringContaining('second stop request') });
+    expect(report).toMatchObject({
+      outcome: 'killed',
+      verified: true,
+      detail: expect.stringContaining('second stop request'),
+    });
     expect(await containersOfRun(runId)).toEqual([]);
   });
 
@@ -144,9 +165,10 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
 
   it('a missing image with pull: never is a clear error, and no container is created', async () => {
     const runId = testRunId(PREFIX);
-    const failure = await startDockerServer(simServer({ docker: { image: 'evalrig/does-not-exist:nope', pull: 'never' } }), startContext(runId)).catch(
-      (error: unknown) => error,
-    );
+    const failure = await startDockerServer(
+      simServer({ docker: { image: 'evalrig/does-not-exist:nope', pull: 'never' } }),
+      startContext(runId),
+    ).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UserError);
     expect((failure as Error).message).toContain('evalrig/does-not-exist:nope is not on this Docker engine');
     expect((failure as Error).message).toMatch(/docker load/);
@@ -169,9 +191,13 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
   });
 
   it('an unreachable engine is named, with what to do', async () => {
-    const failure = await connectDocker(new Docker({ socketPath: '/nonexistent/docker.sock' })).catch((error: unknown) => error);
+    const failure = await connectDocker(new Docker({ socketPath: '/nonexistent/docker.sock' })).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(UserError);
-    expect((failure as Error).message).toContain('cannot reach the Docker engine at unix:///nonexistent/docker.sock');
+    expect((failure as Error).message).toContain(
+      'cannot reach the Docker engine at unix:///nonexistent/docker.sock',
+    );
     expect((failure as Error).message).toContain('DOCKER_HOST');
   });
 });

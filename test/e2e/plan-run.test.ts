@@ -94,6 +94,17 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     expectServerGone(runDir);
   });
 
+  it('checks the dataset before starting vLLM: a missing folder costs no server start', async () => {
+    const { file } = writeSimPlan({ eval: { dataset_path: '/nonexistent/iquiz' } });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain('/nonexistent/iquiz');
+    expect(result.all).not.toContain('started:');
+    const manifest = readJson<{ server: { pid: number | null }; phases: Record<string, unknown> }>(join(runDirFrom(result.all), 'manifest.json'));
+    expect(manifest.server.pid).toBeNull();
+    expect(Object.keys(manifest.phases)).toEqual(['datasets']);
+  });
+
   it('rejects an invalid plan with exit 2 and starts nothing', async () => {
     const { file } = writeSimPlan({ server: { max_model_lenn: 1 } });
     const result = await startCli(['plan', file]);

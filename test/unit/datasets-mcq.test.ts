@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DatasetError,
-  formatProblems,
+  formatDatasetProblems,
   loadMcqDataset,
   parseCsv,
   parseCsvRows,
@@ -298,9 +298,9 @@ describe('pure helpers', () => {
     });
   });
 
-  it('formatProblems lists up to 20 problems, then how many more', () => {
+  it('formatDatasetProblems lists up to 20 problems, then how many more', () => {
     const problems = Array.from({ length: 23 }, (_, i) => `f:${i + 1}: bad`);
-    const text = formatProblems(problems);
+    const text = formatDatasetProblems(problems);
     expect(text.split('\n')).toHaveLength(21);
     expect(text).toContain('  - f:20: bad');
     expect(text).not.toContain('f:21:');

@@ -15,7 +15,7 @@ import {
   type ContainerInput,
   type MountEnvironment,
 } from '../../src/server/docker-options.js';
-import { exitInfoFromStatus } from '../../src/server/docker.js';
+import { describeDockerServer, exitInfoFromStatus } from '../../src/server/docker.js';
 
 const MODEL = '/root/autodl-tmp/Qwen/Qwen3-8B';
 
@@ -76,7 +76,9 @@ describe('GPU device requests (as `docker run --gpus` sends them)', () => {
 
   it('defaults to all GPUs', () => {
     const { server, docker } = plan();
-    expect(buildContainerCreateOptions(server, docker, input).HostConfig?.DeviceRequests).toEqual([{ ...gpu, Count: -1 }]);
+    expect(buildContainerCreateOptions(server, docker, input).HostConfig?.DeviceRequests).toEqual([
+      { ...gpu, Count: -1 },
+    ]);
   });
 });
 
@@ -86,9 +88,18 @@ describe('container create options', () => {
     const options = buildContainerCreateOptions(server, docker, input);
     expect(options.Image).toBe('vllm/vllm-openai:v0.11.0');
     expect(options.Cmd).toEqual([
-      '--model', '/models/Qwen3-8B',
-      '--host', '0.0.0.0', '--port', '8000',
-      '--served-model-name', 'Qwen3-8B', '--max-model-len', '8192', '--reasoning-parser', 'qwen3',
+      '--model',
+      '/models/Qwen3-8B',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8000',
+      '--served-model-name',
+      'Qwen3-8B',
+      '--max-model-len',
+      '8192',
+      '--reasoning-parser',
+      'qwen3',
     ]);
     expect(options.Cmd).not.toContain('serve');
     expect(options.Entrypoint).toBeUndefined();
@@ -98,12 +109,18 @@ describe('container create options', () => {
     const { server, docker } = plan();
     const options = buildContainerCreateOptions(server, docker, input);
     expect(options.ExposedPorts).toEqual({ '8000/tcp': {} });
-    expect(options.HostConfig?.PortBindings).toEqual({ '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '18000' }] });
+    expect(options.HostConfig?.PortBindings).toEqual({
+      '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '18000' }],
+    });
   });
 
   it('publishes on a custom host and container port; no host port lets Docker choose', () => {
     const { server, docker } = plan({}, { container_port: 9000 });
-    const options = buildContainerCreateOptions(server, docker, { ...input, hostIp: '10.0.0.5', hostPort: undefined });
+    const options = buildContainerCreateOptions(server, docker, {
+      ...input,
+      hostIp: '10.0.0.5',
+      hostPort: undefined,
+    });
     expect(options.Cmd).toContain('9000');
     expect(options.HostConfig?.PortBindings).toEqual({ '9000/tcp': [{ HostIp: '10.0.0.5', HostPort: '' }] });
   });
@@ -115,7 +132,9 @@ describe('container create options', () => {
     expect(options.HostConfig?.PortBindings).toBeUndefined();
     expect(options.ExposedPorts).toBeUndefined();
     expect(options.Cmd?.join(' ')).toContain('--host 127.0.0.1 --port 18000');
-    expect(() => buildContainerCreateOptions(server, docker, { ...input, hostPort: undefined })).toThrow(/concrete host port/);
+    expect(() => buildContainerCreateOptions(server, docker, { ...input, hostPort: undefined })).toThrow(
+      /concrete host port/,
+    );
   });
 
   it('labels the container as evalrig-owned, with run, owner pid, host and plan, and names it after the run', () => {
@@ -153,7 +172,11 @@ describe('container create options', () => {
   it('passes env from server.env and docker.env (docker wins), user, extra hosts, stop timeout; no init', () => {
     const { server, docker } = plan(
       { env: { VLLM_USE_MODELSCOPE: 'true', A: 'server' }, stop_timeout: 45 },
-      { env: { A: 'docker', HF_TOKEN: 'hf_secret_value' }, user: '1000:1000', extra_hosts: ['registry.local:10.0.0.9'] },
+      {
+        env: { A: 'docker', HF_TOKEN: 'hf_secret_value' },
+        user: '1000:1000',
+        extra_hosts: ['registry.local:10.0.0.9'],
+      },
     );
     const options = buildContainerCreateOptions(server, docker, input);
     expect(options.Env).toEqual(['VLLM_USE_MODELSCOPE=true', 'A=docker', 'HF_TOKEN=hf_secret_value']);
@@ -175,7 +198,11 @@ describe('container create options', () => {
 describe('mounts', () => {
   it('mounts a local model folder read-only at /models/<name>, and the caches that exist', () => {
     const { server, docker } = plan();
-    const mounts = planDockerMounts(server, docker, environment([MODEL, '/home/me/.cache/huggingface', '/home/me/.cache/vllm']));
+    const mounts = planDockerMounts(
+      server,
+      docker,
+      environment([MODEL, '/home/me/.cache/huggingface', '/home/me/.cache/vllm']),
+    );
     expect(mounts.modelInContainer).toBe('/models/Qwen3-8B');
     expect(mounts.mounts).toEqual([
       { host: MODEL, container: '/models/Qwen3-8B', readOnly: true },
@@ -186,13 +213,19 @@ describe('mounts', () => {
 
   it('passes a hub id through unmounted', () => {
     const { server, docker } = plan({ model: 'Qwen/Qwen3-8B' }, { mount_caches: false });
-    expect(planDockerMounts(server, docker, environment([]))).toEqual({ mounts: [], modelInContainer: 'Qwen/Qwen3-8B' });
+    expect(planDockerMounts(server, docker, environment([]))).toEqual({
+      mounts: [],
+      modelInContainer: 'Qwen/Qwen3-8B',
+    });
   });
 
   it('takes both volume notations, resolving relative and ~ paths', () => {
     const { server, docker } = plan(
       { model: 'Qwen/Qwen3-8B' },
-      { mount_caches: false, volumes: ['./data:/data:ro', '~/work:/work', { host: '/srv/x', container: '/x', read_only: true }] },
+      {
+        mount_caches: false,
+        volumes: ['./data:/data:ro', '~/work:/work', { host: '/srv/x', container: '/x', read_only: true }],
+      },
     );
     expect(planDockerMounts(server, docker, environment([])).mounts).toEqual([
       { host: '/plans/data', container: '/data', readOnly: true },
@@ -222,11 +255,18 @@ describe('mounts', () => {
 });
 
 describe('masking', () => {
-  const { server, docker } = plan({ api_key: 'sk-local-123456' }, { env: { HF_TOKEN: 'hf_secret_value', MODE: 'x' } });
-  const options = buildContainerCreateOptions(server, docker, { ...input, mounts: [{ host: MODEL, container: '/models/Qwen3-8B', readOnly: true }] });
+  const { server, docker } = plan(
+    { api_key: 'sk-local-123456' },
+    { env: { HF_TOKEN: 'hf_secret_value', MODE: 'x' } },
+  );
+  const options = buildContainerCreateOptions(server, docker, {
+    ...input,
+    mounts: [{ host: MODEL, container: '/models/Qwen3-8B', readOnly: true }],
+  });
 
-  it('keeps secrets out of the displayed docker run argv', () => {
+  it('keeps secrets out of the displayed docker run argv (bookkeeping labels left out)', () => {
     const argv = dockerRunArgv(options).join(' ');
+    expect(argv).not.toContain('--label');
     expect(argv).not.toContain('hf_secret_value');
     expect(argv).not.toContain('sk-local-123456');
     expect(argv).toContain('-e HF_TOKEN=***');
@@ -261,11 +301,27 @@ describe('masking', () => {
 
   it('quotes a device list for the CLI, which reads --gpus as CSV', () => {
     const devices = plan({}, { gpus: [0, 1] });
-    expect(describeContainer(buildContainerCreateOptions(devices.server, devices.docker, input))).toContain(`--gpus '"device=0,1"'`);
+    expect(describeContainer(buildContainerCreateOptions(devices.server, devices.docker, input))).toContain(
+      `--gpus '"device=0,1"'`,
+    );
   });
 
   it('collects the values to mask in container log lines', () => {
     expect(containerSecrets(server, docker).sort()).toEqual(['hf_secret_value', 'sk-local-123456']);
+  });
+});
+
+describe('plan --dry-run for runtime docker', () => {
+  it('shows the container as a docker run command: port auto left to Docker, secrets masked', () => {
+    const { server } = plan(
+      { model: 'Qwen/Qwen3-8B', api_key: 'sk-dry-run-key' },
+      { mount_caches: false, env: { HF_TOKEN: 'hf_dry_run' } },
+    );
+    const text = describeDockerServer(server, { planDir: '/plans', planName: 'p', runId: 'dry-run' });
+    expect(text).toContain('--name evalrig-dry-run');
+    expect(text).toContain('-p 127.0.0.1::8000');
+    expect(text).toContain('vllm/vllm-openai:v0.11.0 --model Qwen/Qwen3-8B --host 0.0.0.0 --port 8000');
+    expect(text).not.toMatch(/sk-dry-run-key|hf_dry_run/);
   });
 });
 
@@ -297,7 +353,11 @@ describe('pull progress', () => {
       tracker.update({ status: 'Pulling from vllm/vllm-openai', id: 'v0.11.0' }),
       tracker.update({ status: 'Pulling fs layer', id: 'a1' }),
       tracker.update({ status: 'Downloading', id: 'a1', progressDetail: { current: 10, total: 2_000_000 } }),
-      tracker.update({ status: 'Downloading', id: 'a1', progressDetail: { current: 500_000, total: 2_000_000 } }),
+      tracker.update({
+        status: 'Downloading',
+        id: 'a1',
+        progressDetail: { current: 500_000, total: 2_000_000 },
+      }),
       tracker.update({ status: 'Already exists', id: 'b2' }),
     ];
     expect(lines).toEqual([
@@ -307,15 +367,28 @@ describe('pull progress', () => {
       undefined,
       'b2: Already exists',
     ]);
-    expect(tracker.totals()).toEqual({ layers: 2, complete: 1, currentBytes: 500_000, totalBytes: 2_000_000 });
+    expect(tracker.totals()).toEqual({
+      layers: 2,
+      complete: 1,
+      currentBytes: 500_000,
+      totalBytes: 2_000_000,
+    });
     tracker.update({ status: 'Pull complete', id: 'a1' });
     expect(tracker.totals()).toMatchObject({ complete: 2, currentBytes: 2_000_000 });
   });
 
   it('turns the engine wording of a failed pull into advice', () => {
-    expect(pullFailureHint('pull access denied for x, repository does not exist or may require docker login')).toMatch(/docker login/);
-    expect(pullFailureHint('manifest for vllm/vllm-openai:v9 not found: manifest unknown')).toMatch(/check the tag/);
-    expect(pullFailureHint('Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host')).toMatch(/docker load/);
+    expect(
+      pullFailureHint('pull access denied for x, repository does not exist or may require docker login'),
+    ).toMatch(/docker login/);
+    expect(pullFailureHint('manifest for vllm/vllm-openai:v9 not found: manifest unknown')).toMatch(
+      /check the tag/,
+    );
+    expect(
+      pullFailureHint(
+        'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+      ),
+    ).toMatch(/docker load/);
   });
 });
 
@@ -330,25 +403,43 @@ describe('exit status', () => {
 describe('leftover containers', () => {
   const created = new Date('2026-11-28T06:00:00Z');
   const container: EvalrigContainer = {
-    id: 'c1', name: 'evalrig-r1', image: 'i', state: 'running', status: 'Up', runId: 'r1', plan: 'p',
-    ownerPid: 4242, ownerHost: 'gpu-box', createdAt: created,
+    id: 'c1',
+    name: 'evalrig-r1',
+    image: 'i',
+    state: 'running',
+    status: 'Up',
+    runId: 'r1',
+    plan: 'p',
+    ownerPid: 4242,
+    ownerHost: 'gpu-box',
+    createdAt: created,
   };
 
   it('an owner pid that no longer exists makes an orphan', () => {
-    expect(judgeContainer(container, { host: 'gpu-box', processStartedAt: () => null }).verdict).toBe('orphan');
+    expect(judgeContainer(container, { host: 'gpu-box', processStartedAt: () => null }).verdict).toBe(
+      'orphan',
+    );
   });
 
   it('a live owner that started before the container keeps it', () => {
-    const judgement = judgeContainer(container, { host: 'gpu-box', processStartedAt: () => new Date(created.getTime() - 60_000) });
+    const judgement = judgeContainer(container, {
+      host: 'gpu-box',
+      processStartedAt: () => new Date(created.getTime() - 60_000),
+    });
     expect(judgement.verdict).toBe('owned');
   });
 
   it('a reused pid (a process newer than the container) is not the owner', () => {
-    const judgement = judgeContainer(container, { host: 'gpu-box', processStartedAt: () => new Date(created.getTime() + 60_000) });
+    const judgement = judgeContainer(container, {
+      host: 'gpu-box',
+      processStartedAt: () => new Date(created.getTime() + 60_000),
+    });
     expect(judgement).toMatchObject({ verdict: 'orphan', reason: expect.stringContaining('newer process') });
   });
 
   it("another host's container is not ours to judge", () => {
-    expect(judgeContainer(container, { host: 'laptop', processStartedAt: () => null }).verdict).toBe('foreign');
+    expect(judgeContainer(container, { host: 'laptop', processStartedAt: () => null }).verdict).toBe(
+      'foreign',
+    );
   });
 });

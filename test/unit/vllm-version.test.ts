@@ -6,7 +6,6 @@ import {
   compareVersions,
   detectVllmVersion,
   enableReasoningRequired,
-  errorBodyShape,
   normaliseFlagName,
   parseVllmVersion,
   readFlagValue,
@@ -16,6 +15,7 @@ import {
   supportsEnableReasoning,
   type VllmVersion,
 } from '../../src/server/vllm-version.js';
+import { PlanSchema } from '../../src/plan/schema.js';
 
 function v(text: string): VllmVersion {
   const version = parseVllmVersion(text);
@@ -36,6 +36,31 @@ describe('parseVllmVersion', () => {
     expect(parseVllmVersion(`${text}\n`)).toEqual({ major, minor, patch, raw: text });
   });
 
+  it.each([
+    ['0.10.1.1', [0, 10, 1], [1]],
+    ['v0.10.1.1', [0, 10, 1], [1]],
+    ['0.10.1.1.post2', [0, 10, 1], [1]],
+    ['0.10.1.1rc1', [0, 10, 1], [1]],
+    ['0.10.1.1.dev12+g1234abc', [0, 10, 1], [1]],
+    ['1.2.3.4.5', [1, 2, 3], [4, 5]],
+  ])('reads the release segments after the patch in %s', (text, [major, minor, patch], more) => {
+    expect(parseVllmVersion(text)).toEqual({ major, minor, patch, more, raw: text });
+  });
+
+  it('reads 0.10.1.1 (a real release) from `vllm --version` after log lines', () => {
+    expect(
+      parseVllmVersion(
+        'INFO 08-20 10:00:00 [__init__.py:241] Automatically detected platform cuda.\n0.10.1.1\n',
+      ),
+    ).toEqual({
+      major: 0,
+      minor: 10,
+      patch: 1,
+      more: [1],
+      raw: '0.10.1.1',
+    });
+  });
+
   it('takes the last version line after the log lines `import vllm` prints', () => {
     const output = [
       'INFO 04-16 21:06:25 [__init__.py:243] No platform detected, vLLM is running on UnspecifiedPlatform',
@@ -51,6 +76,9 @@ describe('parseVllmVersion', () => {
     'vllm: command not found',
     'INFO 04-30 06:47:04 [api_server.py:1042] vLLM API server version 0.8.5',
     '0.8.5 extra',
+    '0.10.1.1.',
+    '0.10..1',
+    '0.10.1.x',
   ])('finds no version in %j', (text) => {
     expect(parseVllmVersion(text)).toBeNull();
   });
@@ -60,27 +88,47 @@ describe('parseVllmVersion', () => {
     expect(compareVersions(v('0.10.0'), v('0.9.2'))).toBeGreaterThan(0);
     expect(compareVersions(v('0.8.5.post1'), v('0.8.5'))).toBe(0);
   });
+
+  it('compares every release segment: 0.10.1 < 0.10.1.1 < 0.10.2, and 0.10.1.0 is 0.10.1', () => {
+    expect(compareVersions(v('0.10.1'), v('0.10.1.1'))).toBeLessThan(0);
+    expect(compareVersions(v('0.10.1.1'), v('0.10.1'))).toBeGreaterThan(0);
+    expect(compareVersions(v('0.10.1.1'), v('0.10.2'))).toBeLessThan(0);
+    expect(compareVersions(v('0.10.1.1'), v('0.10.1.1.post1'))).toBe(0);
+    expect(compareVersions(v('0.10.1.0'), v('0.10.1'))).toBe(0);
+    // A hand-written version without `more` compares like a parsed one.
+    expect(compareVersions({ major: 0, minor: 10, patch: 1, raw: '0.10.1' }, v('0.10.1.1'))).toBeLessThan(0);
+  });
+
+  it('0.10.1.1 gets the rules of 0.10.1: no --enable-reasoning, qwen3, reasoning_content', () => {
+    const version = v('0.10.1.1');
+    expect(supportsEnableReasoning(version)).toBe(false);
+    expect(reasoningParserFor('qwen3', version)).toEqual({ parser: 'qwen3' });
+    expect(reasoningFields(version)).toEqual(['reasoning_content']);
+    expect(renderVersionedServeFlags({ reasoningParser: 'qwen3', extraArgs: [], version }).notices).toEqual(
+      [],
+    );
+  });
 });
 
 describe('version rules', () => {
-  // [version, accepts --enable-reasoning, needs it, parser for qwen3, reasoning fields, error body]
+  // [version, accepts --enable-reasoning, needs it, parser for qwen3, reasoning fields]
   it.each([
-    ['0.8.5', true, true, 'deepseek_r1', ['reasoning_content'], 'flat'],
-    ['0.9.2', true, false, 'qwen3', ['reasoning_content'], 'flat'],
-    ['0.10.0', false, false, 'qwen3', ['reasoning_content'], 'flat'],
-    ['0.10.1', false, false, 'qwen3', ['reasoning_content'], 'nested'],
-    ['0.11.0', false, false, 'qwen3', ['reasoning_content'], 'nested'],
-    ['0.11.1', false, false, 'qwen3', ['reasoning', 'reasoning_content'], 'nested'],
-    ['0.15.1', false, false, 'qwen3', ['reasoning', 'reasoning_content'], 'nested'],
-    ['0.16.0', false, false, 'qwen3', ['reasoning'], 'nested'],
-    ['0.17.1', false, false, 'qwen3', ['reasoning'], 'nested'],
-  ] as const)('%s', (text, accepts, needs, parser, fields, body) => {
+    ['0.8.5', true, true, 'deepseek_r1', ['reasoning_content']],
+    ['0.9.2', true, false, 'qwen3', ['reasoning_content']],
+    ['0.10.0', false, false, 'qwen3', ['reasoning_content']],
+    ['0.10.1', false, false, 'qwen3', ['reasoning_content']],
+    ['0.10.1.1', false, false, 'qwen3', ['reasoning_content']],
+    ['0.11.0', false, false, 'qwen3', ['reasoning_content']],
+    ['0.11.1', false, false, 'qwen3', ['reasoning', 'reasoning_content']],
+    ['0.15.1', false, false, 'qwen3', ['reasoning', 'reasoning_content']],
+    ['0.16.0', false, false, 'qwen3', ['reasoning']],
+    ['0.17.1', false, false, 'qwen3', ['reasoning']],
+  ] as const)('%s', (text, accepts, needs, parser, fields) => {
     const version = v(text);
     expect(supportsEnableReasoning(version)).toBe(accepts);
     expect(enableReasoningRequired(version)).toBe(needs);
     expect(reasoningParserFor('qwen3', version).parser).toBe(parser);
     expect(reasoningFields(version)).toEqual(fields);
-    expect(errorBodyShape(version)).toBe(body);
   });
 
   it('explains the deepseek_r1 fallback and keeps other parsers as asked', () => {
@@ -94,7 +142,6 @@ describe('version rules', () => {
   it('treats an unknown version as the newest', () => {
     expect(supportsEnableReasoning(null)).toBe(false);
     expect(reasoningFields(null)).toEqual(['reasoning']);
-    expect(errorBodyShape(null)).toBe('nested');
   });
 });
 
@@ -213,6 +260,46 @@ describe('renderVersionedServeFlags', () => {
   });
 });
 
+describe('server.vllm_version in the plan', () => {
+  function pin(vllm_version: string) {
+    return PlanSchema.safeParse({
+      name: 'p',
+      server: { model: 'Qwen/Qwen3-8B', vllm_version },
+      evals: [{ name: 'iq', backend: 'native', dataset: 'iquiz' }],
+    });
+  }
+
+  it.each([
+    '0.8.5',
+    '0.9',
+    '0.10.1.1',
+    '0.8.5.post1',
+    '0.11.0rc1',
+    '0.10.2.dev378+g4d7fe40fc.d20250829',
+    'v0.9.2',
+  ])('accepts %s, which the run reads as the same version', (text) => {
+    const parsed = pin(text);
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.server.vllm_version).toBe(text);
+    expect(parseVllmVersion(text)?.raw).toBe(text);
+  });
+
+  // The old pattern was anchored at the start only: these passed validation, then the run ignored the pin.
+  it.each(['0.9.2 latest', '0.10.1-foo!', '0.8.5\n0.9.2', ' 0.9.2', 'latest', '0.10.1.'])(
+    'refuses %j',
+    (text) => {
+      const parsed = pin(text);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues).toEqual([
+        expect.objectContaining({
+          path: ['server', 'vllm_version'],
+          message: 'a vLLM version such as 0.8.5 or 0.10.1.1',
+        }),
+      ]);
+    },
+  );
+});
+
 describe('detectVllmVersion', () => {
   let dir: string;
 
@@ -233,6 +320,11 @@ describe('detectVllmVersion', () => {
   it('uses the pin without starting anything', async () => {
     const result = await detectVllmVersion({ executable: join(dir, 'absent'), pinned: '0.9.2' });
     expect(result).toMatchObject({ version: { major: 0, minor: 9, patch: 2 }, source: 'pinned' });
+  });
+
+  it('uses a four-part pin such as 0.10.1.1', async () => {
+    const result = await detectVllmVersion({ executable: join(dir, 'absent'), pinned: '0.10.1.1' });
+    expect(result).toMatchObject({ version: { major: 0, minor: 10, patch: 1, more: [1] }, source: 'pinned' });
   });
 
   it('reports a pin that is not a version', async () => {

@@ -1,14 +1,13 @@
-import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadIquiz } from '../../datasets/iquiz.js';
-import { loadMcqDataset, repeatStats } from '../../datasets/mcq.js';
+import { loadMcqDataset } from '../../datasets/mcq.js';
 import { resolveDatasetSource } from '../../datasets/resolve.js';
 import type { LoadedDataset } from '../../datasets/types.js';
 import type { NativeEvalSpec } from '../../plan/schema.js';
-import type { EvalContext, Evaluator } from '../evaluator.js';
-import { RESULT_FILE, runNative } from './runner.js';
+import type { Evaluator, PrepareContext } from '../evaluator.js';
+import { runNative } from './runner.js';
 
-async function loadDataset(spec: NativeEvalSpec, ctx: EvalContext): Promise<LoadedDataset> {
+async function loadDataset(spec: NativeEvalSpec, ctx: PrepareContext): Promise<LoadedDataset> {
   if (spec.dataset === 'mcq') {
     const path = resolve(ctx.planDir, spec.dataset_path ?? '.');
     return loadMcqDataset({ path, name: spec.name, subsets: spec.subsets, limit: spec.limit, options: spec.mcq });
@@ -19,6 +18,7 @@ async function loadDataset(spec: NativeEvalSpec, ctx: EvalContext): Promise<Load
     baseDir: ctx.planDir,
     offline: ctx.datasets.offline,
     cacheDir: ctx.datasets.cache_dir,
+    signal: ctx.signal,
     onProgress: (event) => {
       // Per-chunk data events would flood a CI log; the file-level events say what matters.
       if (event.kind === 'download') ctx.display.info(`downloading ${event.file} from ${event.url}`);
@@ -33,32 +33,25 @@ async function loadDataset(spec: NativeEvalSpec, ctx: EvalContext): Promise<Load
 /** Our own evaluator: EvalScope's prompt through the openai client, scored as EvalScope scores it. */
 export const nativeEvaluator: Evaluator = {
   backend: 'native',
-  async run(spec, endpoint, ctx) {
+  async prepare(spec, ctx) {
     const dataset = await loadDataset(spec, ctx);
-    ctx.recordDataset(dataset.provenance);
-    for (const problem of dataset.problems) ctx.display.warn(`${spec.name}: skipped ${problem}`);
-    if (dataset.samples.length === 0) throw new Error(`${spec.name}: the dataset has no usable samples`);
-    ctx.display.evalStart(spec.name, dataset.samples.length);
-    const outcomes: { id: string; correct: boolean }[] = [];
+    if (dataset.samples.length === 0) {
+      const why = dataset.problems.length > 0 ? `every record was skipped, e.g. ${dataset.problems[0]}` : 'the files hold no records';
+      throw new Error(`${spec.name}: the dataset has no usable samples (${why}).`);
+    }
+    return { spec, samples: dataset.samples, provenance: dataset.provenance, problems: dataset.problems };
+  },
+  async run(prepared, endpoint, ctx) {
+    const { spec, samples } = prepared;
+    ctx.display.evalStart(spec.name, samples.length);
     let correct = 0;
-    const result = await runNative(spec, dataset.samples, endpoint, {
+    return runNative(spec, samples, endpoint, {
       evalDir: ctx.evalDir,
       signal: ctx.signal,
       onProgress: (done, _total, record) => {
-        outcomes.push({ id: record.id, correct: record.correct });
         if (record.correct) correct++;
         ctx.display.evalProgress(done, correct);
       },
     });
-    const k = spec.mcq?.repeats ?? 1;
-    if (k <= 1) return result;
-    // Sampling at temperature > 0 is noisy: report each pass and the spread, not just the pooled mean.
-    const stats = repeatStats(outcomes);
-    const withRepeats = {
-      ...result,
-      repeats: { k, mean: stats.mean, std: stats.std, per_repeat: stats.perRepeat.map(({ repeat, num, accuracy }) => ({ repeat, num, accuracy })) },
-    };
-    await writeFile(join(ctx.evalDir, RESULT_FILE), JSON.stringify(withRepeats, null, 2) + '\n');
-    return withRepeats;
   },
 };

@@ -12,7 +12,7 @@ import type { GenerationSettings, NativeEvalSpec } from '../../plan/schema.js';
 import type { Endpoint, EvalResult, PredictionRecord, TokenUsage } from '../types.js';
 import { extractAnswer, splitReasoning, type MessageText } from './extract.js';
 import { choiceLetters, renderPrompt } from './prompt.js';
-import { computeMetrics } from './score.js';
+import { computeMetrics, summarizeRepeats } from './score.js';
 
 export interface NativeRunContext {
   /** Folder for `predictions.jsonl` (one line per finished sample, appended as it finishes) and `result.json`. */
@@ -140,6 +140,8 @@ export async function runNative(
     wall_ms: Math.round(wallMs),
     predictions_file: predictionsFile,
   };
+  const repeats = summarizeRepeats(records, spec.mcq?.repeats ?? 1);
+  if (repeats) result.repeats = repeats;
   await writeFile(path.join(ctx.evalDir, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
   return result;
 }

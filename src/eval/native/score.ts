@@ -1,4 +1,5 @@
-import type { EvalMetrics, LatencySummary, PredictionRecord, SubsetScore } from '../types.js';
+import { repeatStats } from '../../datasets/mcq.js';
+import type { EvalMetrics, LatencySummary, PredictionRecord, RepeatSummary, SubsetScore } from '../types.js';
 
 /**
  * Aggregates per-sample records the way EvalScope's report does: the overall score is the micro
@@ -57,5 +58,17 @@ export function summarizeLatency(latencies: number[]): LatencySummary | null {
     p90: nearestRank(90),
     p99: nearestRank(99),
     max: sorted[sorted.length - 1] ?? 0,
+  };
+}
+
+/** With `repeats: k` every question was asked k times: each pass's accuracy and their spread (temperature noise). */
+export function summarizeRepeats(records: readonly PredictionRecord[], k: number): RepeatSummary | undefined {
+  if (k <= 1) return undefined;
+  const stats = repeatStats(records.filter(Boolean));
+  return {
+    k,
+    mean: stats.mean,
+    std: stats.std,
+    per_repeat: stats.perRepeat.map(({ repeat, num, accuracy }) => ({ repeat, num, accuracy })),
   };
 }
