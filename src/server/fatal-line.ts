@@ -17,6 +17,7 @@ const CAUSE = [
   /\berror:\s/, // argparse: "vllm: error: unrecognized arguments: ..."
   /\[Errno \d+\]/, // OSError / uvicorn bind errors
   /CUDA out of memory/,
+  /\bValue error, /, // pydantic's wording of a config error (vLLM ≥ 0.10 validates its config with pydantic)
   /KeyboardInterrupt: terminated/,
   /command not found/,
 ];

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkDisk,
@@ -13,6 +14,7 @@ import {
   checkWeights,
   machinePreflightInput,
   preflightInputFromPlan,
+  resolvePlanPath,
   runChecks,
   visibleGpus,
   type HostFacts,
@@ -20,6 +22,7 @@ import {
 } from '../../src/host/checks.js';
 import { isSimulatorExecutable } from '../../src/host/facts.js';
 import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../src/host/nvidia-smi.js';
+import { expandHome } from '../../src/plan/paths.js';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { parseVllmVersion, type VllmVersion } from '../../src/server/vllm-version.js';
 
@@ -422,9 +425,45 @@ describe('checkVllm, checkEvalscope', () => {
     const missing = facts({
       evalscope: { command: 'evalscope', found: false, version: null, detail: 'not found' },
     });
-    expect(checkEvalscope(input({ needsEvalscope: true }), missing).status).toBe('error');
-    expect(checkEvalscope(machinePreflightInput('/tmp', {}), missing).status).toBe('warning');
-    expect(checkEvalscope(input(), missing).status).toBe('skipped');
+    expect(checkEvalscope(input({ needsEvalscope: true }), missing)?.status).toBe('error');
+    expect(checkEvalscope(machinePreflightInput('/tmp', {}), missing)?.status).toBe('warning');
+    expect(checkEvalscope(input(), missing)?.status).toBe('skipped');
+  });
+
+  it('EvalScope not probed (a plan that does not need it): no line at all', () => {
+    expect(checkEvalscope(input(), facts({ evalscope: null }))).toBeNull();
+    expect(runChecks(input(), facts({ evalscope: null })).map((r) => r.id)).not.toContain('evalscope');
+  });
+
+  it('a four-part pin equal to the installed 0.10.1.1 is fine; 0.10.1 against 0.10.1.1 is not', () => {
+    const installed = facts({
+      vllm: { version: version('0.10.1.1'), source: 'cli', detail: 'vllm --version: 0.10.1.1' },
+    });
+    expect(checkVllm(input({ vllmVersionPin: '0.10.1.1' }), installed)?.status).toBe('ok');
+    expect(checkVllm(input({ vllmVersionPin: '0.10.1' }), installed)).toMatchObject({
+      status: 'warning',
+      detail: expect.stringContaining('the flags follow the pin'),
+      fix: 'Set server.vllm_version to 0.10.1.1, or remove it to detect the version at each run.',
+    });
+  });
+
+  it('the flags follow the pin, as the run renders them (prepareServe uses the pin too)', () => {
+    // Installed 0.10.1.1, pinned 0.9.2: the run passes --enable-reasoning through, so the check must judge by 0.9.2.
+    const pinned = input({
+      vllmVersionPin: '0.9.2',
+      reasoningParser: 'qwen3',
+      extraArgs: ['--enable-reasoning'],
+    });
+    const installed = facts({ vllm: { version: version('0.10.1.1'), source: 'cli', detail: 'x' } });
+    expect(checkServeFlags(pinned, installed)).toMatchObject({
+      status: 'warning',
+      detail: expect.stringContaining('vLLM 0.9.2: --enable-reasoning is deprecated'),
+    });
+    const fourPart = input({ vllmVersionPin: '0.10.1.1', reasoningParser: 'qwen3' });
+    expect(checkServeFlags(fourPart, facts())).toMatchObject({
+      status: 'ok',
+      detail: '--reasoning-parser qwen3 for vLLM 0.10.1.1',
+    });
   });
 });
 
@@ -469,12 +508,48 @@ describe('preflightInputFromPlan', () => {
     });
   });
 
+  it('no eval needs EvalScope today: every backend is native', () => {
+    expect(preflightInputFromPlan(plan({}), '/plans', {}).needsEvalscope).toBe(false);
+  });
+
+  it("output.dir under ~ goes to the home folder: HOME from the environment given, else the user's", () => {
+    const home = plan({});
+    home.output.dir = '~/runs';
+    expect(preflightInputFromPlan(home, '/plans', { HOME: '/home/me' }).outputDir).toBe('/home/me/runs');
+    expect(preflightInputFromPlan(home, '/plans', {}).outputDir).toBe(join(homedir(), 'runs'));
+  });
+
   it('docker: the GPUs come from docker.gpus', () => {
     const docker = plan({ runtime: 'docker', docker: { image: 'vllm/vllm-openai:v0.11.0', gpus: 2 } });
     expect(preflightInputFromPlan(docker, '/plans', {})).toMatchObject({
       mode: 'docker',
       cudaVisibleDevices: '0,1',
     });
+  });
+});
+
+describe('expandHome and resolvePlanPath', () => {
+  it.each([
+    ['~', '/home/me'],
+    ['~/models/qwen', '/home/me/models/qwen'],
+    ['~/', '/home/me'],
+    ['~other/models', '~other/models'],
+    ['./~/x', './~/x'],
+    ['/abs/~/x', '/abs/~/x'],
+    ['models', 'models'],
+  ])('expandHome(%j) → %j', (path, expected) => {
+    expect(expandHome(path, '/home/me')).toBe(expected);
+  });
+
+  it("defaults to the user's home folder", () => {
+    expect(expandHome('~/x')).toBe(join(homedir(), 'x'));
+  });
+
+  it('resolvePlanPath: ~ is the home folder, relative paths start at the plan folder', () => {
+    expect(resolvePlanPath('~/m', '/plans', '/home/me')).toBe('/home/me/m');
+    expect(resolvePlanPath('~/m', '/plans', undefined)).toBe(join(homedir(), 'm'));
+    expect(resolvePlanPath('m', '/plans', '/home/me')).toBe('/plans/m');
+    expect(resolvePlanPath('/abs/m', '/plans', '/home/me')).toBe('/abs/m');
   });
 });
 
