@@ -11,6 +11,7 @@ import { renderConsoleTable } from '../report/table.js';
 import { createRunDir } from '../run/run-dir.js';
 import { runPlan } from '../run.js';
 import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.js';
+import { describeDockerServer } from '../server/docker.js';
 import { findOrphanContainers } from '../server/docker-cleanup.js';
 import { buildServerEnv } from '../server/vllm-args.js';
 import { formatVersion } from '../server/vllm-version.js';
@@ -50,10 +51,14 @@ function printDryRun(loaded: LoadedPlan, serve: ServePlan): void {
   } else {
     lines.push(`vLLM version: ${formatVersion(serve.version)} (${serve.versionSource})`);
     for (const notice of serve.notices) lines.push(`notice: ${notice}`);
-    lines.push(`runtime: ${server.runtime}`, `command: ${displayServeArgv(loaded, serve, server.port).join(' ')}`);
-    const env = Object.entries(buildServerEnv(server));
-    lines.push(env.length > 0 ? 'env:' : 'env: (inherited only)', ...env.map(([k, v]) => `  ${k}=${v}`));
-    if (server.runtime === 'docker') lines.push(`docker: ${JSON.stringify(server.docker)}`);
+    lines.push(`runtime: ${server.runtime}`);
+    if (server.runtime === 'docker') {
+      lines.push(describeDockerServer(server, { planDir: loaded.dir, planName: loaded.plan.name, runId: 'dry-run', reasoningFlags: serve.reasoningFlags }));
+    } else {
+      lines.push(`command: ${displayServeArgv(loaded, serve, server.port).join(' ')}`);
+      const env = Object.entries(buildServerEnv(server));
+      lines.push(env.length > 0 ? 'env:' : 'env: (inherited only)', ...env.map(([k, v]) => `  ${k}=${v}`));
+    }
     lines.push(`startup_timeout: ${server.startup_timeout} s, stop_timeout: ${server.stop_timeout} s`);
   }
   lines.push('', 'evaluations:');

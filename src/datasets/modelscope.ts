@@ -316,8 +316,8 @@ async function downloadWithRetry(
     if (!(error instanceof DownloadFailure) || !error.retryable) throw error;
     stopIfAborted(request);
     request.onProgress({ kind: 'retry', file: request.file, url: request.url, reason: error.reason });
-    // Rejects with the signal's reason as soon as it aborts.
-    await sleep(retryDelayMs, undefined, { signal: request.signal });
+    // Ends the pause as soon as the signal aborts; sleep's own AbortError gives way to the signal's reason.
+    await sleep(retryDelayMs, undefined, { signal: request.signal }).catch(() => stopIfAborted(request));
     return downloadOnce(request);
   }
 }

@@ -1,7 +1,7 @@
 import type { Plan } from './schema.js';
 
 /** Environment variable names whose values are secrets wherever they appear. */
-export const SECRET_NAME = /(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL)/i;
+export const SECRET_NAME = /(TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY)/i;
 
 /** vLLM flags whose value is a secret; vLLM logs its non-default args, so these must be masked too. */
 export const SECRET_FLAGS = new Set(['--api-key', '--hf-token']);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, loadMcqDataset } from '../../src/datasets/mcq.js';
@@ -165,6 +165,7 @@ describe('URL, endpoint and cache defaults', () => {
       'http://10.0.0.2:8080',
     );
     expect(defaultCacheDir({ EVALRIG_CACHE: '/data/cache' })).toBe('/data/cache');
+    expect(defaultCacheDir({ EVALRIG_CACHE: '~/cache' })).toBe(join(homedir(), 'cache'));
     expect(defaultCacheDir({})).toMatch(/\.cache\/evalrig$/);
   });
 
@@ -393,6 +394,79 @@ describe('fetchModelScopeFiles against a local ModelScope stand-in', () => {
   });
 });
 
+describe("the run's abort signal", () => {
+  /** Sends the headers and the first bytes of IQ.jsonl, then nothing: a download that stalls half way. */
+  const stall: Handler = (_request, response) => {
+    response.writeHead(200, { 'content-length': iqBytes.length });
+    response.write(iqBytes.subarray(0, 16));
+  };
+
+  it('aborting mid-download rejects at once with the reason, leaving no partial file and no retry', async () => {
+    const { server, cacheDir, folder } = await setup();
+    server.script.push(stall);
+    const controller = new AbortController();
+    const reason = new Error('interrupted by SIGINT');
+    const started = Date.now();
+    const outcome = resolveDatasetSource({
+      dataset: 'iquiz',
+      cacheDir,
+      endpoint: server.endpoint,
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.kind === 'data') controller.abort(reason);
+      },
+    });
+    await expect(outcome).rejects.toBe(reason);
+    // The per-attempt timeout is 120 s; the abort must not wait for it.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(server.requests).toHaveLength(1);
+    expect(await cacheListing(folder)).toEqual([]);
+  });
+
+  it('aborting during the pause before a retry rejects at once, without the second request', async () => {
+    const { server, cacheDir, folder } = await setup();
+    server.script.push((_request, response) => {
+      response.writeHead(503);
+      response.end();
+    });
+    const controller = new AbortController();
+    const reason = new Error('interrupted by SIGTERM');
+    const started = Date.now();
+    const outcome = fetchIquiz(server, cacheDir, {
+      retryDelayMs: 60_000,
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.kind === 'retry') setTimeout(() => controller.abort(reason), 20);
+      },
+    });
+    await expect(outcome).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(server.requests).toHaveLength(1);
+    expect(await cacheListing(folder)).toEqual([]);
+  });
+
+  it('an already aborted signal makes no request; a cached dataset needs none anyway', async () => {
+    const { server, cacheDir } = await setup();
+    const reason = new Error('stopped');
+    await expect(fetchIquiz(server, cacheDir, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(server.requests).toEqual([]);
+
+    await fetchIquiz(server, cacheDir);
+    const cached = await fetchIquiz(server, cacheDir, { signal: AbortSignal.abort(reason) });
+    expect(cached.files.map((f) => f.fromCache)).toEqual([true, true]);
+  });
+
+  it('the per-attempt timeout still applies alongside the signal', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push(stall, stall);
+    const error = await errorOf(
+      fetchIquiz(server, cacheDir, { timeoutMs: 200, signal: new AbortController().signal }),
+    );
+    expect(error.message).toContain('Reason: no complete answer within 0.2 s');
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
 describe('resolveDatasetSource', () => {
   it('uses dataset_path when given, relative to baseDir', async () => {
     const resolved = await resolveDatasetSource({
@@ -401,6 +475,34 @@ describe('resolveDatasetSource', () => {
       baseDir: join(fixtureFolder, '..'),
     });
     expect(resolved).toEqual({ folder: fixtureFolder, origin: { kind: 'local', path: fixtureFolder } });
+  });
+
+  it('expands ~ in dataset_path and in cacheDir to the home folder', async () => {
+    const { server } = await setup();
+    const home = await mkdtemp(join(tmpdir(), 'evalrig-home-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    await cp(fixtureFolder, join(home, 'iquiz'), { recursive: true });
+    const savedHome = process.env['HOME'];
+    process.env['HOME'] = home;
+    try {
+      const local = await resolveDatasetSource({
+        dataset: 'iquiz',
+        dataset_path: '~/iquiz',
+        baseDir: '/elsewhere',
+      });
+      expect(local.folder).toBe(join(home, 'iquiz'));
+
+      const downloaded = await resolveDatasetSource({
+        dataset: 'iquiz',
+        cacheDir: '~/cache',
+        endpoint: server.endpoint,
+      });
+      expect(downloaded.folder).toBe(join(home, 'cache', 'datasets', 'AI-ModelScope', 'IQuiz', 'master'));
+      expect((await readdir(downloaded.folder)).sort()).toEqual(['EQ.jsonl', 'IQ.jsonl', 'manifest.json']);
+    } finally {
+      if (savedHome === undefined) delete process.env['HOME'];
+      else process.env['HOME'] = savedHome;
+    }
   });
 
   it('says when dataset_path does not exist or is a file', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, type CheckResult, type PreflightInput } from '../../src/host/checks.js';
 import { gatherHostFacts } from '../../src/host/facts.js';
+import { findFreePort, portIsFree, probePort } from '../../src/server/ports.js';
+import { runPreflight } from '../../src/commands/doctor.js';
+import { loadPlan } from '../../src/plan/load.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
@@ -116,12 +119,160 @@ describe('gatherHostFacts', () => {
     }
   });
 
+  it('reuses a detection the run made already: vLLM is not started again', async () => {
+    const marker = join(dir, 'counting-vllm.calls');
+    executable(join(dir, 'counting', 'vllm'), `echo called >> ${marker}; echo 0.9.2`);
+    const vllmDetection = {
+      version: { major: 0, minor: 10, patch: 1, more: [1], raw: '0.10.1.1' },
+      source: 'cli' as const,
+      detail: './counting/vllm --version: 0.10.1.1',
+    };
+    const input = local({ executable: './counting/vllm' });
+    const facts = await gatherHostFacts(input, { nvidiaSmi: FAKE_NVIDIA_SMI, env, vllmDetection });
+    expect(facts.vllm).toBe(vllmDetection);
+    expect(existsSync(marker)).toBe(false);
+
+    // A failed detection is reused too: it asked vLLM and found nothing.
+    const failed = { version: null, detail: 'vllm: command not found' };
+    const again = await gatherHostFacts(input, { nvidiaSmi: FAKE_NVIDIA_SMI, env, vllmDetection: failed });
+    expect(again.vllm).toBe(failed);
+    expect(existsSync(marker)).toBe(false);
+
+    // Without one, vLLM is asked.
+    const fresh = await gatherHostFacts(input, { nvidiaSmi: FAKE_NVIDIA_SMI, env });
+    expect(fresh.vllm).toMatchObject({ version: { raw: '0.9.2' }, source: 'cli' });
+    expect(readFileSync(marker, 'utf8')).toBe('called\n');
+  });
+
+  it('a detection that only read the pin is not reused: the check compares the pin with what is installed', async () => {
+    const input = local({ vllmVersionPin: '0.10.1.1' });
+    const pinned = {
+      version: { major: 0, minor: 10, patch: 1, more: [1], raw: '0.10.1.1' },
+      source: 'pinned' as const,
+      detail: 'pinned by server.vllm_version: 0.10.1.1',
+    };
+    const facts = await gatherHostFacts(input, { nvidiaSmi: FAKE_NVIDIA_SMI, env, vllmDetection: pinned });
+    expect(facts.vllm).toMatchObject({ version: { raw: '0.9.2' }, source: 'cli' });
+    expect(runChecks(input, facts).find((r) => r.id === 'vllm')).toMatchObject({
+      status: 'warning',
+      fix: 'Set server.vllm_version to 0.9.2, or remove it to detect the version at each run.',
+    });
+  });
+
+  it('EvalScope is probed only when asked or needed', async () => {
+    const marker = join(dir, 'evalscope.calls');
+    const bin = join(dir, 'evalscope-bin');
+    executable(
+      join(bin, 'evalscope'),
+      `echo called >> ${marker}; echo "2025-08-20 10:00:00 - evalscope - INFO - starting"; echo "evalscope 1.0.0"`,
+    );
+    const withEvalscope = { ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const plain = await gatherHostFacts(local({}), { nvidiaSmi: FAKE_NVIDIA_SMI, env: withEvalscope });
+    expect(plain.evalscope).toBeNull();
+    expect(existsSync(marker)).toBe(false);
+
+    const asked = await gatherHostFacts(local({}), {
+      nvidiaSmi: FAKE_NVIDIA_SMI,
+      env: withEvalscope,
+      probeEvalscope: true,
+    });
+    expect(asked.evalscope).toEqual({
+      command: 'evalscope',
+      found: true,
+      version: '1.0.0',
+      detail: 'evalscope --version',
+    });
+    const needed = await gatherHostFacts(local({ needsEvalscope: true }), {
+      nvidiaSmi: FAKE_NVIDIA_SMI,
+      env: withEvalscope,
+    });
+    expect(needed.evalscope?.version).toBe('1.0.0');
+    expect(readFileSync(marker, 'utf8')).toBe('called\ncalled\n');
+  });
+
+  it('EvalScope older than 1.0 answers through its package metadata', async () => {
+    const bin = join(dir, 'old-evalscope-bin');
+    executable(join(bin, 'evalscope'), 'echo "usage: evalscope [-h] {eval,perf}" >&2; exit 2');
+    const python = executable(join(bin, 'python-with-evalscope'), 'echo 0.17.1.post1');
+    const facts = await gatherHostFacts(local({ python }), {
+      nvidiaSmi: FAKE_NVIDIA_SMI,
+      env: { ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+      probeEvalscope: true,
+    });
+    expect(facts.evalscope).toEqual({
+      command: python,
+      found: true,
+      version: '0.17.1.post1',
+      detail: `${python} package metadata`,
+    });
+  });
+
   it('a hub id is not looked for on disk', async () => {
     const facts = await gatherHostFacts(local({ model: 'Qwen/Qwen3-8B' }), {
       nvidiaSmi: FAKE_NVIDIA_SMI,
       env,
     });
     expect(facts.model).toEqual({ kind: 'hub', reference: 'Qwen/Qwen3-8B' });
+  });
+});
+
+describe('runPreflight', () => {
+  it("takes the run's vLLM detection and leaves EvalScope out, as `evalrig plan` runs it", async () => {
+    const file = writePlan('preflight', 'executable: ./missing/vllm\nmodel: ./models/tiny');
+    const { plan, dir: planDir } = loadPlan(file);
+    const vllmDetection = {
+      version: { major: 0, minor: 10, patch: 1, more: [1], raw: '0.10.1.1' },
+      source: 'cli' as const,
+      detail: 'from prepareServe',
+    };
+    const env = { ...process.env, FAKE_NVIDIA_SMI_SCENARIO: 'free-h200' };
+    const results = await runPreflight(plan, { planDir, nvidiaSmi: FAKE_NVIDIA_SMI, env, vllmDetection });
+    const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+    expect(byId['vllm']).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('vLLM 0.10.1.1 (from prepareServe)'),
+    });
+    expect(byId['evalscope']).toBeUndefined();
+
+    const doctor = await runPreflight(plan, {
+      planDir,
+      nvidiaSmi: FAKE_NVIDIA_SMI,
+      env,
+      vllmDetection,
+      probeEvalscope: true,
+    });
+    expect(doctor.map((r) => r.id)).toContain('evalscope');
+  });
+});
+
+describe('ports', () => {
+  it('findFreePort gives a port nothing listens on, which can then be bound', async () => {
+    const port = await findFreePort('127.0.0.1');
+    expect(port).toBeGreaterThan(0);
+    expect(await portIsFree('127.0.0.1', port)).toBe(true);
+    const server: Server = createServer();
+    await new Promise<void>((listening) =>
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, listening),
+    );
+    try {
+      expect(await probePort('127.0.0.1', port)).toEqual({
+        host: '127.0.0.1',
+        port,
+        status: 'in-use',
+        detail: 'EADDRINUSE',
+      });
+      expect(await portIsFree('127.0.0.1', port)).toBe(false);
+    } finally {
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
+  });
+
+  it('probePort: an address that is not this machine is unavailable', async () => {
+    // 192.0.2.0/24 is TEST-NET-1: never assigned to a local interface.
+    expect(await probePort('192.0.2.1', 8000)).toMatchObject({
+      status: 'unavailable',
+      detail: 'EADDRNOTAVAIL',
+    });
   });
 });
 
@@ -199,6 +350,8 @@ describe('evalrig doctor as a process', () => {
       status: 'skipped',
       detail: expect.stringContaining('simulator'),
     });
+    // Doctor reports EvalScope whether or not the plan needs it.
+    expect(checks(result.stdout)['evalscope']).toBeDefined();
   });
 
   it('an invalid plan and a bad option are user errors', async () => {
