@@ -72,8 +72,8 @@ function printDryRun(loaded: LoadedPlan, serve: ServePlan): void {
   console.log(mask(lines.join('\n')));
 }
 
-async function preflight(loaded: LoadedPlan): Promise<void> {
-  const results = await runPreflight(loaded.plan, { planDir: loaded.dir });
+async function preflight(loaded: LoadedPlan, serve: ServePlan): Promise<void> {
+  const results = await runPreflight(loaded.plan, { planDir: loaded.dir, vllmDetection: serve.detection });
   const counts = countByStatus(results);
   const noteworthy = results.filter((r) => r.status === 'error' || r.status === 'warning');
   if (noteworthy.length > 0) console.error(`Host preflight:\n${renderChecksTable(noteworthy)}\n`);
@@ -110,12 +110,12 @@ export const planCommand: Command = {
       }
       return ExitCode.ok;
     }
-    if (!values['skip-preflight']) for (const target of prepared) await preflight(target.loaded);
 
     const display = createDisplay();
     if (prepared.some((target) => target.serve.server.runtime === 'docker')) await warnAboutLeftovers(display);
     // The preflight's "vLLM flags" check shows the notices already; without it they still need saying.
     if (values['skip-preflight']) for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
+    else for (const target of prepared) await preflight(target.loaded, target.serve);
     const outputDir = values['output-dir'];
     if (loaded.variants.length === 0) {
       const [single] = prepared;

@@ -4,6 +4,7 @@ import { isScalar, LineCounter, parse as parseYaml, parseDocument, visit, type D
 import type { z } from 'zod';
 import { UserError } from '../commands/command.js';
 import { interpolate, parseDotEnv } from './interpolate.js';
+import { expandHome } from './paths.js';
 import { allowedKeysAt, suggestKey } from './keys.js';
 import { positionOf } from './positions.js';
 import { PlanSchema, type Plan } from './schema.js';
@@ -130,7 +131,7 @@ function validate(doc: Document, counter: LineCounter, file: string, locateAt?: 
     throw new PlanError(file, [{ line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' }]);
   }
   const parsed = PlanSchema.safeParse(data);
-  if (parsed.success) return withServerDefaults(parsed.data);
+  if (parsed.success) return expandPlanPaths(withServerDefaults(parsed.data));
   const problems = parsed.error.issues.flatMap((issue) => {
     const unknownKeys = unknownKeysOfUnmatchedUnion(issue, data);
     if (unknownKeys.length > 0) {
@@ -221,6 +222,14 @@ function withServerDefaults(plan: Plan): Plan {
     generation: { ...spec.generation, chat_template_kwargs: { ...defaults, ...spec.generation.chat_template_kwargs } },
   }));
   return { ...plan, evals };
+}
+
+/** `~/…` in the plan's paths, expanded once here: vLLM is started without a shell, which would have done it. */
+function expandPlanPaths(plan: Plan): Plan {
+  const server = { ...plan.server, ...(plan.server.model ? { model: expandHome(plan.server.model) } : {}) };
+  const evals = plan.evals.map((spec) => (spec.dataset_path ? { ...spec, dataset_path: expandHome(spec.dataset_path) } : spec));
+  const datasets = plan.datasets.cache_dir ? { ...plan.datasets, cache_dir: expandHome(plan.datasets.cache_dir) } : plan.datasets;
+  return { ...plan, server, evals, datasets, output: { ...plan.output, dir: expandHome(plan.output.dir) } };
 }
 
 /** Keep only the evaluations named by --only; an unknown name is an error that lists the known ones. */

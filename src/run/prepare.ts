@@ -2,7 +2,14 @@ import type { LoadedPlan } from '../plan/load.js';
 import type { ServerSpec } from '../plan/schema.js';
 import { resolveExecutable } from '../server/local.js';
 import { buildServeArgv, buildServerEnv, maskArgv } from '../server/vllm-args.js';
-import { detectVllmVersion, formatVersion, parseVllmVersion, renderVersionedServeFlags, type VllmVersion } from '../server/vllm-version.js';
+import {
+  detectVllmVersion,
+  formatVersion,
+  parseVllmVersion,
+  renderVersionedServeFlags,
+  type VllmDetection,
+  type VllmVersion,
+} from '../server/vllm-version.js';
 import { UserError } from '../commands/command.js';
 
 /** What will be started, decided before anything starts: shown by --dry-run, used by the run. */
@@ -12,6 +19,8 @@ export interface ServePlan {
   reasoningFlags: string[];
   version: VllmVersion | null;
   versionSource: string;
+  /** The whole detection, so the preflight need not start vLLM again to ask it. */
+  detection?: VllmDetection;
   notices: string[];
 }
 
@@ -21,7 +30,7 @@ function versionFromImage(image: string | undefined): VllmVersion | null {
   return tag ? parseVllmVersion(tag.replace(/^v/, '')) : null;
 }
 
-async function detect(loaded: LoadedPlan): Promise<{ version: VllmVersion | null; source: string }> {
+async function detect(loaded: LoadedPlan): Promise<{ version: VllmVersion | null; source: string; detection?: VllmDetection }> {
   const { server } = loaded.plan;
   if (server.runtime === 'external') return { version: null, source: 'external endpoint: read from /version once ready' };
   if (server.runtime === 'docker' && !server.vllm_version) {
@@ -35,13 +44,13 @@ async function detect(loaded: LoadedPlan): Promise<{ version: VllmVersion | null
     env: { ...process.env, ...buildServerEnv(server) },
     cwd: loaded.dir,
   });
-  return { version: detection.version, source: detection.detail };
+  return { version: detection.version, source: detection.detail, detection };
 }
 
 /** Find the vLLM version and render the flags it takes; a flag it would reject stops the run here (exit 2). */
 export async function prepareServe(loaded: LoadedPlan): Promise<ServePlan> {
   const { server } = loaded.plan;
-  const { version, source } = await detect(loaded);
+  const { version, source, detection } = await detect(loaded);
   if (server.runtime === 'external') {
     return { server, reasoningFlags: [], version: null, versionSource: source, notices: [] };
   }
@@ -56,6 +65,7 @@ export async function prepareServe(loaded: LoadedPlan): Promise<ServePlan> {
     reasoningFlags: rendered.reasoningFlags,
     version,
     versionSource: source,
+    detection,
     notices: rendered.notices,
   };
 }

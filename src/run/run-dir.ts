@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expandHome } from '../plan/paths.js';
 
 function timestamp(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -9,8 +9,7 @@ function timestamp(date: Date): string {
 
 /** outputs/<plan name>/<YYYYMMDD-HHMMSS>[-N]/, never reusing an existing folder (no run overwrites another). */
 export function createRunDir(outputDir: string, planName: string, now = new Date()): { runDir: string; runId: string } {
-  const expanded = outputDir === '~' || outputDir.startsWith('~/') ? join(homedir(), outputDir.slice(1)) : outputDir;
-  const base = join(resolve(expanded), planName);
+  const base = join(resolve(expandHome(outputDir)), planName);
   mkdirSync(base, { recursive: true });
   const stamp = timestamp(now);
   for (let attempt = 1; ; attempt++) {
