@@ -15,7 +15,9 @@ export function reportFigures(figures: Figure[]): never {
     if (!ok) missed = true;
     const sign = figure.kind === 'max' ? '≤' : '≥';
     const value = Number.isInteger(figure.value) ? String(figure.value) : figure.value.toFixed(3);
-    console.log(`${figure.name}: ${value}${figure.unit} (target ${sign} ${figure.target}${figure.unit}): ${ok ? 'ok' : 'miss'}`);
+    console.log(
+      `${figure.name}: ${value}${figure.unit} (target ${sign} ${figure.target}${figure.unit}): ${ok ? 'ok' : 'miss'}`,
+    );
   }
   process.exit(missed ? 1 : 0);
 }

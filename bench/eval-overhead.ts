@@ -30,18 +30,35 @@ const samples: Sample[] = Array.from({ length: SAMPLES }, (_, i) => ({
   answer: 'A',
   meta: {},
 }));
-writeFileSync(join(work, 'key.jsonl'), samples.map((s) => JSON.stringify({ question: s.question, answer: s.answer })).join('\n') + '\n');
+writeFileSync(
+  join(work, 'key.jsonl'),
+  samples.map((s) => JSON.stringify({ question: s.question, answer: s.answer })).join('\n') + '\n',
+);
 
 const plan = PlanSchema.parse({
   name: 'bench',
-  server: { model: '/models/bench', served_model_name: 'bench', extra_args: ['--max-num-seqs', '256'], env: {
-    VLLM_SIM_LOAD_TIME: '1.5',
-    // The whole latency in the time to first token, so every request takes the same time whatever its length.
-    VLLM_SIM_TTFT_MS: String(LATENCY_MS),
-    VLLM_SIM_TOKEN_LATENCY_MS: '0',
-    VLLM_SIM_ANSWER_KEY: join(work, 'key.jsonl'),
-  } },
-  evals: [{ name: 'bench', backend: 'native', dataset: 'iquiz', dataset_path: work, concurrency: CONCURRENCY, generation: { max_tokens: 512 } }],
+  server: {
+    model: '/models/bench',
+    served_model_name: 'bench',
+    extra_args: ['--max-num-seqs', '256'],
+    env: {
+      VLLM_SIM_LOAD_TIME: '1.5',
+      // The whole latency in the time to first token, so every request takes the same time whatever its length.
+      VLLM_SIM_TTFT_MS: String(LATENCY_MS),
+      VLLM_SIM_TOKEN_LATENCY_MS: '0',
+      VLLM_SIM_ANSWER_KEY: join(work, 'key.jsonl'),
+    },
+  },
+  evals: [
+    {
+      name: 'bench',
+      backend: 'native',
+      dataset: 'iquiz',
+      dataset_path: work,
+      concurrency: CONCURRENCY,
+      generation: { max_tokens: 512 },
+    },
+  ],
 });
 
 /** The first moment the port accepts a TCP connection, probed every 2 ms. */
@@ -49,7 +66,10 @@ async function portOpenedAt(port: number): Promise<number> {
   for (;;) {
     const opened = await new Promise<boolean>((done) => {
       const socket = connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => { socket.destroy(); done(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
       socket.once('error', () => done(false));
     });
     if (opened) return performance.now();
@@ -59,7 +79,11 @@ async function portOpenedAt(port: number): Promise<number> {
 
 const port = await findFreePort('127.0.0.1');
 const handle = await startLocalServer({ ...plan.server, executable: join(root, 'sim/bin/vllm') }, port, {
-  runId: 'bench', runDir: work, logFile: join(work, 'server.log'), planDir: root, maskLine: (l) => l,
+  runId: 'bench',
+  runDir: work,
+  logFile: join(work, 'server.log'),
+  planDir: root,
+  maskLine: (l) => l,
 });
 try {
   const opened = portOpenedAt(port);
@@ -71,9 +95,16 @@ try {
   if (!spec) throw new Error('no eval');
   const evalDir = join(work, 'eval');
   mkdirSync(evalDir, { recursive: true });
-  const result = await runNative(spec, samples, { baseUrl: `${handle.baseUrl}/v1`, servedModel: 'bench' }, { evalDir, signal: new AbortController().signal });
+  const result = await runNative(
+    spec,
+    samples,
+    { baseUrl: `${handle.baseUrl}/v1`, servedModel: 'bench' },
+    { evalDir, signal: new AbortController().signal },
+  );
   const ideal = Math.ceil(SAMPLES / CONCURRENCY) * LATENCY_MS;
-  console.log(`evaluated ${result.num} samples in ${result.wall_ms.toFixed(0)} ms (ideal ${ideal} ms), errors ${result.errors}, accuracy ${result.score}`);
+  console.log(
+    `evaluated ${result.num} samples in ${result.wall_ms.toFixed(0)} ms (ideal ${ideal} ms), errors ${result.errors}, accuracy ${result.score}`,
+  );
   await handle.stop({ graceMs: 5_000 });
   reportFigures([
     { name: 'eval-overhead ratio', value: result.wall_ms / ideal, unit: '', target: 1.1, kind: 'max' },

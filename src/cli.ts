@@ -4,7 +4,14 @@ import { ExitCode, UserError } from './commands/command.js';
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
-  return ['Usage: evalrig <command> [options]', '', 'Commands:', ...lines, '', 'Run `evalrig <command> --help` for the options of one command.'].join('\n');
+  return [
+    'Usage: evalrig <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `evalrig <command> --help` for the options of one command.',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -46,23 +46,50 @@ interface StartInput {
 }
 
 /** Start the server the plan describes (or attach to an external one). */
-async function startServer({ loaded, serve, runId, runDir, maskLine, warn }: StartInput): Promise<ServerHandle> {
+async function startServer({
+  loaded,
+  serve,
+  runId,
+  runDir,
+  maskLine,
+  warn,
+}: StartInput): Promise<ServerHandle> {
   const { server } = serve;
   if (server.runtime === 'external') return externalServer(server);
-  const ctx = { runId, runDir, logFile: join(runDir, 'server.log'), planDir: loaded.dir, maskLine, reasoningFlags: serve.reasoningFlags };
-  if (server.runtime === 'docker') return startDockerServer(server, ctx, { planName: loaded.plan.name, warn });
+  const ctx = {
+    runId,
+    runDir,
+    logFile: join(runDir, 'server.log'),
+    planDir: loaded.dir,
+    maskLine,
+    reasoningFlags: serve.reasoningFlags,
+  };
+  if (server.runtime === 'docker')
+    return startDockerServer(server, ctx, { planName: loaded.plan.name, warn });
   if (server.port !== 'auto' && !(await portIsFree(server.host, server.port))) {
-    throw new Error(`port ${server.port} on ${server.host} is already in use. Stop what listens there, or set server.port: auto.`);
+    throw new Error(
+      `port ${server.port} on ${server.host} is already in use. Stop what listens there, or set server.port: auto.`,
+    );
   }
   const port = server.port === 'auto' ? await findFreePort(server.host) : server.port;
   return startLocalServer(server, port, ctx);
 }
 
 /** Load and check every evaluation's data before the server starts: a broken dataset costs no GPU time. */
-async function prepareEvaluations(loaded: LoadedPlan, manifest: ManifestFile, signal: AbortSignal, display: RunDisplay): Promise<PreparedEval[]> {
+async function prepareEvaluations(
+  loaded: LoadedPlan,
+  manifest: ManifestFile,
+  signal: AbortSignal,
+  display: RunDisplay,
+): Promise<PreparedEval[]> {
   const prepared: PreparedEval[] = [];
   for (const spec of loaded.plan.evals) {
-    const evaluation = await evaluatorFor(spec).prepare(spec, { planDir: loaded.dir, datasets: loaded.plan.datasets, signal, display });
+    const evaluation = await evaluatorFor(spec).prepare(spec, {
+      planDir: loaded.dir,
+      datasets: loaded.plan.datasets,
+      signal,
+      display,
+    });
     for (const problem of evaluation.problems) display.warn(`${spec.name}: skipped ${problem}`);
     manifest.update((m) => m.datasets.push(evaluation.provenance));
     prepared.push(evaluation);
@@ -72,7 +99,19 @@ async function prepareEvaluations(loaded: LoadedPlan, manifest: ManifestFile, si
 
 function failedEval(prepared: PreparedEval, status: 'failed' | 'skipped', error: string): EvalSummary {
   const { spec } = prepared;
-  return { name: spec.name, backend: spec.backend, dataset: spec.dataset, metric: 'mean_acc', status, num: 0, score: null, subsets: [], truncated: 0, errors: 0, error };
+  return {
+    name: spec.name,
+    backend: spec.backend,
+    dataset: spec.dataset,
+    metric: 'mean_acc',
+    status,
+    num: 0,
+    score: null,
+    subsets: [],
+    truncated: 0,
+    errors: 0,
+    error,
+  };
 }
 
 /**
@@ -99,15 +138,27 @@ async function runEvaluations(
     const controller = new AbortController();
     const onRunAbort = () => controller.abort(ctx.runSignal.reason);
     ctx.runSignal.addEventListener('abort', onRunAbort, { once: true });
-    void server.exited.then((exit) => controller.abort(new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`)));
+    void server.exited.then((exit) =>
+      controller.abort(
+        new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`),
+      ),
+    );
     try {
       const result = await ctx.manifest.phase(`eval:${spec.name}`, () =>
-        evaluatorFor(spec).run(evaluation, endpoint, { runDir: ctx.runDir, evalDir, signal: controller.signal, display: ctx.display }),
+        evaluatorFor(spec).run(evaluation, endpoint, {
+          runDir: ctx.runDir,
+          evalDir,
+          signal: controller.signal,
+          display: ctx.display,
+        }),
       );
       // An evaluator that returns despite an interruption must not turn it into a result.
       ctx.runSignal.throwIfAborted();
       summaries.push(summarizeEval(result));
-      if (result.errors > 0) ctx.display.warn(`${spec.name}: ${result.errors} of ${result.num} requests failed (see ${result.predictions_file})`);
+      if (result.errors > 0)
+        ctx.display.warn(
+          `${spec.name}: ${result.errors} of ${result.num} requests failed (see ${result.predictions_file})`,
+        );
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
       if (reason instanceof InterruptedError) throw reason;
@@ -129,14 +180,23 @@ function evaluationFailure(evals: EvalSummary[]): string | null {
   if (failed) return `${failed.name}: ${failed.error}`;
   const withErrors = evals.filter((e) => e.errors > 0);
   if (withErrors.length === 0) return null;
-  return withErrors.map((e) => `${e.name}: ${e.errors} of ${e.num} requests failed (predictions.jsonl has each error)`).join('; ');
+  return withErrors
+    .map((e) => `${e.name}: ${e.errors} of ${e.num} requests failed (predictions.jsonl has each error)`)
+    .join('; ');
 }
 
 function describeFailure(reason: unknown): string {
   let message = reason instanceof Error ? reason.message : String(reason);
   // The log tail helps whenever no single fatal line explains the failure.
-  if (reason instanceof ReadinessError && (reason.kind !== 'exited' || !reason.fatal) && reason.tail.length > 0) {
-    message += `\n  last lines of server.log:\n${reason.tail.slice(-10).map((l) => `    ${l}`).join('\n')}`;
+  if (
+    reason instanceof ReadinessError &&
+    (reason.kind !== 'exited' || !reason.fatal) &&
+    reason.tail.length > 0
+  ) {
+    message += `\n  last lines of server.log:\n${reason.tail
+      .slice(-10)
+      .map((l) => `    ${l}`)
+      .join('\n')}`;
   }
   return message;
 }
@@ -155,7 +215,13 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     : createRunDir(options.outputDir ?? plan.output.dir, plan.name, startedAt);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'plan.resolved.yaml'), mask(stringify(plan)));
-  const manifest = new ManifestFile(runDir, { runId, planFile: loaded.file, runtime: plan.server.runtime, serve, startedAt });
+  const manifest = new ManifestFile(runDir, {
+    runId,
+    planFile: loaded.file,
+    runtime: plan.server.runtime,
+    serve,
+    startedAt,
+  });
   display.info(`run directory ${runDir}`);
 
   const controller = new AbortController();
@@ -163,7 +229,10 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const stopOptions = { graceMs: plan.server.stop_timeout * 1000 };
   const untrap = trapStopSignals(
     controller,
-    (signal) => display.warn(`${signal} received: stopping${handle?.runtime === 'external' ? '' : ' vLLM'} (press Ctrl-C again to kill it at once)`),
+    (signal) =>
+      display.warn(
+        `${signal} received: stopping${handle?.runtime === 'external' ? '' : ' vLLM'} (press Ctrl-C again to kill it at once)`,
+      ),
     () => {
       display.warn('second interrupt: killing the server now');
       void handle?.stop({ ...stopOptions, immediate: true });
@@ -176,7 +245,9 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   let evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
   try {
-    const prepared = await manifest.phase('datasets', () => prepareEvaluations(loaded, manifest, controller.signal, display));
+    const prepared = await manifest.phase('datasets', () =>
+      prepareEvaluations(loaded, manifest, controller.signal, display),
+    );
     controller.signal.throwIfAborted();
     const server = await manifest.phase('start', () =>
       startServer({ loaded, serve, runId, runDir, maskLine: mask, warn: (m) => display.warn(m) }),
@@ -196,7 +267,9 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       if (capacity) Object.assign(manifest.data.server.capacity, capacity);
     });
 
-    const up = await manifest.phase('ready', () => waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal: controller.signal }));
+    const up = await manifest.phase('ready', () =>
+      waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal: controller.signal }),
+    );
     ready = up;
     manifest.update((m) => {
       m.server.vllm_version = up.vllmVersion;
@@ -208,8 +281,18 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
         ` (model ${up.servedModel}${up.maxModelLen ? `, max_model_len ${up.maxModelLen}` : ''})`,
     );
 
-    const endpoint: Endpoint = { baseUrl: `${server.baseUrl}/v1`, apiKey: server.apiKey, servedModel: up.servedModel, maxModelLen: up.maxModelLen ?? undefined };
-    evals = await runEvaluations(prepared, endpoint, server, { runDir, manifest, runSignal: controller.signal, display });
+    const endpoint: Endpoint = {
+      baseUrl: `${server.baseUrl}/v1`,
+      apiKey: server.apiKey,
+      servedModel: up.servedModel,
+      maxModelLen: up.maxModelLen ?? undefined,
+    };
+    evals = await runEvaluations(prepared, endpoint, server, {
+      runDir,
+      manifest,
+      runSignal: controller.signal,
+      display,
+    });
     error = evaluationFailure(evals);
     if (error) status = 'failed';
   } catch (runError) {
@@ -232,10 +315,12 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const finishedAt = new Date();
   const summary: RunSummary = {
     status,
-    exit_code: status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.runFailed,
+    exit_code:
+      status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.runFailed,
     run_dir: runDir,
     plan: plan.name,
-    model: ready?.servedModel ?? handle?.servedModel ?? plan.server.served_model_name ?? plan.server.model ?? '',
+    model:
+      ready?.servedModel ?? handle?.servedModel ?? plan.server.served_model_name ?? plan.server.model ?? '',
     vllm_version: ready?.vllmVersion ?? null,
     started_at: startedAt.toISOString(),
     finished_at: finishedAt.toISOString(),

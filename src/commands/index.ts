@@ -6,4 +6,10 @@ import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
 /** Every sub-command, in the order `evalrig --help` lists them. */
-export const commands: Command[] = [planCommand, validateCommand, schemaCommand, doctorCommand, cleanupCommand];
+export const commands: Command[] = [
+  planCommand,
+  validateCommand,
+  schemaCommand,
+  doctorCommand,
+  cleanupCommand,
+];

@@ -5,7 +5,12 @@ import { renderChecksTable } from '../host/report.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
 import { secretMasker } from '../plan/secrets.js';
 import { createDisplay, type RunDisplay } from '../report/display.js';
-import { renderComparisonTable, summarizeMatrix, writeMatrixReports, type MatrixSummary } from '../report/matrix.js';
+import {
+  renderComparisonTable,
+  summarizeMatrix,
+  writeMatrixReports,
+  type MatrixSummary,
+} from '../report/matrix.js';
 import type { RunSummary } from '../report/summary.js';
 import { renderConsoleTable } from '../report/table.js';
 import { createRunDir } from '../run/run-dir.js';
@@ -53,7 +58,14 @@ function printDryRun(loaded: LoadedPlan, serve: ServePlan): void {
     for (const notice of serve.notices) lines.push(`notice: ${notice}`);
     lines.push(`runtime: ${server.runtime}`);
     if (server.runtime === 'docker') {
-      lines.push(describeDockerServer(server, { planDir: loaded.dir, planName: loaded.plan.name, runId: 'dry-run', reasoningFlags: serve.reasoningFlags }));
+      lines.push(
+        describeDockerServer(server, {
+          planDir: loaded.dir,
+          planName: loaded.plan.name,
+          runId: 'dry-run',
+          reasoningFlags: serve.reasoningFlags,
+        }),
+      );
     } else {
       lines.push(`command: ${displayServeArgv(loaded, serve, server.port).join(' ')}`);
       const env = Object.entries(buildServerEnv(server));
@@ -78,7 +90,9 @@ async function preflight(loaded: LoadedPlan, serve: ServePlan): Promise<void> {
   const noteworthy = results.filter((r) => r.status === 'error' || r.status === 'warning');
   if (noteworthy.length > 0) console.error(`Host preflight:\n${renderChecksTable(noteworthy)}\n`);
   if (counts.error > 0) {
-    throw new UserError(`Preflight found ${counts.error} error(s): fix them (evalrig doctor ${loaded.file} shows all checks), or pass --skip-preflight.`);
+    throw new UserError(
+      `Preflight found ${counts.error} error(s): fix them (evalrig doctor ${loaded.file} shows all checks), or pass --skip-preflight.`,
+    );
   }
 }
 
@@ -92,14 +106,17 @@ export const planCommand: Command = {
       return ExitCode.ok;
     }
     const [file, ...extra] = positionals;
-    if (!file || extra.length > 0) throw new UserError(`evalrig plan: expected exactly one plan file\n\n${HELP}`);
+    if (!file || extra.length > 0)
+      throw new UserError(`evalrig plan: expected exactly one plan file\n\n${HELP}`);
 
     const loaded = loadPlan(file, { overrides: values.set });
     // A matrix plan runs each variant; a plain plan is a matrix of one. All are prepared before anything starts.
-    const targets = (loaded.variants.length > 0 ? loaded.variants : [{ name: '', plan: loaded.plan }]).map((variant) => ({
-      name: variant.name,
-      loaded: { ...loaded, plan: selectEvals(variant.plan, values.only) },
-    }));
+    const targets = (loaded.variants.length > 0 ? loaded.variants : [{ name: '', plan: loaded.plan }]).map(
+      (variant) => ({
+        name: variant.name,
+        loaded: { ...loaded, plan: selectEvals(variant.plan, values.only) },
+      }),
+    );
     const prepared = [];
     for (const target of targets) prepared.push({ ...target, serve: await prepareServe(target.loaded) });
 
@@ -112,9 +129,11 @@ export const planCommand: Command = {
     }
 
     const display = createDisplay();
-    if (prepared.some((target) => target.serve.server.runtime === 'docker')) await warnAboutLeftovers(display);
+    if (prepared.some((target) => target.serve.server.runtime === 'docker'))
+      await warnAboutLeftovers(display);
     // The preflight's "vLLM flags" check shows the notices already; without it they still need saying.
-    if (values['skip-preflight']) for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
+    if (values['skip-preflight'])
+      for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
     else for (const target of prepared) await preflight(target.loaded, target.serve);
     const outputDir = values['output-dir'];
     if (loaded.variants.length === 0) {
@@ -131,7 +150,11 @@ export const planCommand: Command = {
     const variants: MatrixSummary['variants'] = [];
     for (const target of prepared) {
       display.info(`matrix variant ${target.name} (${variants.length + 1}/${prepared.length})`);
-      const summary = await runPlan(target.loaded, { display, serve: target.serve, runDir: join(runDir, target.name) });
+      const summary = await runPlan(target.loaded, {
+        display,
+        serve: target.serve,
+        runDir: join(runDir, target.name),
+      });
       variants.push({ name: target.name, summary });
       if (summary.status === 'interrupted') break;
     }
@@ -139,7 +162,8 @@ export const planCommand: Command = {
     const matrix = summarizeMatrix(loaded.plan.name, runDir, variants);
     writeMatrixReports(matrix);
     console.log(renderComparisonTable(matrix));
-    for (const { name, summary } of variants) if (summary.error) console.error(`\n${name}: ${summary.status}: ${summary.error}`);
+    for (const { name, summary } of variants)
+      if (summary.error) console.error(`\n${name}: ${summary.status}: ${summary.error}`);
     console.log(`\nRun directory: ${runDir}`);
     return matrix.exit_code;
   },
@@ -150,11 +174,14 @@ async function warnAboutLeftovers(display: RunDisplay): Promise<void> {
   const orphans = await findOrphanContainers().catch(() => []);
   if (orphans.length === 0) return;
   const names = orphans.map((o) => o.name).join(', ');
-  display.warn(`${orphans.length} container(s) left by crashed evalrig runs (${names}): \`evalrig cleanup --yes\` removes them.`);
+  display.warn(
+    `${orphans.length} container(s) left by crashed evalrig runs (${names}): \`evalrig cleanup --yes\` removes them.`,
+  );
 }
 
 function printRunResult(summary: RunSummary): void {
   if (summary.evals.length > 0) console.log(renderConsoleTable(summary));
-  if (summary.error) console.error(`\n${summary.status === 'interrupted' ? 'Interrupted' : 'Run failed'}: ${summary.error}`);
+  if (summary.error)
+    console.error(`\n${summary.status === 'interrupted' ? 'Interrupted' : 'Run failed'}: ${summary.error}`);
   console.log(`\nRun directory: ${summary.run_dir}`);
 }

@@ -17,7 +17,13 @@ export const schemaCommand: Command = {
   name: 'schema',
   summary: "print the plan's JSON Schema (for editors: yaml-language-server)",
   async run(args) {
-    const { values } = parseCommandArgs('schema', HELP, args, { help: { type: 'boolean', short: 'h' } }, false);
+    const { values } = parseCommandArgs(
+      'schema',
+      HELP,
+      args,
+      { help: { type: 'boolean', short: 'h' } },
+      false,
+    );
     if (values.help) {
       console.log(HELP);
       return ExitCode.ok;

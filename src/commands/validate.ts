@@ -18,12 +18,15 @@ export const validateCommand: Command = {
       console.log(HELP);
       return ExitCode.ok;
     }
-    if (positionals.length === 0) throw new UserError(`evalrig validate: give at least one plan file\n\n${HELP}`);
+    if (positionals.length === 0)
+      throw new UserError(`evalrig validate: give at least one plan file\n\n${HELP}`);
     let code: number = ExitCode.ok;
     for (const file of positionals) {
       try {
         const { plan } = loadPlan(file, { overrides: values.set });
-        console.log(`${file}: ok (${plan.evals.length} evaluation${plan.evals.length === 1 ? '' : 's'}, runtime ${plan.server.runtime})`);
+        console.log(
+          `${file}: ok (${plan.evals.length} evaluation${plan.evals.length === 1 ? '' : 's'}, runtime ${plan.server.runtime})`,
+        );
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
         console.error(error.message);

@@ -248,7 +248,8 @@ const NO_GPU_ALTERNATIVES =
 function gpuSkipReason(input: PreflightInput, facts: HostFacts): string | null {
   if (input.mode === 'external') return 'not applicable: runtime external uses a server that runs elsewhere';
   if (facts.simulator) return 'not applicable: the plan runs the vLLM simulator, which needs no GPU';
-  if (input.mode === 'docker' && input.cudaVisibleDevices === '') return 'not applicable: docker.gpus is none, the container gets no GPU';
+  if (input.mode === 'docker' && input.cudaVisibleDevices === '')
+    return 'not applicable: docker.gpus is none, the container gets no GPU';
   return null;
 }
 

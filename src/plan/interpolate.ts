@@ -11,7 +11,10 @@ export interface InterpolationResult {
   errors: string[];
 }
 
-export function interpolate(text: string, env: Readonly<Record<string, string | undefined>>): InterpolationResult {
+export function interpolate(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+): InterpolationResult {
   const used: string[] = [];
   const errors: string[] = [];
   const value = text.replace(
@@ -23,11 +26,15 @@ export function interpolate(text: string, env: Readonly<Record<string, string | 
       if (current !== undefined && current !== '') return current;
       if (op === ':-') return arg ?? '';
       if (op === ':?') {
-        errors.push(`\${${name}} is not set: ${arg || 'set it in the environment or in .env next to the plan'}`);
+        errors.push(
+          `\${${name}} is not set: ${arg || 'set it in the environment or in .env next to the plan'}`,
+        );
         return '';
       }
       if (current === undefined) {
-        errors.push(`\${${name}} is not set (use \${${name}:-default} for a default, or set it in the environment or in .env next to the plan)`);
+        errors.push(
+          `\${${name}} is not set (use \${${name}:-default} for a default, or set it in the environment or in .env next to the plan)`,
+        );
       }
       return current ?? '';
     },

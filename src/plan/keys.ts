@@ -4,8 +4,10 @@ import { z } from 'zod';
 function unwrap(schema: z.ZodType): z.ZodType {
   let current: z.ZodType = schema;
   for (;;) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable) current = current.unwrap() as z.ZodType;
-    else if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault) current = current.unwrap() as z.ZodType;
+    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable)
+      current = current.unwrap() as z.ZodType;
+    else if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault)
+      current = current.unwrap() as z.ZodType;
     else return current;
   }
 }
@@ -25,7 +27,9 @@ export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): 
         next.push(unwrap(candidate.valueType as z.ZodType));
       }
     }
-    candidates = next.flatMap((c) => (c instanceof z.ZodUnion ? (c.options as z.ZodType[]).map(unwrap) : [c]));
+    candidates = next.flatMap((c) =>
+      c instanceof z.ZodUnion ? (c.options as z.ZodType[]).map(unwrap) : [c],
+    );
   }
   const keys = new Set<string>();
   for (const candidate of candidates) {

@@ -85,12 +85,18 @@ function readPlanSource(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`Plan file not found: ${file}\nGive the path of a YAML plan, e.g. configs/demo.yaml.`);
+    if (code === 'ENOENT')
+      throw new UserError(
+        `Plan file not found: ${file}\nGive the path of a YAML plan, e.g. configs/demo.yaml.`,
+      );
     throw new UserError(`Cannot read plan ${file}: ${(error as Error).message}`);
   }
 }
 
-function loadEnv(dir: string, base: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+function loadEnv(
+  dir: string,
+  base: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
   const dotEnvFile = join(dir, '.env');
   // The process environment wins over .env, as in docker compose and dotenv.
   const fromFile = existsSync(dotEnvFile) ? parseDotEnv(readFileSync(dotEnvFile, 'utf8')) : {};
@@ -98,7 +104,11 @@ function loadEnv(dir: string, base: Readonly<Record<string, string | undefined>>
 }
 
 /** Replace `${VAR}` forms in every string scalar of the document; returns the variables used, and problems. */
-function interpolateDocument(doc: Document, counter: LineCounter, env: Readonly<Record<string, string | undefined>>) {
+function interpolateDocument(
+  doc: Document,
+  counter: LineCounter,
+  env: Readonly<Record<string, string | undefined>>,
+) {
   const problems: PlanProblem[] = [];
   const used = new Set<string>();
   visit(doc, {
@@ -118,7 +128,8 @@ function interpolateDocument(doc: Document, counter: LineCounter, env: Readonly<
 function applyOverrides(doc: Document, overrides: readonly string[]): void {
   for (const override of overrides) {
     const eq = override.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set ${override}: expected path=value, e.g. --set server.max_model_len=16384`);
+    if (eq <= 0)
+      throw new UserError(`--set ${override}: expected path=value, e.g. --set server.max_model_len=16384`);
     // YAML typing: 16384 is a number, true a boolean, [a, b] a list; the schema then checks the type.
     doc.setIn(parsePath(override.slice(0, eq)), doc.createNode(parseYaml(override.slice(eq + 1))));
   }
@@ -128,7 +139,9 @@ function applyOverrides(doc: Document, overrides: readonly string[]): void {
 function validate(doc: Document, counter: LineCounter, file: string, locateAt?: (string | number)[]): Plan {
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object') {
-    throw new PlanError(file, [{ line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' }]);
+    throw new PlanError(file, [
+      { line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' },
+    ]);
   }
   const parsed = PlanSchema.safeParse(data);
   if (parsed.success) return expandPlanPaths(withServerDefaults(parsed.data));
@@ -157,11 +170,17 @@ function validate(doc: Document, counter: LineCounter, file: string, locateAt?: 
 }
 
 /** Each matrix variant: the plan document with the variant's overrides applied, validated on its own. */
-function expandMatrix(doc: Document, counter: LineCounter, file: string, plan: Plan): { name: string; plan: Plan }[] {
+function expandMatrix(
+  doc: Document,
+  counter: LineCounter,
+  file: string,
+  plan: Plan,
+): { name: string; plan: Plan }[] {
   return (plan.matrix ?? []).map((variant, index) => {
     const variantDoc = doc.clone();
     variantDoc.delete('matrix');
-    for (const [path, value] of Object.entries(variant.set)) variantDoc.setIn(parsePath(path), variantDoc.createNode(value));
+    for (const [path, value] of Object.entries(variant.set))
+      variantDoc.setIn(parsePath(path), variantDoc.createNode(value));
     const variantPlan = validate(variantDoc, counter, file, ['matrix', index, 'set']);
     return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
   });
@@ -190,10 +209,15 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
 
 /** The object a union issue is about: a discriminator issue points at the discriminator key inside it. */
 function unionObjectPath(issue: z.core.$ZodIssue): PropertyKey[] {
-  return 'discriminator' in issue && issue.path.at(-1) === issue.discriminator ? issue.path.slice(0, -1) : issue.path;
+  return 'discriminator' in issue && issue.path.at(-1) === issue.discriminator
+    ? issue.path.slice(0, -1)
+    : issue.path;
 }
 
-function unknownKeysOfUnmatchedUnion(issue: z.core.$ZodIssue, data: unknown): { key: string; hint?: string }[] {
+function unknownKeysOfUnmatchedUnion(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+): { key: string; hint?: string }[] {
   if (issue.code !== 'invalid_union') return [];
   const path = unionObjectPath(issue);
   const value = getAt(data, path);
@@ -219,7 +243,10 @@ function withServerDefaults(plan: Plan): Plan {
   if (!defaults) return plan;
   const evals = plan.evals.map((spec) => ({
     ...spec,
-    generation: { ...spec.generation, chat_template_kwargs: { ...defaults, ...spec.generation.chat_template_kwargs } },
+    generation: {
+      ...spec.generation,
+      chat_template_kwargs: { ...defaults, ...spec.generation.chat_template_kwargs },
+    },
   }));
   return { ...plan, evals };
 }
@@ -227,8 +254,12 @@ function withServerDefaults(plan: Plan): Plan {
 /** `~/…` in the plan's paths, expanded once here: vLLM is started without a shell, which would have done it. */
 function expandPlanPaths(plan: Plan): Plan {
   const server = { ...plan.server, ...(plan.server.model ? { model: expandHome(plan.server.model) } : {}) };
-  const evals = plan.evals.map((spec) => (spec.dataset_path ? { ...spec, dataset_path: expandHome(spec.dataset_path) } : spec));
-  const datasets = plan.datasets.cache_dir ? { ...plan.datasets, cache_dir: expandHome(plan.datasets.cache_dir) } : plan.datasets;
+  const evals = plan.evals.map((spec) =>
+    spec.dataset_path ? { ...spec, dataset_path: expandHome(spec.dataset_path) } : spec,
+  );
+  const datasets = plan.datasets.cache_dir
+    ? { ...plan.datasets, cache_dir: expandHome(plan.datasets.cache_dir) }
+    : plan.datasets;
   return { ...plan, server, evals, datasets, output: { ...plan.output, dir: expandHome(plan.output.dir) } };
 }
 
@@ -238,7 +269,9 @@ export function selectEvals(plan: Plan, only: readonly string[] | undefined): Pl
   const known = plan.evals.map((spec) => spec.name);
   const unknown = only.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    throw new UserError(`--only ${unknown.join(', ')}: no such evaluation in plan ${plan.name} (it has: ${known.join(', ')})`);
+    throw new UserError(
+      `--only ${unknown.join(', ')}: no such evaluation in plan ${plan.name} (it has: ${known.join(', ')})`,
+    );
   }
   return { ...plan, evals: plan.evals.filter((spec) => only.includes(spec.name)) };
 }
@@ -253,7 +286,11 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
   if (doc.errors.length > 0) {
     throw new PlanError(
       absolute,
-      doc.errors.map((e) => ({ ...counter.linePos(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.message}` })),
+      doc.errors.map((e) => ({
+        ...counter.linePos(e.pos[0]),
+        path: '',
+        message: `YAML: ${e.message.split('\n')[0] ?? e.message}`,
+      })),
     );
   }
   const env = loadEnv(dir, options.env ?? process.env);
@@ -263,6 +300,8 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
 
   const plan = validate(doc, counter, absolute);
   const variants = expandMatrix(doc, counter, absolute, plan);
-  const secrets = [plan, ...variants.map((v) => v.plan)].flatMap((p) => collectSecrets(p, interpolation.used, env));
+  const secrets = [plan, ...variants.map((v) => v.plan)].flatMap((p) =>
+    collectSecrets(p, interpolation.used, env),
+  );
   return { plan, variants, file: absolute, dir, secrets: [...new Set(secrets)] };
 }

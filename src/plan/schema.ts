@@ -9,13 +9,15 @@ import { parseVllmVersion } from '../server/vllm-version.js';
  * Objects are strict so a typo is an error, never silently ignored.
  */
 
-const duration = z
-  .number()
-  .positive()
-  .describe('Seconds');
+const duration = z.number().positive().describe('Seconds');
 
 /** Chat-template arguments the common reasoning models' templates read (Qwen3, DeepSeek-V3.1, gpt-oss). */
-export const KNOWN_TEMPLATE_KWARGS = ['enable_thinking', 'thinking', 'reasoning_effort', 'add_generation_prompt'];
+export const KNOWN_TEMPLATE_KWARGS = [
+  'enable_thinking',
+  'thinking',
+  'reasoning_effort',
+  'add_generation_prompt',
+];
 
 /**
  * Free-form, since templates define their own arguments; but a key one typo away from a known one
@@ -26,7 +28,12 @@ const chatTemplateKwargs = z.record(z.string(), z.unknown()).superRefine((kwargs
     if (KNOWN_TEMPLATE_KWARGS.includes(key)) continue;
     const hint = suggestKey(key, KNOWN_TEMPLATE_KWARGS);
     if (hint) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `unknown key "${key}" (did you mean "${hint}"?)`, params: { unknownKey: key } });
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `unknown key "${key}" (did you mean "${hint}"?)`,
+        params: { unknownKey: key },
+      });
     }
   }
 });
@@ -47,36 +54,58 @@ export const GenerationSchema = z
   })
   .describe('Sampling and request settings sent with every request');
 
-export const NativeEvalSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it names a folder)'),
-  backend: z.literal('native'),
-  dataset: z
-    .enum(['iquiz', 'mcq'])
-    .describe('iquiz: IQuiz (IQ.jsonl, EQ.jsonl); mcq: any multiple-choice JSONL/CSV, laid out as `mcq` says'),
-  dataset_path: z
-    .string()
-    .optional()
-    .describe('iquiz: a folder with IQ.jsonl and EQ.jsonl (default: download AI-ModelScope/IQuiz); mcq: a file or folder'),
-  mcq: McqDatasetOptionsSchema.optional().describe('dataset mcq: layout, field mapping, shuffle, repeats, bad records'),
-  subsets: z.array(z.string()).min(1).optional().describe('Default: every subset of the dataset'),
-  concurrency: z.int().positive().default(8).describe("Requests in flight at once (EvalScope's eval-batch-size)"),
-  limit: z.int().positive().optional().describe('At most this many samples per subset'),
-  generation: GenerationSchema.prefault({}),
-}).superRefine((spec, ctx) => {
-  if (spec.dataset === 'mcq' && spec.dataset_path === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['dataset_path'], message: 'dataset mcq needs dataset_path (a .jsonl/.csv file or a folder)' });
-  }
-  if (spec.dataset !== 'mcq' && spec.mcq !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['mcq'], message: 'mcq options apply to dataset: mcq only' });
-  }
-});
+export const NativeEvalSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+        'use letters, digits, dot, dash or underscore (it names a folder)',
+      ),
+    backend: z.literal('native'),
+    dataset: z
+      .enum(['iquiz', 'mcq'])
+      .describe(
+        'iquiz: IQuiz (IQ.jsonl, EQ.jsonl); mcq: any multiple-choice JSONL/CSV, laid out as `mcq` says',
+      ),
+    dataset_path: z
+      .string()
+      .optional()
+      .describe(
+        'iquiz: a folder with IQ.jsonl and EQ.jsonl (default: download AI-ModelScope/IQuiz); mcq: a file or folder',
+      ),
+    mcq: McqDatasetOptionsSchema.optional().describe(
+      'dataset mcq: layout, field mapping, shuffle, repeats, bad records',
+    ),
+    subsets: z.array(z.string()).min(1).optional().describe('Default: every subset of the dataset'),
+    concurrency: z
+      .int()
+      .positive()
+      .default(8)
+      .describe("Requests in flight at once (EvalScope's eval-batch-size)"),
+    limit: z.int().positive().optional().describe('At most this many samples per subset'),
+    generation: GenerationSchema.prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.dataset === 'mcq' && spec.dataset_path === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dataset_path'],
+        message: 'dataset mcq needs dataset_path (a .jsonl/.csv file or a folder)',
+      });
+    }
+    if (spec.dataset !== 'mcq' && spec.mcq !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['mcq'], message: 'mcq options apply to dataset: mcq only' });
+    }
+  });
 
 export const EvalSchema = z.discriminatedUnion('backend', [NativeEvalSchema]);
 
 export const DatasetsSchema = z.strictObject({
-  cache_dir: z.string().optional().describe('Where downloaded datasets are kept (default ~/.cache/evalrig, or EVALRIG_CACHE)'),
+  cache_dir: z
+    .string()
+    .optional()
+    .describe('Where downloaded datasets are kept (default ~/.cache/evalrig, or EVALRIG_CACHE)'),
   offline: z.boolean().default(false).describe('Never touch the network: use dataset_path or the cache only'),
 });
 
@@ -86,7 +115,10 @@ export const ServerSchema = z
   .strictObject({
     runtime: z.enum(['local', 'docker', 'external']).default('local'),
     base_url: z.url().optional().describe('runtime external: the endpoint root, e.g. http://10.0.0.5:8000'),
-    api_key: z.string().optional().describe('Sent as a Bearer token and passed to vLLM as --api-key; never logged'),
+    api_key: z
+      .string()
+      .optional()
+      .describe('Sent as a Bearer token and passed to vLLM as --api-key; never logged'),
     model: z.string().optional().describe('runtime local: the model path or Hugging Face / ModelScope id'),
     served_model_name: z.string().optional().describe('Default: the model argument, as vLLM does'),
     host: z.string().default('127.0.0.1'),
@@ -110,7 +142,10 @@ export const ServerSchema = z
     enable_prefix_caching: z.boolean().optional(),
     max_num_seqs: z.int().positive().optional().describe('Sequences vLLM runs at once (its default: 256)'),
     seed: z.int().optional(),
-    generation_config: z.string().optional().describe("'auto' (model's generation_config.json), 'vllm', or a folder"),
+    generation_config: z
+      .string()
+      .optional()
+      .describe("'auto' (model's generation_config.json), 'vllm', or a folder"),
     chat_template_kwargs: chatTemplateKwargs
       .optional()
       .describe("Defaults for every eval's generation.chat_template_kwargs (an eval's own keys win)"),
@@ -130,13 +165,25 @@ export const ServerSchema = z
       ctx.addIssue({ code: 'custom', path: ['base_url'], message: 'runtime external needs base_url' });
     }
     if (server.runtime === 'local' && !server.model) {
-      ctx.addIssue({ code: 'custom', path: ['model'], message: 'runtime local needs model (a path or a hub id)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: 'runtime local needs model (a path or a hub id)',
+      });
     }
     if (server.runtime === 'docker' && !server.docker?.image) {
-      ctx.addIssue({ code: 'custom', path: ['docker', 'image'], message: 'runtime docker needs docker.image (a pinned tag)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['docker', 'image'],
+        message: 'runtime docker needs docker.image (a pinned tag)',
+      });
     }
     if (server.runtime === 'docker' && !server.model) {
-      ctx.addIssue({ code: 'custom', path: ['model'], message: 'runtime docker needs model (a path or a hub id)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: 'runtime docker needs model (a path or a hub id)',
+      });
     }
   });
 
@@ -154,10 +201,17 @@ export const PlanSchema = z.strictObject({
   matrix: z
     .array(
       z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it names a folder)'),
+        name: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+            'use letters, digits, dot, dash or underscore (it names a folder)',
+          ),
         set: z
           .record(z.string(), z.unknown())
-          .describe('Overrides for this variant, as --set takes them: {"server.model": ..., "evals[0].limit": 10}'),
+          .describe(
+            'Overrides for this variant, as --set takes them: {"server.model": ..., "evals[0].limit": 10}',
+          ),
       }),
     )
     .min(1)

@@ -25,7 +25,8 @@ export function collectSecrets(
   const values = new Set<string>();
   if (plan.server.api_key) values.add(plan.server.api_key);
   const serverEnv = { ...plan.server.env, ...plan.server.docker?.env };
-  for (const [name, value] of Object.entries(serverEnv)) if (SECRET_NAME.test(name) && value) values.add(value);
+  for (const [name, value] of Object.entries(serverEnv))
+    if (SECRET_NAME.test(name) && value) values.add(value);
   for (const name of interpolatedNames) {
     const value = env[name];
     if (value && SECRET_NAME.test(name)) values.add(value);

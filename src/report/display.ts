@@ -69,7 +69,9 @@ export function createDisplay(stream: NodeJS.WriteStream = process.stderr): RunD
       if (pct > plain.lastPct || now - plain.lastAt > 10_000 || done === plain.total) {
         plain.lastPct = pct;
         plain.lastAt = now;
-        stream.write(`${clock(startedAt)} ${plain.name}: ${done}/${plain.total} done, accuracy so far ${acc}\n`);
+        stream.write(
+          `${clock(startedAt)} ${plain.name}: ${done}/${plain.total} done, accuracy so far ${acc}\n`,
+        );
       }
     },
     evalEnd() {

@@ -21,15 +21,33 @@ export function renderMarkdownReport(summary: RunSummary): string {
     lines.push('', '## Requests', '');
     const rows = details.map((e) => {
       const r = e.result!;
-      return [e.name, String(r.num), String(r.truncated), String(r.errors), ms(r.latency_ms?.p50), ms(r.latency_ms?.p90), ms(r.latency_ms?.p99), String(r.usage.completion_tokens), `${(r.wall_ms / 1000).toFixed(1)} s`];
+      return [
+        e.name,
+        String(r.num),
+        String(r.truncated),
+        String(r.errors),
+        ms(r.latency_ms?.p50),
+        ms(r.latency_ms?.p90),
+        ms(r.latency_ms?.p99),
+        String(r.usage.completion_tokens),
+        `${(r.wall_ms / 1000).toFixed(1)} s`,
+      ];
     });
-    lines.push(renderMarkdownTable(['Eval', 'Num', 'Truncated', 'Errors', 'p50', 'p90', 'p99', 'Output tokens', 'Wall'], rows));
+    lines.push(
+      renderMarkdownTable(
+        ['Eval', 'Num', 'Truncated', 'Errors', 'p50', 'p90', 'p99', 'Output tokens', 'Wall'],
+        rows,
+      ),
+    );
   }
   for (const e of details) {
     const repeats = e.result?.repeats;
     if (!repeats) continue;
     const passes = repeats.per_repeat.map((r) => r.accuracy.toFixed(4)).join(', ');
-    lines.push('', `${e.name}: ${repeats.k} repeats, mean accuracy ${repeats.mean.toFixed(4)} ± ${repeats.std.toFixed(4)} (passes: ${passes})`);
+    lines.push(
+      '',
+      `${e.name}: ${repeats.k} repeats, mean accuracy ${repeats.mean.toFixed(4)} ± ${repeats.std.toFixed(4)} (passes: ${passes})`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -20,7 +20,10 @@ export function comparisonRows(matrix: MatrixSummary): { head: string[]; rows: s
   const cell = new Map<string, number>();
   for (const { name, summary } of matrix.variants) {
     for (const evalSummary of summary.evals) {
-      for (const subset of [...evalSummary.subsets, ...(evalSummary.score === null ? [] : [{ name: 'OVERALL', score: evalSummary.score }])]) {
+      for (const subset of [
+        ...evalSummary.subsets,
+        ...(evalSummary.score === null ? [] : [{ name: 'OVERALL', score: evalSummary.score }]),
+      ]) {
         const key = `${evalSummary.name}\u0000${subset.name}`;
         if (!keys.includes(key)) keys.push(key);
         cell.set(`${name}\u0000${key}`, subset.score);
@@ -28,7 +31,10 @@ export function comparisonRows(matrix: MatrixSummary): { head: string[]; rows: s
     }
   }
   const head = ['Eval', 'Subset', ...matrix.variants.map((v) => v.name)];
-  const rows = keys.map((key) => [...key.split('\u0000'), ...matrix.variants.map((v) => formatScore(cell.get(`${v.name}\u0000${key}`)))]);
+  const rows = keys.map((key) => [
+    ...key.split('\u0000'),
+    ...matrix.variants.map((v) => formatScore(cell.get(`${v.name}\u0000${key}`))),
+  ]);
   rows.push(['status', '', ...matrix.variants.map((v) => v.summary.status)]);
   return { head, rows };
 }
@@ -41,11 +47,25 @@ export function renderComparisonTable(matrix: MatrixSummary): string {
 }
 
 /** The matrix's overall status: interrupted if any variant was, else failed if any failed. */
-export function summarizeMatrix(plan: string, runDir: string, variants: MatrixSummary['variants']): MatrixSummary {
+export function summarizeMatrix(
+  plan: string,
+  runDir: string,
+  variants: MatrixSummary['variants'],
+): MatrixSummary {
   const statuses = variants.map((v) => v.summary.status);
-  const status = statuses.includes('interrupted') ? 'interrupted' : statuses.includes('failed') ? 'failed' : 'ok';
+  const status = statuses.includes('interrupted')
+    ? 'interrupted'
+    : statuses.includes('failed')
+      ? 'failed'
+      : 'ok';
   const exitCode = Math.max(0, ...variants.map((v) => v.summary.exit_code));
-  return { status, exit_code: status === 'interrupted' ? ExitCode.interrupted : exitCode, run_dir: runDir, plan, variants };
+  return {
+    status,
+    exit_code: status === 'interrupted' ? ExitCode.interrupted : exitCode,
+    run_dir: runDir,
+    plan,
+    variants,
+  };
 }
 
 export function writeMatrixReports(matrix: MatrixSummary): void {
@@ -54,7 +74,13 @@ export function writeMatrixReports(matrix: MatrixSummary): void {
     variants: matrix.variants.map(({ name, summary }) => ({ name, summary: summaryForFile(summary) })),
   });
   const { head, rows } = comparisonRows(matrix);
-  const text = [`# ${matrix.plan}: matrix, ${matrix.status.toUpperCase()}`, '', renderMarkdownTable(head, rows), ''];
-  for (const { name, summary } of matrix.variants) text.push(`- ${name}: [report](${name}/report.md), ${summary.status}`);
+  const text = [
+    `# ${matrix.plan}: matrix, ${matrix.status.toUpperCase()}`,
+    '',
+    renderMarkdownTable(head, rows),
+    '',
+  ];
+  for (const { name, summary } of matrix.variants)
+    text.push(`- ${name}: [report](${name}/report.md), ${summary.status}`);
   writeFileSync(join(matrix.run_dir, 'report.md'), text.join('\n') + '\n');
 }

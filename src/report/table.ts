@@ -3,7 +3,9 @@ import type { RunSummary } from './summary.js';
 
 /** Scores as EvalScope prints them: up to four decimals, trailing zeros dropped (0.7917, 0.75, 1.0). */
 export function formatScore(value: number | null | undefined): string {
-  return value === null || value === undefined ? '-' : value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
+  return value === null || value === undefined
+    ? '-'
+    : value.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
 }
 
 /** Rows like EvalScope's summary table: one per subset, then OVERALL (the micro mean). */
@@ -12,13 +14,34 @@ export function scoreRows(summary: RunSummary): string[][] {
   for (const evalSummary of summary.evals) {
     const dataset = `${evalSummary.dataset}${evalSummary.name !== evalSummary.dataset ? ` (${evalSummary.name})` : ''}`;
     if (evalSummary.status !== 'ok') {
-      rows.push([summary.model, dataset, evalSummary.metric, evalSummary.status.toUpperCase(), String(evalSummary.num), '-']);
+      rows.push([
+        summary.model,
+        dataset,
+        evalSummary.metric,
+        evalSummary.status.toUpperCase(),
+        String(evalSummary.num),
+        '-',
+      ]);
       continue;
     }
     for (const subset of evalSummary.subsets) {
-      rows.push([summary.model, dataset, evalSummary.metric, subset.name, String(subset.num), formatScore(subset.score)]);
+      rows.push([
+        summary.model,
+        dataset,
+        evalSummary.metric,
+        subset.name,
+        String(subset.num),
+        formatScore(subset.score),
+      ]);
     }
-    rows.push([summary.model, dataset, evalSummary.metric, 'OVERALL', String(evalSummary.num), formatScore(evalSummary.score)]);
+    rows.push([
+      summary.model,
+      dataset,
+      evalSummary.metric,
+      'OVERALL',
+      String(evalSummary.num),
+      formatScore(evalSummary.score),
+    ]);
   }
   return rows;
 }

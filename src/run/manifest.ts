@@ -46,7 +46,12 @@ export class ManifestFile {
       evalrig_version: evalrigVersion(),
       run_id: init.runId,
       plan_file: init.planFile,
-      host: { hostname: hostname(), platform: `${platform()} ${release()}`, node: process.version, pid: process.pid },
+      host: {
+        hostname: hostname(),
+        platform: `${platform()} ${release()}`,
+        node: process.version,
+        pid: process.pid,
+      },
       started_at: init.startedAt.toISOString(),
       server: {
         runtime: init.runtime,
@@ -80,7 +85,10 @@ export class ManifestFile {
     try {
       return await work();
     } finally {
-      this.update((m) => (m.phases[name] = { started_at: new Date(start).toISOString(), duration_ms: Date.now() - start }));
+      this.update(
+        (m) =>
+          (m.phases[name] = { started_at: new Date(start).toISOString(), duration_ms: Date.now() - start }),
+      );
     }
   }
 

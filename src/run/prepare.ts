@@ -30,12 +30,20 @@ function versionFromImage(image: string | undefined): VllmVersion | null {
   return tag ? parseVllmVersion(tag.replace(/^v/, '')) : null;
 }
 
-async function detect(loaded: LoadedPlan): Promise<{ version: VllmVersion | null; source: string; detection?: VllmDetection }> {
+async function detect(
+  loaded: LoadedPlan,
+): Promise<{ version: VllmVersion | null; source: string; detection?: VllmDetection }> {
   const { server } = loaded.plan;
-  if (server.runtime === 'external') return { version: null, source: 'external endpoint: read from /version once ready' };
+  if (server.runtime === 'external')
+    return { version: null, source: 'external endpoint: read from /version once ready' };
   if (server.runtime === 'docker' && !server.vllm_version) {
     const version = versionFromImage(server.docker?.image);
-    return { version, source: version ? `from the image tag ${server.docker?.image}` : `image tag of ${server.docker?.image} names no version` };
+    return {
+      version,
+      source: version
+        ? `from the image tag ${server.docker?.image}`
+        : `image tag of ${server.docker?.image} names no version`,
+    };
   }
   const detection = await detectVllmVersion({
     executable: resolveExecutable(server.executable, loaded.dir),
@@ -54,7 +62,11 @@ export async function prepareServe(loaded: LoadedPlan): Promise<ServePlan> {
   if (server.runtime === 'external') {
     return { server, reasoningFlags: [], version: null, versionSource: source, notices: [] };
   }
-  const rendered = renderVersionedServeFlags({ reasoningParser: server.reasoning_parser, extraArgs: server.extra_args, version });
+  const rendered = renderVersionedServeFlags({
+    reasoningParser: server.reasoning_parser,
+    extraArgs: server.extra_args,
+    version,
+  });
   if (rendered.errors.length > 0) {
     throw new UserError(
       `The plan's server flags do not suit vLLM ${formatVersion(version)} (${source}):\n${rendered.errors.map((e) => `  - ${e}`).join('\n')}`,

@@ -8,7 +8,11 @@ function timestamp(date: Date): string {
 }
 
 /** outputs/<plan name>/<YYYYMMDD-HHMMSS>[-N]/, never reusing an existing folder (no run overwrites another). */
-export function createRunDir(outputDir: string, planName: string, now = new Date()): { runDir: string; runId: string } {
+export function createRunDir(
+  outputDir: string,
+  planName: string,
+  now = new Date(),
+): { runDir: string; runId: string } {
   const base = join(resolve(expandHome(outputDir)), planName);
   mkdirSync(base, { recursive: true });
   const stamp = timestamp(now);

@@ -13,6 +13,11 @@ export function externalServer(server: ServerSpec): ServerHandle {
     exited: new Promise(() => undefined),
     logTail: () => [],
     onLogLine: () => () => undefined,
-    stop: async () => ({ outcome: 'none', duration_ms: 0, verified: true, detail: 'external endpoint: left running' }),
+    stop: async () => ({
+      outcome: 'none',
+      duration_ms: 0,
+      verified: true,
+      detail: 'external endpoint: left running',
+    }),
   };
 }

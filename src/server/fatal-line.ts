@@ -24,12 +24,30 @@ const CAUSE = [
 
 /** Remedies for the failures people meet most, keyed by what the fatal line says. */
 const HINTS: [RegExp, string][] = [
-  [/unrecognized arguments?: (\S+)/, 'this vLLM version does not accept that flag: remove it from server.extra_args, or pin server.vllm_version so evalrig renders flags for it'],
-  [/CUDA out of memory|OutOfMemoryError/, 'the GPU ran out of memory: lower server.gpu_memory_utilization or max_model_len, or free the GPU (evalrig doctor lists what holds it)'],
-  [/greater than the derived max_model_len/, "max_model_len is above the model's own context length (config.json): lower server.max_model_len"],
-  [/KV cache|max seq len/, 'the KV cache cannot hold one request of max_model_len tokens: lower server.max_model_len or raise gpu_memory_utilization'],
-  [/Free memory on device/, 'other processes hold GPU memory: stop them (evalrig doctor names them) or lower gpu_memory_utilization'],
-  [/Errno 98|[Aa]ddress already in use/, 'the port is taken: use server.port: auto or stop what listens there'],
+  [
+    /unrecognized arguments?: (\S+)/,
+    'this vLLM version does not accept that flag: remove it from server.extra_args, or pin server.vllm_version so evalrig renders flags for it',
+  ],
+  [
+    /CUDA out of memory|OutOfMemoryError/,
+    'the GPU ran out of memory: lower server.gpu_memory_utilization or max_model_len, or free the GPU (evalrig doctor lists what holds it)',
+  ],
+  [
+    /greater than the derived max_model_len/,
+    "max_model_len is above the model's own context length (config.json): lower server.max_model_len",
+  ],
+  [
+    /KV cache|max seq len/,
+    'the KV cache cannot hold one request of max_model_len tokens: lower server.max_model_len or raise gpu_memory_utilization',
+  ],
+  [
+    /Free memory on device/,
+    'other processes hold GPU memory: stop them (evalrig doctor names them) or lower gpu_memory_utilization',
+  ],
+  [
+    /Errno 98|[Aa]ddress already in use/,
+    'the port is taken: use server.port: auto or stop what listens there',
+  ],
   [/command not found/, 'install vLLM or set server.executable'],
 ];
 

@@ -29,7 +29,9 @@ function delay(ms: number): Promise<void> {
 /** Resolves when every stream has ended, or after `ms` (a surviving child can hold a pipe open forever). */
 function drained(streams: (NodeJS.ReadableStream | null)[], ms: number): Promise<void> {
   const ends = streams.map((stream) =>
-    stream ? new Promise<void>((resolve) => (stream.readable ? stream.once('end', () => resolve()) : resolve())) : Promise.resolve(),
+    stream
+      ? new Promise<void>((resolve) => (stream.readable ? stream.once('end', () => resolve()) : resolve()))
+      : Promise.resolve(),
   );
   return Promise.race([Promise.all(ends).then(() => undefined), delay(ms)]);
 }
@@ -38,7 +40,11 @@ function drained(streams: (NodeJS.ReadableStream | null)[], ms: number): Promise
  * Starts `vllm serve` as a local process in its own process group, so that stopping it reaches EngineCore and
  * the workers too (vLLM's children hold the GPU memory; signalling only the parent would orphan them).
  */
-export async function startLocalServer(server: ServerSpec, port: number, ctx: StartContext): Promise<ServerHandle> {
+export async function startLocalServer(
+  server: ServerSpec,
+  port: number,
+  ctx: StartContext,
+): Promise<ServerHandle> {
   const model = server.model;
   if (!model) throw new Error('runtime local needs server.model');
   const argv = buildServeArgv(server, { port, host: server.host, model, reasoningFlags: ctx.reasoningFlags });
@@ -127,7 +133,12 @@ export async function startLocalServer(server: ServerSpec, port: number, ctx: St
       try {
         report = await stopGroup(options);
       } catch (error) {
-        report = { outcome: 'killed', duration_ms: 0, verified: false, detail: `stopping failed: ${(error as Error).message}` };
+        report = {
+          outcome: 'killed',
+          duration_ms: 0,
+          verified: false,
+          detail: `stopping failed: ${(error as Error).message}`,
+        };
       }
       // A process that survived SIGKILL (D state) may never exit: wait for the parent only briefly.
       await Promise.race([exited, spawnFailed, delay(OUTPUT_DRAIN_MS)]);

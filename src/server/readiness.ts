@@ -112,36 +112,48 @@ function timeoutMessage(handle: ServerHandle, timeoutMs: number): string {
   const fatal = findFatalLine(handle.logTail(400));
   return [
     `vLLM was not ready after ${seconds} s (server.startup_timeout).`,
-    fatal ? `  last error in the log: ${fatal.line}` : '  the log shows no error: it may still be loading or compiling.',
+    fatal
+      ? `  last error in the log: ${fatal.line}`
+      : '  the log shows no error: it may still be loading or compiling.',
     '  fix:   raise server.startup_timeout for big models or a cold compile cache; check server.log.',
   ].join('\n');
 }
 
 /** GET /v1/models and find the model to evaluate, with a message for each way it can go wrong. */
-async function findServedModel(handle: ServerHandle): Promise<{ ours: { id?: string; max_model_len?: number }; served: string[] }> {
+async function findServedModel(
+  handle: ServerHandle,
+): Promise<{ ours: { id?: string; max_model_len?: number }; served: string[] }> {
   const url = `${handle.baseUrl}/v1/models`;
   const fail = (message: string) => new ReadinessError('wrong-server', message, handle.logTail(20));
   let models: JsonReply<ModelList>;
   try {
     models = await getJson<ModelList>(url, handle.apiKey);
   } catch (error) {
-    throw fail(`${url} failed after /health answered: ${(error as Error).message}. Is something else listening on that port?`);
+    throw fail(
+      `${url} failed after /health answered: ${(error as Error).message}. Is something else listening on that port?`,
+    );
   }
   if (models.status === 401) {
     const whose = handle.runtime === 'external' ? 'the endpoint expects' : 'the server was started with';
     throw fail(`${url} answered 401 Unauthorized: server.api_key does not match the key ${whose}.`);
   }
   if (models.status !== 200 || !Array.isArray(models.body?.data)) {
-    throw fail(`${url} answered ${models.status} with ${JSON.stringify(models.text)}, not a model list: is this a vLLM (OpenAI-compatible) server?`);
+    throw fail(
+      `${url} answered ${models.status} with ${JSON.stringify(models.text)}, not a model list: is this a vLLM (OpenAI-compatible) server?`,
+    );
   }
   const entries = models.body.data;
   const served = entries.map((entry) => entry.id ?? '');
   // An external endpoint without a served name in the plan: take what it serves (the first model).
-  const ours = handle.servedModel === '' ? entries[0] : entries.find((entry) => entry.id === handle.servedModel);
+  const ours =
+    handle.servedModel === '' ? entries[0] : entries.find((entry) => entry.id === handle.servedModel);
   if (!ours) {
     const listed = served.length > 0 ? `lists [${served.join(', ')}]` : 'lists no model';
     const what = handle.servedModel === '' ? 'a model' : `"${handle.servedModel}"`;
-    const fix = handle.runtime === 'external' ? 'Set server.served_model_name to one it lists.' : 'Another server holds this port: stop it or use server.port: auto.';
+    const fix =
+      handle.runtime === 'external'
+        ? 'Set server.served_model_name to one it lists.'
+        : 'Another server holds this port: stop it or use server.port: auto.';
     throw fail(`${handle.baseUrl} answers, but /v1/models ${listed}, not ${what}. ${fix}`);
   }
   return { ours, served };
@@ -160,10 +172,20 @@ export async function waitUntilReady(handle: ServerHandle, options: ReadinessOpt
 
   for (;;) {
     if (exit) throw exitError(handle, exit);
-    if (options.signal?.aborted) throw new ReadinessError('aborted', 'interrupted while waiting for vLLM to start', handle.logTail(20));
+    if (options.signal?.aborted)
+      throw new ReadinessError('aborted', 'interrupted while waiting for vLLM to start', handle.logTail(20));
     const left = options.timeoutMs - (Date.now() - started);
-    if (left <= 0) throw new ReadinessError('timeout', timeoutMessage(handle, options.timeoutMs), handle.logTail(40), findFatalLine(handle.logTail(400)));
-    const healthy = await Promise.race([healthWithin(`${handle.baseUrl}/health`, Math.min(1_000, left), interval), interrupted.then(() => false)]);
+    if (left <= 0)
+      throw new ReadinessError(
+        'timeout',
+        timeoutMessage(handle, options.timeoutMs),
+        handle.logTail(40),
+        findFatalLine(handle.logTail(400)),
+      );
+    const healthy = await Promise.race([
+      healthWithin(`${handle.baseUrl}/health`, Math.min(1_000, left), interval),
+      interrupted.then(() => false),
+    ]);
     if (healthy) break;
   }
   // The process may have died in the same instant the port answered; its exit wins over a stale answer.
@@ -171,7 +193,9 @@ export async function waitUntilReady(handle: ServerHandle, options: ReadinessOpt
   if (exit) throw exitError(handle, exit);
 
   const { ours, served } = await findServedModel(handle);
-  const version = await getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(() => undefined);
+  const version = await getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(
+    () => undefined,
+  );
   return {
     servedModel: ours.id ?? handle.servedModel,
     vllmVersion: version?.body?.version ?? null,

@@ -12,11 +12,17 @@ export type StartupPhase =
   | 'up';
 
 const RULES: [RegExp, StartupPhase][] = [
-  [/Starting to load model|Loading (safetensors|weights|model weights)|Loading model from/i, 'loading weights'],
+  [
+    /Starting to load model|Loading (safetensors|weights|model weights)|Loading model from/i,
+    'loading weights',
+  ],
   [/Loading weights took|Model loading took|memory profiling|profile run/i, 'profiling memory'],
   [/KV cache size|# GPU blocks|Maximum concurrency for/i, 'allocating KV cache'],
   [/Capturing (CUDA )?graphs|CUDA graph/i, 'capturing CUDA graphs'],
-  [/Starting vLLM (API )?server|Available routes are|Route: \/|Started server process/i, 'starting API server'],
+  [
+    /Starting vLLM (API )?server|Available routes are|Route: \/|Started server process/i,
+    'starting API server',
+  ],
   [/Application startup complete/i, 'up'],
 ];
 

@@ -48,7 +48,8 @@ export function buildEngineFlags(server: ServerSpec, input: ServeArgsInput): str
 export function buildServerEnv(server: ServerSpec): Record<string, string> {
   const env = { ...server.env };
   const devices = server.cuda_visible_devices;
-  if (devices !== undefined) env.CUDA_VISIBLE_DEVICES = Array.isArray(devices) ? devices.join(',') : String(devices);
+  if (devices !== undefined)
+    env.CUDA_VISIBLE_DEVICES = Array.isArray(devices) ? devices.join(',') : String(devices);
   return env;
 }
 

@@ -33,7 +33,13 @@ export function writeSimPlan(overrides: PlanOverrides = {}): { file: string; out
       startup_timeout: 30,
       stop_timeout: 5,
       ...overrides.server,
-      env: { VLLM_SIM_LOAD_TIME: '0.5', VLLM_SIM_TTFT_MS: '5', VLLM_SIM_TOKEN_LATENCY_MS: '0', VLLM_SIM_ANSWER_KEY: DEMO_QUIZ, ...overrides.sim },
+      env: {
+        VLLM_SIM_LOAD_TIME: '0.5',
+        VLLM_SIM_TTFT_MS: '5',
+        VLLM_SIM_TOKEN_LATENCY_MS: '0',
+        VLLM_SIM_ANSWER_KEY: DEMO_QUIZ,
+        ...overrides.sim,
+      },
     },
     evals: overrides.evals ?? [
       {
@@ -53,7 +59,10 @@ export function writeSimPlan(overrides: PlanOverrides = {}): { file: string; out
   return { file, outDir: join(dir, 'outputs'), dir };
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+): ResultPromise<{ reject: false; all: true; env: Record<string, string> }> {
   return execa('node', [CLI, ...args], { reject: false, all: true, env: { CI: '1', ...env } });
 }
 
@@ -69,7 +78,10 @@ export function readJson<T = Record<string, unknown>>(file: string): T {
 }
 
 export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
 }
 
 /** Checked with ps, independently of the code under test. */

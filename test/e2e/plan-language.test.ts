@@ -5,7 +5,15 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { planJsonSchema } from '../../src/commands/schema.js';
 import { loadPlan } from '../../src/plan/load.js';
-import { ROOT, expectServerGone, readJson, readJsonLines, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import {
+  ROOT,
+  expectServerGone,
+  readJson,
+  readJsonLines,
+  runDirFrom,
+  startCli,
+  writeSimPlan,
+} from './cli-helpers.js';
 
 describe('JSON Schema', () => {
   it('docs/plan.schema.json is what `evalrig schema` prints (regenerate with: node dist/src/cli.js schema > docs/plan.schema.json)', () => {
@@ -26,7 +34,9 @@ describe('JSON Schema', () => {
   });
 
   it('every plan in configs/ passes `evalrig validate`', async () => {
-    const configs = readdirSync(join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, 'configs', f));
+    const configs = readdirSync(join(ROOT, 'configs'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join(ROOT, 'configs', f));
     const result = await startCli(['validate', ...configs]);
     expect(result.exitCode, result.all).toBe(0);
   });
@@ -38,7 +48,9 @@ describe('validate and dry-run', () => {
     const lines = source.split('\n');
     const keyLines = lines.flatMap((line, index) => {
       const match = /^(\s*)(-\s+)?([a-z_]+):/.exec(line);
-      return match && !line.trim().startsWith('#') ? [{ index, col: (match[1]?.length ?? 0) + (match[2]?.length ?? 0) + 1, key: match[3] as string }] : [];
+      return match && !line.trim().startsWith('#')
+        ? [{ index, col: (match[1]?.length ?? 0) + (match[2]?.length ?? 0) + 1, key: match[3] as string }]
+        : [];
     });
     expect(keyLines.length).toBeGreaterThan(20);
     const { dir } = writeSimPlan();
@@ -71,7 +83,13 @@ describe('validate and dry-run', () => {
   ];
   for (const { version, reasoning } of versions) {
     it(`--dry-run renders the argv for vLLM ${version} from the same plan and starts nothing`, async () => {
-      const result = await startCli(['plan', join(ROOT, 'configs/qwen3-8b.yaml'), '--dry-run', '--set', `server.vllm_version=${version}`]);
+      const result = await startCli([
+        'plan',
+        join(ROOT, 'configs/qwen3-8b.yaml'),
+        '--dry-run',
+        '--set',
+        `server.vllm_version=${version}`,
+      ]);
       expect(result.exitCode, result.all).toBe(0);
       expect(result.all).toContain(`vLLM version: ${version} (pinned`);
       expect(result.all).toContain(
@@ -83,7 +101,9 @@ describe('validate and dry-run', () => {
   }
 
   it('a flag the version rejects is an error before start, naming the version and the fix', async () => {
-    const { file } = writeSimPlan({ server: { vllm_version: '0.8.5', reasoning_parser: undefined, extra_args: ['--enable-reasoning'] } });
+    const { file } = writeSimPlan({
+      server: { vllm_version: '0.8.5', reasoning_parser: undefined, extra_args: ['--enable-reasoning'] },
+    });
     const result = await startCli(['plan', file, '--dry-run']);
     expect(result.exitCode).toBe(2);
     expect(result.all).toMatch(/vLLM 0\.8\.5/);
@@ -95,7 +115,11 @@ describe('secrets never reach a file or a log line', () => {
   it('masks api_key and secret env values everywhere in the run directory and the console', async () => {
     const apiKey = 'sk-evalrig-test-0123456789';
     const token = 'hf_TOKENabcdef123456';
-    const { file } = writeSimPlan({ server: { api_key: apiKey }, sim: { HF_TOKEN: token }, eval: { limit: 3 } });
+    const { file } = writeSimPlan({
+      server: { api_key: apiKey },
+      sim: { HF_TOKEN: token },
+      eval: { limit: 3 },
+    });
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).not.toContain(apiKey);
@@ -125,18 +149,29 @@ describe.concurrent('reasoning placement per simulated vLLM version', () => {
   ];
   for (const { version, parser } of cases) {
     it(`vLLM ${version}, ${parser ? `parser ${parser}` : 'no reasoning parser (inline <think>)'}: reasoning split off, answer scored from content`, async () => {
-      const { file } = writeSimPlan({ server: { reasoning_parser: parser }, sim: { VLLM_SIM_VERSION: version, VLLM_SIM_ACCURACY: '1' }, eval: { limit: 3 } });
+      const { file } = writeSimPlan({
+        server: { reasoning_parser: parser },
+        sim: { VLLM_SIM_VERSION: version, VLLM_SIM_ACCURACY: '1' },
+        eval: { limit: 3 },
+      });
       const result = await startCli(['plan', file]);
       expect(result.exitCode, result.all).toBe(0);
       const runDir = runDirFrom(result.all);
-      const predictions = readJsonLines<{ content: string; reasoning: string | null; extracted: string; gold: string }>(join(runDir, 'evals/quiz/predictions.jsonl'));
+      const predictions = readJsonLines<{
+        content: string;
+        reasoning: string | null;
+        extracted: string;
+        gold: string;
+      }>(join(runDir, 'evals/quiz/predictions.jsonl'));
       expect(predictions).toHaveLength(6);
       for (const p of predictions) {
         expect(p.reasoning).toBeTruthy();
         expect(p.content).not.toContain('<think>');
         expect(p.extracted).toBe(p.gold);
       }
-      expect(readJson<{ server: { vllm_version: string } }>(join(runDir, 'manifest.json')).server.vllm_version).toBe(version);
+      expect(
+        readJson<{ server: { vllm_version: string } }>(join(runDir, 'manifest.json')).server.vllm_version,
+      ).toBe(version);
       expectServerGone(runDir);
     });
   }
@@ -145,22 +180,30 @@ describe.concurrent('reasoning placement per simulated vLLM version', () => {
 describe('matrix', () => {
   it('runs each variant with one server at a time and compares them side by side', async () => {
     const { file } = writeSimPlan({ eval: { limit: 4 } });
-    const withMatrix = readFileSync(file, 'utf8') + [
-      'matrix:',
-      '  - name: sure',
-      '    set: { server.env.VLLM_SIM_ACCURACY: "1" }',
-      '  - name: wrong',
-      '    set: { server.env.VLLM_SIM_ACCURACY: "0" }',
-      '',
-    ].join('\n');
+    const withMatrix =
+      readFileSync(file, 'utf8') +
+      [
+        'matrix:',
+        '  - name: sure',
+        '    set: { server.env.VLLM_SIM_ACCURACY: "1" }',
+        '  - name: wrong',
+        '    set: { server.env.VLLM_SIM_ACCURACY: "0" }',
+        '',
+      ].join('\n');
     writeFileSync(file, withMatrix);
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).toMatch(/Subset\s*│\s*sure\s*│\s*wrong/);
     expect(result.all).toMatch(/OVERALL\s*│\s*1\.0\s*│\s*0\.0/);
     const runDir = runDirFrom(result.all);
-    const summary = readJson<{ status: string; variants: { name: string; summary: { evals: { score: number }[] } }[] }>(join(runDir, 'summary.json'));
-    expect(summary.variants.map((v) => [v.name, v.summary.evals[0]?.score])).toEqual([['sure', 1], ['wrong', 0]]);
+    const summary = readJson<{
+      status: string;
+      variants: { name: string; summary: { evals: { score: number }[] } }[];
+    }>(join(runDir, 'summary.json'));
+    expect(summary.variants.map((v) => [v.name, v.summary.evals[0]?.score])).toEqual([
+      ['sure', 1],
+      ['wrong', 0],
+    ]);
     for (const variant of ['sure', 'wrong']) expectServerGone(join(runDir, variant));
   });
 });
@@ -183,7 +226,10 @@ describe('generic multiple-choice data', () => {
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     const runDir = runDirFrom(result.all);
-    const evalResult = readJson<{ num: number; repeats: { k: number; mean: number; std: number; per_repeat: unknown[] } }>(join(runDir, 'evals/bio/result.json'));
+    const evalResult = readJson<{
+      num: number;
+      repeats: { k: number; mean: number; std: number; per_repeat: unknown[] };
+    }>(join(runDir, 'evals/bio/result.json'));
     expect(evalResult.repeats.k).toBe(3);
     expect(evalResult.repeats.per_repeat).toHaveLength(3);
     expect(evalResult.num % 3).toBe(0);

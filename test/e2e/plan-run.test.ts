@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PredictionRecord } from '../../src/eval/types.js';
 import type { RunSummary } from '../../src/report/summary.js';
-import { expectServerGone, readJson, readJsonLines, runDirFrom, startCli, waitFor, writeSimPlan } from './cli-helpers.js';
+import {
+  expectServerGone,
+  readJson,
+  readJsonLines,
+  runDirFrom,
+  startCli,
+  waitFor,
+  writeSimPlan,
+} from './cli-helpers.js';
 
 // The shapes on disk; the test asserts the fields it relies on, the types only spare casts.
 type Summary = RunSummary;
@@ -30,22 +38,65 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     const runDir = runDirFrom(result.all);
     expect(result.all.trim().split('\n').at(-1)).toContain(runDir);
     expect(result.all).toMatch(/Model\s*│\s*Dataset\s*│\s*Metric\s*│\s*Subset\s*│\s*Num\s*│\s*Score/);
-    for (const name of ['plan.resolved.yaml', 'manifest.json', 'server.log', 'summary.json', 'report.md', 'evals/quiz/predictions.jsonl', 'evals/quiz/result.json']) {
+    for (const name of [
+      'plan.resolved.yaml',
+      'manifest.json',
+      'server.log',
+      'summary.json',
+      'report.md',
+      'evals/quiz/predictions.jsonl',
+      'evals/quiz/result.json',
+    ]) {
       expect(existsSync(join(runDir, name)), name).toBe(true);
     }
     const summary = readJson<Summary>(join(runDir, 'summary.json'));
-    expect(summary).toMatchObject({ status: 'ok', exit_code: 0, run_dir: runDir, teardown: { verified: true } });
-    expect(summary.evals[0]).toMatchObject({ name: 'quiz', backend: 'native', dataset: 'iquiz', num: 40, score: 1, truncated: 0, errors: 0 });
-    expect(summary.evals[0]?.subsets.map((s) => [s.name, s.num])).toEqual([['IQ', 16], ['EQ', 24]]);
+    expect(summary).toMatchObject({
+      status: 'ok',
+      exit_code: 0,
+      run_dir: runDir,
+      teardown: { verified: true },
+    });
+    expect(summary.evals[0]).toMatchObject({
+      name: 'quiz',
+      backend: 'native',
+      dataset: 'iquiz',
+      num: 40,
+      score: 1,
+      truncated: 0,
+      errors: 0,
+    });
+    expect(summary.evals[0]?.subsets.map((s) => [s.name, s.num])).toEqual([
+      ['IQ', 16],
+      ['EQ', 24],
+    ]);
     const predictions = readJsonLines<Prediction>(join(runDir, 'evals/quiz/predictions.jsonl'));
     expect(predictions).toHaveLength(40);
     for (const p of predictions) {
-      expect(Object.keys(p)).toEqual(expect.arrayContaining(['id', 'subset', 'prompt', 'content', 'reasoning', 'extracted', 'gold', 'correct', 'finish_reason', 'usage', 'latency_ms']));
+      expect(Object.keys(p)).toEqual(
+        expect.arrayContaining([
+          'id',
+          'subset',
+          'prompt',
+          'content',
+          'reasoning',
+          'extracted',
+          'gold',
+          'correct',
+          'finish_reason',
+          'usage',
+          'latency_ms',
+        ]),
+      );
       expect(p.extracted).toBe(p.gold);
     }
-    const manifest = readJson<{ server: { argv: string[]; vllm_version: string }; phases: Record<string, unknown> }>(join(runDir, 'manifest.json'));
+    const manifest = readJson<{
+      server: { argv: string[]; vllm_version: string };
+      phases: Record<string, unknown>;
+    }>(join(runDir, 'manifest.json'));
     expect(manifest.server.vllm_version).toBe('0.17.1');
-    expect(Object.keys(manifest.phases)).toEqual(expect.arrayContaining(['start', 'ready', 'eval:quiz', 'stop']));
+    expect(Object.keys(manifest.phases)).toEqual(
+      expect.arrayContaining(['start', 'ready', 'eval:quiz', 'stop']),
+    );
     expect(readFileSync(join(runDir, 'server.log'), 'utf8')).toContain('Application startup complete.');
     expectServerGone(runDir);
   });
@@ -60,7 +111,9 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
   });
 
   it('fails within seconds when vLLM dies while loading, quoting the fatal line', async () => {
-    const { file } = writeSimPlan({ sim: { VLLM_SIM_FAULT: 'crash_on_load:cuda_oom', VLLM_SIM_LOAD_TIME: '1' } });
+    const { file } = writeSimPlan({
+      sim: { VLLM_SIM_FAULT: 'crash_on_load:cuda_oom', VLLM_SIM_LOAD_TIME: '1' },
+    });
     const started = Date.now();
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(1);
@@ -100,7 +153,9 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     expect(result.exitCode, result.all).toBe(1);
     expect(result.all).toContain('/nonexistent/iquiz');
     expect(result.all).not.toContain('started:');
-    const manifest = readJson<{ server: { pid: number | null }; phases: Record<string, unknown> }>(join(runDirFrom(result.all), 'manifest.json'));
+    const manifest = readJson<{ server: { pid: number | null }; phases: Record<string, unknown> }>(
+      join(runDirFrom(result.all), 'manifest.json'),
+    );
     expect(manifest.server.pid).toBeNull();
     expect(Object.keys(manifest.phases)).toEqual(['datasets']);
   });
@@ -109,7 +164,9 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     const { file } = writeSimPlan({ server: { max_model_lenn: 1 } });
     const result = await startCli(['plan', file]);
     expect(result.exitCode).toBe(2);
-    expect(result.all).toMatch(/plan\.yaml:\d+:\d+: server\.max_model_lenn: unknown key "max_model_lenn" \(did you mean "max_model_len"\?\)/);
+    expect(result.all).toMatch(
+      /plan\.yaml:\d+:\d+: server\.max_model_lenn: unknown key "max_model_lenn" \(did you mean "max_model_len"\?\)/,
+    );
   });
 });
 
@@ -131,7 +188,11 @@ describe.concurrent('interruptions leave nothing running', () => {
       const run = startPlan(file);
       await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
       const predictionsFile = join(run.runDir(), 'evals/quiz/predictions.jsonl');
-      await waitFor(() => existsSync(predictionsFile) && readFileSync(predictionsFile, 'utf8').includes('\n'), 30_000, 'a first prediction');
+      await waitFor(
+        () => existsSync(predictionsFile) && readFileSync(predictionsFile, 'utf8').includes('\n'),
+        30_000,
+        'a first prediction',
+      );
       run.child.kill(signal);
       const result = await run.child;
       expect(result.exitCode, result.all).toBe(130);
@@ -145,7 +206,10 @@ describe.concurrent('interruptions leave nothing running', () => {
   }
 
   it('a second Ctrl-C skips the graceful wait when vLLM ignores SIGTERM', async () => {
-    const { file } = writeSimPlan({ server: { stop_timeout: 60 }, sim: { VLLM_SIM_FAULT: 'ignore_sigterm', VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
+    const { file } = writeSimPlan({
+      server: { stop_timeout: 60 },
+      sim: { VLLM_SIM_FAULT: 'ignore_sigterm', VLLM_SIM_TOKEN_LATENCY_MS: '10' },
+    });
     const run = startPlan(file);
     await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
     run.child.kill('SIGINT');
@@ -161,7 +225,11 @@ describe.concurrent('interruptions leave nothing running', () => {
   });
 
   it('kills a server that ignores SIGTERM after stop_timeout', async () => {
-    const { file } = writeSimPlan({ server: { stop_timeout: 1 }, eval: { limit: 2 }, sim: { VLLM_SIM_FAULT: 'ignore_sigterm' } });
+    const { file } = writeSimPlan({
+      server: { stop_timeout: 1 },
+      eval: { limit: 2 },
+      sim: { VLLM_SIM_FAULT: 'ignore_sigterm' },
+    });
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     const summary = readJson<Summary>(join(runDirFrom(result.all), 'summary.json'));

@@ -39,7 +39,13 @@ function problemsOf(file: string, options = {}) {
 describe('loadPlan', () => {
   it('fills defaults', () => {
     const { plan } = loadPlan(writePlan(VALID));
-    expect(plan.server).toMatchObject({ runtime: 'local', host: '127.0.0.1', port: 'auto', executable: 'vllm', startup_timeout: 900 });
+    expect(plan.server).toMatchObject({
+      runtime: 'local',
+      host: '127.0.0.1',
+      port: 'auto',
+      executable: 'vllm',
+      startup_timeout: 900,
+    });
     expect(plan.evals[0]).toMatchObject({ concurrency: 8, generation: { stream: false } });
     expect(plan.output.dir).toBe('outputs');
   });
@@ -79,10 +85,17 @@ describe('loadPlan', () => {
   });
 
   it('interpolates from the environment and a .env file next to the plan; the environment wins', () => {
-    const text = VALID.replace('served_model_name: Qwen3-8B', 'served_model_name: ${NAME}\n  api_key: ${MY_API_KEY}\n  executable: ${EXE:-vllm-custom}');
+    const text = VALID.replace(
+      'served_model_name: Qwen3-8B',
+      'served_model_name: ${NAME}\n  api_key: ${MY_API_KEY}\n  executable: ${EXE:-vllm-custom}',
+    );
     const file = writePlan(text, { '.env': 'NAME=from-dotenv\nMY_API_KEY="sk-secret-1234"\n' });
     const fromFile = loadPlan(file, { env: {} });
-    expect(fromFile.plan.server).toMatchObject({ served_model_name: 'from-dotenv', api_key: 'sk-secret-1234', executable: 'vllm-custom' });
+    expect(fromFile.plan.server).toMatchObject({
+      served_model_name: 'from-dotenv',
+      api_key: 'sk-secret-1234',
+      executable: 'vllm-custom',
+    });
     expect(fromFile.secrets).toContain('sk-secret-1234');
     expect(loadPlan(file, { env: { NAME: 'from-env' } }).plan.server.served_model_name).toBe('from-env');
   });
@@ -95,7 +108,9 @@ describe('loadPlan', () => {
   });
 
   it('applies --set overrides typed by YAML and validated by the schema', () => {
-    const { plan } = loadPlan(writePlan(VALID), { overrides: ['server.max_model_len=16384', 'evals[0].limit=10', 'evals[0].generation.stream=true'] });
+    const { plan } = loadPlan(writePlan(VALID), {
+      overrides: ['server.max_model_len=16384', 'evals[0].limit=10', 'evals[0].generation.stream=true'],
+    });
     expect(plan.server.max_model_len).toBe(16384);
     expect(plan.evals[0]).toMatchObject({ limit: 10, generation: { stream: true } });
     const problems = problemsOf(writePlan(VALID), { overrides: ['server.max_model_len=big'] });
@@ -111,7 +126,11 @@ describe('interpolation and secrets', () => {
   });
 
   it('parses .env lines', () => {
-    expect(parseDotEnv('# c\nexport A=1\nB="two words"\nC=x # comment\n')).toEqual({ A: '1', B: 'two words', C: 'x' });
+    expect(parseDotEnv('# c\nexport A=1\nB="two words"\nC=x # comment\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x',
+    });
   });
 
   it('masks every secret occurrence', () => {

@@ -57,14 +57,16 @@ describe('fatal line', () => {
   it('prefers the last specific error over an earlier warning', () => {
     const fatal = findFatalLine([
       'WARNING 01-01 00:00:00 [utils.py:1] DeprecationError: something old',
-      'ValueError: The model\'s max seq len (32768) is larger than the maximum number of tokens that can be stored in KV cache (7344).',
+      "ValueError: The model's max seq len (32768) is larger than the maximum number of tokens that can be stored in KV cache (7344).",
       'RuntimeError: Engine core initialization failed. See root cause above.',
     ]);
     expect(fatal?.line).toMatch(/^ValueError: The model's max seq len/);
   });
 
   it('advises lowering max_model_len when it exceeds the model, not raising memory', () => {
-    const fatal = findFatalLine(['Value error, User-specified max_model_len (131072) is greater than the derived max_model_len (max_position_embeddings=32768.0 ...)']);
+    const fatal = findFatalLine([
+      'Value error, User-specified max_model_len (131072) is greater than the derived max_model_len (max_position_embeddings=32768.0 ...)',
+    ]);
     expect(fatal?.hint).toMatch(/model's own context length/);
   });
 });

@@ -8,29 +8,57 @@ import { buildEngineFlags, buildServeArgv, maskArgv } from '../../src/server/vll
 function server(extra: Record<string, unknown> = {}) {
   return PlanSchema.parse({
     name: 'p',
-    server: { model: '/root/autodl-tmp/Qwen/Qwen3-8B', served_model_name: 'Qwen3-8B', max_model_len: 8192, reasoning_parser: 'qwen3', ...extra },
+    server: {
+      model: '/root/autodl-tmp/Qwen/Qwen3-8B',
+      served_model_name: 'Qwen3-8B',
+      max_model_len: 8192,
+      reasoning_parser: 'qwen3',
+      ...extra,
+    },
     evals: [{ name: 'e', backend: 'native', dataset: 'iquiz', dataset_path: 'd' }],
   }).server;
 }
 
 describe('vllm serve argv', () => {
   it('renders the tutorial command from the plan', () => {
-    expect(buildServeArgv(server(), { port: 8000, host: '127.0.0.1', model: '/root/autodl-tmp/Qwen/Qwen3-8B' })).toEqual([
-      'serve', '/root/autodl-tmp/Qwen/Qwen3-8B',
-      '--host', '127.0.0.1', '--port', '8000',
-      '--served-model-name', 'Qwen3-8B', '--max-model-len', '8192', '--reasoning-parser', 'qwen3',
+    expect(
+      buildServeArgv(server(), { port: 8000, host: '127.0.0.1', model: '/root/autodl-tmp/Qwen/Qwen3-8B' }),
+    ).toEqual([
+      'serve',
+      '/root/autodl-tmp/Qwen/Qwen3-8B',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8000',
+      '--served-model-name',
+      'Qwen3-8B',
+      '--max-model-len',
+      '8192',
+      '--reasoning-parser',
+      'qwen3',
     ]);
   });
 
   it('uses version-rendered reasoning flags and appends extra args last', () => {
     const flags = buildEngineFlags(server({ extra_args: ['--enforce-eager'] }), {
-      port: 1, host: '0.0.0.0', model: 'm', reasoningFlags: ['--enable-reasoning', '--reasoning-parser', 'deepseek_r1'],
+      port: 1,
+      host: '0.0.0.0',
+      model: 'm',
+      reasoningFlags: ['--enable-reasoning', '--reasoning-parser', 'deepseek_r1'],
     });
-    expect(flags.slice(-4)).toEqual(['--enable-reasoning', '--reasoning-parser', 'deepseek_r1', '--enforce-eager']);
+    expect(flags.slice(-4)).toEqual([
+      '--enable-reasoning',
+      '--reasoning-parser',
+      'deepseek_r1',
+      '--enforce-eager',
+    ]);
   });
 
   it('omits what the plan does not set', () => {
-    const argv = buildServeArgv(server({ served_model_name: undefined, max_model_len: undefined, reasoning_parser: undefined }), { port: 8000, host: 'h', model: 'm' });
+    const argv = buildServeArgv(
+      server({ served_model_name: undefined, max_model_len: undefined, reasoning_parser: undefined }),
+      { port: 8000, host: 'h', model: 'm' },
+    );
     expect(argv).toEqual(['serve', 'm', '--host', 'h', '--port', '8000']);
   });
 
@@ -62,22 +90,33 @@ describe('fatal line', () => {
   });
 
   it('recognises the argparse rejection of a flag', () => {
-    const fatal = findFatalLine(['usage: vllm [-h] [-v] {chat,complete,serve,bench,collect-env,run-batch} ...', 'vllm: error: unrecognized arguments: --enable-reasoning']);
+    const fatal = findFatalLine([
+      'usage: vllm [-h] [-v] {chat,complete,serve,bench,collect-env,run-batch} ...',
+      'vllm: error: unrecognized arguments: --enable-reasoning',
+    ]);
     expect(fatal?.line).toBe('vllm: error: unrecognized arguments: --enable-reasoning');
     expect(fatal?.hint).toContain('does not accept that flag');
   });
 
   it('falls back to the generic line when nothing better exists, and to nothing on a clean log', () => {
-    expect(findFatalLine(['RuntimeError: Engine core initialization failed. See root cause above.'])?.line).toContain('Engine core');
+    expect(
+      findFatalLine(['RuntimeError: Engine core initialization failed. See root cause above.'])?.line,
+    ).toContain('Engine core');
     expect(findFatalLine(['INFO 01-01 00:00:00 [api_server.py:1] all good'])).toBeUndefined();
   });
 });
 
 describe('start-up phases', () => {
   it('maps log lines to phases and reads capacity facts', () => {
-    expect(startupPhaseOf('(EngineCore_DP0 pid=1) INFO 10-21 09:11:57 [kv_cache_utils.py:1087] GPU KV cache size: 425,424 tokens')).toBe('allocating KV cache');
+    expect(
+      startupPhaseOf(
+        '(EngineCore_DP0 pid=1) INFO 10-21 09:11:57 [kv_cache_utils.py:1087] GPU KV cache size: 425,424 tokens',
+      ),
+    ).toBe('allocating KV cache');
     expect(startupPhaseOf('INFO:     Application startup complete.')).toBe('up');
     expect(capacityFact('GPU KV cache size: 425,424 tokens')).toEqual({ kvCacheTokens: 425424 });
-    expect(capacityFact('Maximum concurrency for 65,536 tokens per request: 6.49x')).toEqual({ maxConcurrency: 6.49 });
+    expect(capacityFact('Maximum concurrency for 65,536 tokens per request: 6.49x')).toEqual({
+      maxConcurrency: 6.49,
+    });
   });
 });

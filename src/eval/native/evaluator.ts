@@ -10,7 +10,13 @@ import { runNative } from './runner.js';
 async function loadDataset(spec: NativeEvalSpec, ctx: PrepareContext): Promise<LoadedDataset> {
   if (spec.dataset === 'mcq') {
     const path = resolve(ctx.planDir, spec.dataset_path ?? '.');
-    return loadMcqDataset({ path, name: spec.name, subsets: spec.subsets, limit: spec.limit, options: spec.mcq });
+    return loadMcqDataset({
+      path,
+      name: spec.name,
+      subsets: spec.subsets,
+      limit: spec.limit,
+      options: spec.mcq,
+    });
   }
   const source = await resolveDatasetSource({
     dataset: 'iquiz',
@@ -23,8 +29,12 @@ async function loadDataset(spec: NativeEvalSpec, ctx: PrepareContext): Promise<L
       // Per-chunk data events would flood a CI log; the file-level events say what matters.
       if (event.kind === 'download') ctx.display.info(`downloading ${event.file} from ${event.url}`);
       if (event.kind === 'retry') ctx.display.warn(`retrying ${event.file}: ${event.reason}`);
-      if (event.kind === 'stale') ctx.display.warn(`cached ${event.file} is stale (${event.reason}): downloading again`);
-      if (event.kind === 'done') ctx.display.info(`downloaded ${event.file} (${event.bytes} bytes, sha256 ${event.sha256.slice(0, 12)}…)`);
+      if (event.kind === 'stale')
+        ctx.display.warn(`cached ${event.file} is stale (${event.reason}): downloading again`);
+      if (event.kind === 'done')
+        ctx.display.info(
+          `downloaded ${event.file} (${event.bytes} bytes, sha256 ${event.sha256.slice(0, 12)}…)`,
+        );
     },
   });
   return loadIquiz(source.folder, { subsets: spec.subsets, limit: spec.limit });
@@ -36,7 +46,10 @@ export const nativeEvaluator: Evaluator = {
   async prepare(spec, ctx) {
     const dataset = await loadDataset(spec, ctx);
     if (dataset.samples.length === 0) {
-      const why = dataset.problems.length > 0 ? `every record was skipped, e.g. ${dataset.problems[0]}` : 'the files hold no records';
+      const why =
+        dataset.problems.length > 0
+          ? `every record was skipped, e.g. ${dataset.problems[0]}`
+          : 'the files hold no records';
       throw new Error(`${spec.name}: the dataset has no usable samples (${why}).`);
     }
     return { spec, samples: dataset.samples, provenance: dataset.provenance, problems: dataset.problems };
