@@ -12,8 +12,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
 }
 
-/** The keys an object at `path` may have (the union of all variants for a union), for "did you mean" hints. */
-export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** The schemas that may apply at `path` (several for a union). */
+function schemasAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType[] {
   let candidates: z.ZodType[] = [unwrap(schema)];
   for (const segment of path) {
     const next: z.ZodType[] = [];
@@ -31,11 +31,22 @@ export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): 
       c instanceof z.ZodUnion ? (c.options as z.ZodType[]).map(unwrap) : [c],
     );
   }
+  return candidates;
+}
+
+/** The keys an object at `path` may have (the union of all variants for a union), for "did you mean" hints. */
+export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   const keys = new Set<string>();
-  for (const candidate of candidates) {
+  for (const candidate of schemasAt(schema, path)) {
     if (candidate instanceof z.ZodObject) for (const key of Object.keys(candidate.shape)) keys.add(key);
   }
   return [...keys];
+}
+
+/** True when the value at `path` is a string (or a string enum): `--set name=123` then means the text "123". */
+export function expectsStringAt(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
+  const candidates = schemasAt(schema, path);
+  return candidates.length > 0 && candidates.every((c) => c instanceof z.ZodString || c instanceof z.ZodEnum);
 }
 
 function editDistance(a: string, b: string): number {

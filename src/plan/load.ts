@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { UserError } from '../commands/command.js';
 import { interpolate, parseDotEnv } from './interpolate.js';
 import { expandHome } from './paths.js';
-import { allowedKeysAt, suggestKey } from './keys.js';
+import { allowedKeysAt, expectsStringAt, suggestKey } from './keys.js';
 import { positionOf } from './positions.js';
 import { PlanSchema, type Plan } from './schema.js';
 import { collectSecrets } from './secrets.js';
@@ -130,8 +130,12 @@ function applyOverrides(doc: Document, overrides: readonly string[]): void {
     const eq = override.indexOf('=');
     if (eq <= 0)
       throw new UserError(`--set ${override}: expected path=value, e.g. --set server.max_model_len=16384`);
-    // YAML typing: 16384 is a number, true a boolean, [a, b] a list; the schema then checks the type.
-    doc.setIn(parsePath(override.slice(0, eq)), doc.createNode(parseYaml(override.slice(eq + 1))));
+    const path = parsePath(override.slice(0, eq));
+    const text = override.slice(eq + 1);
+    // Typed by the schema: a string field takes the text as it is; elsewhere YAML typing gives 16384 a number,
+    // true a boolean and [a, b] a list, and the schema then checks the type.
+    const value: unknown = expectsStringAt(PlanSchema, path) ? text : parseYaml(text);
+    doc.setIn(path, doc.createNode(value));
   }
 }
 
@@ -179,8 +183,15 @@ function expandMatrix(
   return (plan.matrix ?? []).map((variant, index) => {
     const variantDoc = doc.clone();
     variantDoc.delete('matrix');
-    for (const [path, value] of Object.entries(variant.set))
-      variantDoc.setIn(parsePath(path), variantDoc.createNode(value));
+    for (const [text, value] of Object.entries(variant.set)) {
+      const path = parsePath(text);
+      // As with --set: a string field takes `8` or `true` as the text it reads as.
+      const typed =
+        expectsStringAt(PlanSchema, path) && (typeof value === 'number' || typeof value === 'boolean')
+          ? String(value)
+          : value;
+      variantDoc.setIn(path, variantDoc.createNode(typed));
+    }
     const variantPlan = validate(variantDoc, counter, file, ['matrix', index, 'set']);
     return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
   });

@@ -113,6 +113,14 @@ describe('loadPlan', () => {
     });
     expect(plan.server.max_model_len).toBe(16384);
     expect(plan.evals[0]).toMatchObject({ limit: 10, generation: { stream: true } });
+    // A string field takes the text as written, even when it looks like a number.
+    expect(
+      loadPlan(writePlan(VALID), { overrides: ['server.served_model_name=8080', 'server.vllm_version=0.10'] })
+        .plan.server,
+    ).toMatchObject({
+      served_model_name: '8080',
+      vllm_version: '0.10',
+    });
     const problems = problemsOf(writePlan(VALID), { overrides: ['server.max_model_len=big'] });
     expect(problems[0]?.path).toBe('server.max_model_len');
   });
