@@ -25,8 +25,6 @@ import { capacityFact, startupPhaseOf } from './server/startup-phases.js';
 import { compareVersions, parseVllmVersion } from './server/vllm-version.js';
 
 export interface RunOptions {
-  /** --output-dir: replaces the plan's output.dir. */
-  outputDir?: string;
   /** Use this run directory (a matrix variant's folder) instead of a new timestamped one. */
   runDir?: string;
   display: RunDisplay;
@@ -212,7 +210,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const startedAt = new Date();
   const { runDir, runId } = options.runDir
     ? { runDir: options.runDir, runId: basename(options.runDir) }
-    : createRunDir(options.outputDir ?? plan.output.dir, plan.name, startedAt);
+    : createRunDir(plan.output.dir, plan.name, startedAt);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'plan.resolved.yaml'), mask(stringify(plan)));
   const manifest = new ManifestFile(runDir, {

@@ -3,6 +3,7 @@ import { runPreflight } from './doctor.js';
 import { countByStatus } from '../host/checks.js';
 import { renderChecksTable } from '../host/report.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
+import type { Plan } from '../plan/schema.js';
 import { secretMasker } from '../plan/secrets.js';
 import { createDisplay, type RunDisplay } from '../report/display.js';
 import {
@@ -114,7 +115,11 @@ export const planCommand: Command = {
     const targets = (loaded.variants.length > 0 ? loaded.variants : [{ name: '', plan: loaded.plan }]).map(
       (variant) => ({
         name: variant.name,
-        loaded: { ...loaded, plan: selectEvals(variant.plan, values.only) },
+        // --output-dir replaces output.dir everywhere, the preflight's disk check included.
+        loaded: {
+          ...loaded,
+          plan: withOutputDir(selectEvals(variant.plan, values.only), values['output-dir']),
+        },
       }),
     );
     const prepared = [];
@@ -135,18 +140,17 @@ export const planCommand: Command = {
     if (values['skip-preflight'])
       for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
     else for (const target of prepared) await preflight(target.loaded, target.serve);
-    const outputDir = values['output-dir'];
     if (loaded.variants.length === 0) {
       const [single] = prepared;
       if (!single) throw new Error('no plan to run');
-      const summary = await runPlan(single.loaded, { outputDir, display, serve: single.serve });
+      const summary = await runPlan(single.loaded, { display, serve: single.serve });
       display.close();
       printRunResult(summary);
       return summary.exit_code;
     }
 
     // One server up at a time: each variant is a whole run (start, evaluate, tear down) in its own folder.
-    const { runDir } = createRunDir(outputDir ?? loaded.plan.output.dir, loaded.plan.name);
+    const { runDir } = createRunDir(values['output-dir'] ?? loaded.plan.output.dir, loaded.plan.name);
     const variants: MatrixSummary['variants'] = [];
     for (const target of prepared) {
       display.info(`matrix variant ${target.name} (${variants.length + 1}/${prepared.length})`);
@@ -168,6 +172,10 @@ export const planCommand: Command = {
     return matrix.exit_code;
   },
 };
+
+function withOutputDir(plan: Plan, outputDir: string | undefined): Plan {
+  return outputDir === undefined ? plan : { ...plan, output: { ...plan.output, dir: outputDir } };
+}
 
 /** Containers of crashed runs keep GPU memory: say so before starting another one. */
 async function warnAboutLeftovers(display: RunDisplay): Promise<void> {

@@ -239,3 +239,25 @@ describe('generic multiple-choice data', () => {
     expectServerGone(runDir);
   });
 });
+
+describe('command line', () => {
+  it('--output-dir puts the run directory there and the resolved plan says so', async () => {
+    const { file, dir } = writeSimPlan({ eval: { limit: 1 } });
+    const elsewhere = join(dir, 'elsewhere');
+    const result = await startCli(['plan', file, '--output-dir', elsewhere, '--only', 'quiz']);
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    expect(runDir.startsWith(join(elsewhere, 'e2e'))).toBe(true);
+    expect(readFileSync(join(runDir, 'plan.resolved.yaml'), 'utf8')).toContain(`dir: ${elsewhere}`);
+  });
+
+  it('rejects unknown options and an unknown --only name with exit 2', async () => {
+    const { file } = writeSimPlan();
+    const bogus = await startCli(['validate', '--bogus', file]);
+    expect(bogus.exitCode).toBe(2);
+    expect(bogus.all).toContain("Unknown option '--bogus'");
+    const only = await startCli(['plan', file, '--only', 'nope', '--dry-run']);
+    expect(only.exitCode).toBe(2);
+    expect(only.all).toContain('--only nope: no such evaluation in plan e2e (it has: quiz)');
+  });
+});
