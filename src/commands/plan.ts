@@ -189,7 +189,12 @@ async function warnAboutLeftovers(display: RunDisplay): Promise<void> {
 
 function printRunResult(summary: RunSummary): void {
   if (summary.evals.length > 0) console.log(renderConsoleTable(summary));
-  if (summary.error)
-    console.error(`\n${summary.status === 'interrupted' ? 'Interrupted' : 'Run failed'}: ${summary.error}`);
+  if (summary.error) {
+    const what = summary.status === 'interrupted' ? 'Interrupted' : 'Run failed';
+    console.error(`\n${what}: ${summary.error}`);
+  }
+  if (summary.status === 'interrupted') {
+    console.error('Predictions finished before the interruption are kept in the run directory.');
+  }
   console.log(`\nRun directory: ${summary.run_dir}`);
 }

@@ -27,7 +27,7 @@ export function trapStopSignals(
 
 export class InterruptedError extends Error {
   constructor(readonly signal: StopSignal) {
-    super(`interrupted by ${signal}`);
+    super(`stopped by ${signal}`);
     this.name = 'InterruptedError';
   }
 }
