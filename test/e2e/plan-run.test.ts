@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PredictionRecord } from '../../src/eval/types.js';
@@ -235,5 +235,30 @@ describe.concurrent('interruptions leave nothing running', () => {
     const summary = readJson<Summary>(join(runDirFrom(result.all), 'summary.json'));
     expect(summary.teardown).toMatchObject({ outcome: 'killed', verified: true });
     expectServerGone(summary.run_dir);
+  });
+});
+
+describe('host preflight before plan', () => {
+  it('stops with exit 2 before starting anything when the host cannot run the plan; --skip-preflight goes on', async () => {
+    const { file, dir } = writeSimPlan();
+    // A "real" vLLM (not the simulator) on a machine without a GPU: the preflight must refuse to start it.
+    const fakeVllm = join(dir, 'vllm');
+    writeFileSync(
+      fakeVllm,
+      '#!/bin/sh\nif [ "$1" = "--version" ]; then echo 0.11.0; exit 0; fi\necho "fake vllm: no GPU here" >&2\nexit 1\n',
+    );
+    chmodSync(fakeVllm, 0o755);
+    const plan = readFileSync(file, 'utf8').replace(/executable: .*/, `executable: ${fakeVllm}`);
+    writeFileSync(file, plan);
+    const refused = await startCli(['plan', file]);
+    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.all).toContain('Host preflight:');
+    expect(refused.all).toMatch(/Preflight found \d+ error/);
+    expect(refused.all).not.toContain('started:');
+
+    const forced = await startCli(['plan', file, '--skip-preflight']);
+    expect(forced.exitCode, forced.all).toBe(1);
+    expect(forced.all).toContain('exited with code 1 before it was ready');
+    expect(forced.all).toContain('fake vllm: no GPU here');
   });
 });
