@@ -12,11 +12,12 @@
 // builds anyway). Needs DOCKER_HOST (or /var/run/docker.sock), tar, and `npm run build` done.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
+import { buildUnlessUpToDate, isMainScript, logger, option, reportBuild } from './lib/docker-build.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -35,9 +36,7 @@ const CONTEXT_PATHS = [
   'README.md',
 ];
 
-function log(message) {
-  process.stderr.write(`[build-evalrig-image] ${message}\n`);
-}
+const log = logger('build-evalrig-image');
 
 /** The installed folders of the production dependencies, outermost only (nested ones come with their parent). */
 function productionPackageFolders() {
@@ -97,15 +96,6 @@ function contextStream(paths) {
   return tar.stdout;
 }
 
-async function inspectImage(client, tag) {
-  try {
-    return await client.getImage(tag).inspect();
-  } catch (error) {
-    if (error?.statusCode === 404) return undefined;
-    throw error;
-  }
-}
-
 function followBuild(client, stream) {
   return new Promise((resolve, reject) => {
     let failure;
@@ -148,49 +138,40 @@ export async function buildEvalrigImage({
     ),
   );
   const hash = contextHash(paths, { ...buildargs, baseIds });
-  const previous = await inspectImage(client, tag);
-  if (!force && previous?.Config?.Labels?.[HASH_LABEL] === hash) {
-    log(`${tag} is up to date (context ${hash})`);
-    return { tag, hash, built: false };
-  }
-  const stream = await client.buildImage(contextStream(paths), {
-    t: tag,
-    dockerfile: 'docker/Dockerfile',
-    buildargs,
-    labels: { [HASH_LABEL]: hash },
-    rm: true,
-    forcerm: true,
-  });
-  await followBuild(client, stream);
-  // The replaced image would linger untagged; the build cache (the intermediate images) stays.
-  const current = await inspectImage(client, tag);
-  if (previous && previous.Id !== current?.Id)
-    await client
-      .getImage(previous.Id)
-      .remove()
-      .catch(() => undefined);
-  log(`built ${tag} (context ${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { tag, hash, built: true };
-}
-
-function option(args, name, fallback) {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : fallback;
-}
-
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  buildEvalrigImage({
-    tag: option(args, '--tag', `evalrig:${VERSION}`),
-    vllmImage: option(args, '--vllm-image'),
-    nodeImage: option(args, '--node-image'),
-    withEvalscope: option(args, '--with-evalscope', '1'),
-    force: args.includes('--force'),
-  }).then(
-    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
-    (error) => {
-      log(`could not build the image: ${error?.json?.message ?? error?.message ?? error}`);
-      process.exit(1);
+  // The replaced image goes; the build cache (the intermediate images) stays.
+  return buildUnlessUpToDate({
+    client,
+    tag,
+    hash,
+    hashLabel: HASH_LABEL,
+    hashName: 'context',
+    force,
+    log,
+    started,
+    build: async () => {
+      const stream = await client.buildImage(contextStream(paths), {
+        t: tag,
+        dockerfile: 'docker/Dockerfile',
+        buildargs,
+        labels: { [HASH_LABEL]: hash },
+        rm: true,
+        forcerm: true,
+      });
+      await followBuild(client, stream);
     },
+  });
+}
+
+if (isMainScript(import.meta.url)) {
+  const args = process.argv.slice(2);
+  reportBuild(
+    buildEvalrigImage({
+      tag: option(args, '--tag', `evalrig:${VERSION}`),
+      vllmImage: option(args, '--vllm-image'),
+      nodeImage: option(args, '--node-image'),
+      withEvalscope: option(args, '--with-evalscope', '1'),
+      force: args.includes('--force'),
+    }),
+    log,
   );
 }

@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
+import { buildUnlessUpToDate, isMainScript, logger, option, reportBuild } from './lib/docker-build.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIM_DIST = join(ROOT, 'dist', 'sim');
@@ -80,9 +81,7 @@ const VLLM_SCRIPT = `#!/bin/sh
 exec ${IMAGE_NODE} ${IMAGE_SIM_DIR}/${SIM_MAIN} "$@"
 `;
 
-function log(message) {
-  process.stderr.write(`[build-sim-image] ${message}\n`);
-}
+const log = logger('build-sim-image');
 
 function fail(message) {
   log(message);
@@ -214,15 +213,6 @@ function writeRootfs(rootfs, { copies, generated }) {
   symlinkSync('/bin/busybox', join(rootfs, 'usr/bin/env'));
 }
 
-async function inspectImage(client, tag) {
-  try {
-    return await client.getImage(tag).inspect();
-  } catch (error) {
-    if (error?.statusCode === 404) return undefined;
-    throw error;
-  }
-}
-
 async function importRootfs(client, rootfs, tag, hash) {
   const [repo, version] = tag.split(/:(?=[^:/]+$)/);
   const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', rootfs, '-c', '.'], {
@@ -287,35 +277,31 @@ export function buildSimImage(options = {}) {
 async function buildUnlocked({ tag = DEFAULT_TAG, force = false, client = new Docker() }) {
   const inputs = collectInputs();
   const hash = contentHash(inputs);
-  const previous = await inspectImage(client, tag);
-  if (!force && previous?.Config?.Labels?.[HASH_LABEL] === hash) {
-    log(`${tag} is up to date (content ${hash})`);
-    return { tag, hash, built: false };
-  }
-  const started = Date.now();
-  const rootfs = mkdtempSync(join(tmpdir(), 'evalrig-sim-rootfs-'));
-  try {
-    writeRootfs(rootfs, inputs);
-    await importRootfs(client, rootfs, tag, hash);
-  } finally {
-    rmSync(rootfs, { recursive: true, force: true });
-  }
-  // The replaced image would linger untagged (about 100 MB with vfs); images built on it keep it alive.
-  if (previous)
-    await client
-      .getImage(previous.Id)
-      .remove()
-      .catch(() => undefined);
-  log(`built ${tag} (content ${hash}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { tag, hash, built: true };
+  // The replaced image (about 100 MB with vfs) goes; images built on it keep it alive.
+  return buildUnlessUpToDate({
+    client,
+    tag,
+    hash,
+    hashLabel: HASH_LABEL,
+    hashName: 'content',
+    force,
+    log,
+    build: async () => {
+      const rootfs = mkdtempSync(join(tmpdir(), 'evalrig-sim-rootfs-'));
+      try {
+        writeRootfs(rootfs, inputs);
+        await importRootfs(client, rootfs, tag, hash);
+      } finally {
+        rmSync(rootfs, { recursive: true, force: true });
+      }
+    },
+  });
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainScript(import.meta.url)) {
   const args = process.argv.slice(2);
-  const tagIndex = args.indexOf('--tag');
-  const tag = tagIndex >= 0 ? args[tagIndex + 1] : DEFAULT_TAG;
-  buildSimImage({ tag, force: args.includes('--force') }).then(
-    (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
-    (error) => fail(`could not build the image: ${error?.json?.message ?? error?.message ?? error}`),
+  reportBuild(
+    buildSimImage({ tag: option(args, '--tag', DEFAULT_TAG), force: args.includes('--force') }),
+    log,
   );
 }

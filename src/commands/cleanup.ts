@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { engineAddress, engineConfigured, engineUnreachableMessage } from '../server/docker-client.js';
 import {
@@ -7,7 +6,7 @@ import {
   type EvalrigContainer,
   type Judgement,
 } from '../server/docker-cleanup.js';
-import { ExitCode, UserError, type Command } from './command.js';
+import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
 
 const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]
 
@@ -24,20 +23,11 @@ The engine is the one DOCKER_HOST names, else /var/run/docker.sock.`;
 
 const DEFAULT_GRACE_SECONDS = 10;
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        yes: { type: 'boolean', short: 'y' },
-        grace: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UserError(`evalrig cleanup: ${(error as Error).message}\n\n${HELP}`);
-  }
-}
+const OPTIONS = {
+  yes: { type: 'boolean', short: 'y' },
+  grace: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function parseGrace(text: string | undefined): number {
   if (text === undefined) return DEFAULT_GRACE_SECONDS;
@@ -66,7 +56,7 @@ export const cleanupCommand: Command = {
   name: 'cleanup',
   summary: 'remove the vLLM containers left behind by crashed or killed runs',
   async run(args) {
-    const { values } = parse(args);
+    const { values } = parseCommandArgs('cleanup', HELP, args, OPTIONS, false);
     if (values.help) {
       console.log(HELP);
       return ExitCode.ok;

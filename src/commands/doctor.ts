@@ -1,5 +1,4 @@
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   countByStatus,
   machinePreflightInput,
@@ -12,7 +11,7 @@ import { renderChecksJson, renderChecksTable } from '../host/report.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
 import type { VllmDetection } from '../server/vllm-version.js';
-import { ExitCode, UserError, type Command } from './command.js';
+import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
 
 const HELP = `Usage: evalrig doctor [plan.yaml] [--json] [--nvidia-smi PATH] [--set PATH=VALUE]
 
@@ -56,28 +55,18 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
   return runChecks(input, facts);
 }
 
-function parseDoctorArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        'nvidia-smi': { type: 'string' },
-        set: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UserError(`evalrig doctor: ${(error as Error).message}\n\n${HELP}`);
-  }
-}
+const OPTIONS = {
+  json: { type: 'boolean' },
+  'nvidia-smi': { type: 'string' },
+  set: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'check GPUs, driver, free GPU memory, vLLM and EvalScope before a run',
   async run(args) {
-    const { values, positionals } = parseDoctorArgs(args);
+    const { values, positionals } = parseCommandArgs('doctor', HELP, args, OPTIONS);
     if (values.help) {
       console.log(HELP);
       return ExitCode.ok;

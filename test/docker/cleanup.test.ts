@@ -5,23 +5,21 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PlanSchema } from '../../src/plan/schema.js';
 import { findOrphanContainers } from '../../src/server/docker-cleanup.js';
 import { startDockerServer } from '../../src/server/docker.js';
+import { CLI, DEMO_QUIZ } from '../e2e/cli-helpers.js';
 import {
   containersOfRun,
+  dockerSuite,
   ensureSimImage,
-  removeContainersOf,
+  parseServer,
   ROOT,
   SIM_IMAGE,
-  skipWithoutEngine,
+  simDockerServer,
   startContext,
-  testRunId,
 } from './engine.js';
 
-const skip = await skipWithoutEngine('evalrig cleanup tests');
-const PREFIX = `cl-${process.pid}`;
-const CLI = join(ROOT, 'dist/src/cli.js');
+const suite = await dockerSuite('evalrig cleanup tests', 'cl');
 
 /** Runs a child evalrig-like process that starts a container, then SIGKILLs it: the container is orphaned. */
 async function orphanContainer(runId: string): Promise<string> {
@@ -50,17 +48,13 @@ async function orphanContainer(runId: string): Promise<string> {
 /** The smallest docker plan: two questions against the simulator image. */
 function writeShortDockerPlan(): string {
   const dir = mkdtempSync(join(tmpdir(), 'evalrig-cleanup-plan-'));
-  const quiz = join(ROOT, 'data/demo-quiz');
   const plan = {
     name: 'cleanup-warning',
-    server: {
-      runtime: 'docker',
-      model: 'Qwen/Qwen3-8B',
+    server: simDockerServer({
       stop_timeout: 2,
       env: { VLLM_SIM_LOAD_TIME: '0.3', VLLM_SIM_TOKEN_LATENCY_MS: '0' },
-      docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false },
-    },
-    evals: [{ name: 'quiz', backend: 'native', dataset: 'iquiz', dataset_path: quiz, limit: 1 }],
+    }),
+    evals: [{ name: 'quiz', backend: 'native', dataset: 'iquiz', dataset_path: DEMO_QUIZ, limit: 1 }],
     output: { dir: join(dir, 'outputs') },
   };
   const file = join(dir, 'plan.yaml');
@@ -68,31 +62,22 @@ function writeShortDockerPlan(): string {
   return file;
 }
 
-describe.skipIf(skip)('a crashed evalrig leaves a container; evalrig cleanup removes it', () => {
+describe.skipIf(suite.skip)('a crashed evalrig leaves a container; evalrig cleanup removes it', () => {
   const client = new Docker();
 
   beforeAll(ensureSimImage, 120_000);
-  afterAll(() => removeContainersOf(PREFIX));
+  afterAll(() => suite.removeContainers());
 
   it('lists the orphan (dry run), removes it with --yes, and leaves live and foreign containers alone', async () => {
-    const orphanRunId = testRunId(PREFIX);
+    const orphanRunId = suite.runId();
     const orphanName = await orphanContainer(orphanRunId);
     expect(await containersOfRun(orphanRunId)).toHaveLength(1);
 
     // A container this test process owns (it is alive), and one another host started on the same engine.
-    const { server } = PlanSchema.parse({
-      name: 'owned',
-      server: {
-        runtime: 'docker',
-        model: 'm',
-        env: { VLLM_SIM_LOAD_TIME: '0.3' },
-        docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false },
-      },
-      evals: [{ name: 'e', backend: 'native', dataset: 'iquiz', dataset_path: 'd' }],
-    });
-    const ownedRunId = testRunId(PREFIX);
+    const server = parseServer('owned', simDockerServer({ model: 'm', env: { VLLM_SIM_LOAD_TIME: '0.3' } }));
+    const ownedRunId = suite.runId();
     const owned = await startDockerServer(server, startContext(ownedRunId));
-    const foreignRunId = testRunId(PREFIX);
+    const foreignRunId = suite.runId();
     await client.createContainer({
       Image: SIM_IMAGE,
       Cmd: ['--model', 'm'],

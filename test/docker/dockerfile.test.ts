@@ -4,17 +4,9 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureSimImage,
-  removeContainersOf,
-  ROOT,
-  SIM_IMAGE,
-  skipWithoutEngine,
-  testRunId,
-} from './engine.js';
+import { dockerSuite, ensureSimImage, ROOT, SIM_IMAGE } from './engine.js';
 
-const skip = await skipWithoutEngine('docker/Dockerfile tests');
-const PREFIX = `df-${process.pid}`;
+const suite = await dockerSuite('docker/Dockerfile tests', 'df');
 const IMAGE = 'evalrig:test';
 
 /**
@@ -26,7 +18,7 @@ async function runImage(
   mounts: { host: string; container: string }[] = [],
 ): Promise<{ code: number; output: string }> {
   const client = new Docker();
-  const runId = testRunId(PREFIX);
+  const runId = suite.runId();
   const container = await client.createContainer({
     Image: IMAGE,
     Cmd: args,
@@ -62,7 +54,7 @@ function demultiplex(buffer: Buffer): string {
   return parts.join('');
 }
 
-describe.skipIf(skip)(
+describe.skipIf(suite.skip)(
   'docker/Dockerfile: evalrig packaged on a vLLM image (the simulator image as the base)',
   () => {
     beforeAll(async () => {
@@ -85,7 +77,7 @@ describe.skipIf(skip)(
       );
     }, 300_000);
 
-    afterAll(() => removeContainersOf(PREFIX));
+    afterAll(() => suite.removeContainers());
 
     it('builds, and `evalrig --version` runs in the image', async () => {
       const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string })
@@ -105,7 +97,7 @@ describe.skipIf(skip)(
           '--set',
           'server.executable=vllm',
           '--set',
-          "server.env.VLLM_SIM_LOAD_TIME='0.5'",
+          'server.env.VLLM_SIM_LOAD_TIME=0.5',
         ],
         [{ host: outputs, container: '/opt/evalrig/outputs' }],
       );

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
+import { PlanSchema, type ServerSpec } from '../../src/plan/schema.js';
 import { engineAddress } from '../../src/server/docker-client.js';
 import { listEvalrigContainers } from '../../src/server/docker-cleanup.js';
 import type { StartContext } from '../../src/server/runtime.js';
@@ -27,7 +28,7 @@ export async function probeEngine(): Promise<{ available: boolean; reason: strin
 
 /**
  * True when the Docker tests must be skipped. Throws in CI, so a missing engine fails the run loudly.
- * Call at the top of each Docker test file: `const skip = await skipWithoutEngine('…');`
+ * Call at the top of each Docker test file: `const skip = await skipWithoutEngine('…');`, or use dockerSuite.
  */
 export async function skipWithoutEngine(suite: string): Promise<boolean> {
   const engine = await probeEngine();
@@ -48,6 +49,61 @@ export async function skipWithoutEngine(suite: string): Promise<boolean> {
     ].join('\n'),
   );
   return true;
+}
+
+/** One Docker test file's set-up: whether it skips, and the run ids of the containers it starts. */
+export interface DockerSuite {
+  /** True where no engine answers outside CI (see skipWithoutEngine): `describe.skipIf(suite.skip)`. */
+  skip: boolean;
+  /** A fresh run id of this file (see testRunId). */
+  runId(): string;
+  /** Removes every container of this file's runs, running or not (afterAll: nothing may remain). */
+  removeContainers(): Promise<void>;
+}
+
+/**
+ * Call at the top of a Docker test file that starts containers: `const suite = await dockerSuite('…', 'xy');`.
+ * Its run ids start with `<tag>-<pid>`, so its cleanup never touches another file's containers.
+ */
+export async function dockerSuite(name: string, tag: string): Promise<DockerSuite> {
+  const prefix = `${tag}-${process.pid}`;
+  return {
+    skip: await skipWithoutEngine(name),
+    runId: () => testRunId(prefix),
+    removeContainers: () => removeContainersOf(prefix),
+  };
+}
+
+/**
+ * A plan's server section that runs the simulator image on this engine, with overrides. The engine has no GPU,
+ * and the caches of the test machine stay out of the container.
+ */
+export function simDockerServer(
+  server: Record<string, unknown> = {},
+  docker: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    runtime: 'docker',
+    model: 'Qwen/Qwen3-8B',
+    ...server,
+    docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false, ...docker },
+  };
+}
+
+/** Server settings under which the simulator passes for the tutorial's Qwen3-8B. */
+export const SERVED_AS_QWEN3 = {
+  served_model_name: 'Qwen3-8B',
+  max_model_len: 8192,
+  reasoning_parser: 'qwen3',
+} as const;
+
+/** The server as the runtime gets it, from a plan around this server section. */
+export function parseServer(name: string, server: Record<string, unknown>): ServerSpec {
+  return PlanSchema.parse({
+    name,
+    server,
+    evals: [{ name: 'e', backend: 'native', dataset: 'iquiz', dataset_path: 'd' }],
+  }).server;
 }
 
 /** Builds the simulator image once (the script skips when the content hash is unchanged). */

@@ -4,11 +4,16 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { containersOfRun, ensureSimImage, ROOT, SIM_IMAGE, skipWithoutEngine } from './engine.js';
+import { CLI, DEMO_QUIZ, readJson, runDirFrom } from '../e2e/cli-helpers.js';
+import {
+  containersOfRun,
+  ensureSimImage,
+  SERVED_AS_QWEN3,
+  simDockerServer,
+  skipWithoutEngine,
+} from './engine.js';
 
 const skip = await skipWithoutEngine('evalrig plan with runtime docker');
-const CLI = join(ROOT, 'dist/src/cli.js');
-const DEMO_QUIZ = join(ROOT, 'data/demo-quiz');
 
 interface Manifest {
   run_id: string;
@@ -24,31 +29,25 @@ function writeDockerPlan(
   const dir = mkdtempSync(join(tmpdir(), 'evalrig-docker-plan-'));
   const plan = {
     name: 'docker-e2e',
-    server: {
-      runtime: 'docker',
-      model: 'Qwen/Qwen3-8B',
-      served_model_name: 'Qwen3-8B',
-      max_model_len: 8192,
-      reasoning_parser: 'qwen3',
-      api_key: 'sk-e2e-docker-key',
-      startup_timeout: 60,
-      stop_timeout: 5,
-      env: {
-        VLLM_SIM_LOAD_TIME: '0.5',
-        VLLM_SIM_TTFT_MS: '5',
-        VLLM_SIM_TOKEN_LATENCY_MS: '0',
-        VLLM_SIM_ANSWER_KEY: '/data/demo-quiz',
-        ...sim,
+    server: simDockerServer(
+      {
+        ...SERVED_AS_QWEN3,
+        api_key: 'sk-e2e-docker-key',
+        startup_timeout: 60,
+        stop_timeout: 5,
+        env: {
+          VLLM_SIM_LOAD_TIME: '0.5',
+          VLLM_SIM_TTFT_MS: '5',
+          VLLM_SIM_TOKEN_LATENCY_MS: '0',
+          VLLM_SIM_ANSWER_KEY: '/data/demo-quiz',
+          ...sim,
+        },
       },
-      docker: {
-        image: SIM_IMAGE,
-        pull: 'never',
-        gpus: 'none',
-        mount_caches: false,
+      {
         volumes: [{ host: DEMO_QUIZ, container: '/data/demo-quiz', read_only: true }],
         env: { HF_TOKEN: 'hf_e2e_docker_secret' },
       },
-    },
+    ),
     evals: [
       {
         name: 'quiz',
@@ -65,16 +64,6 @@ function writeDockerPlan(
   const file = join(dir, 'plan.yaml');
   writeFileSync(file, stringify(plan));
   return file;
-}
-
-function runDirFrom(output: string): string {
-  const match = /Run directory: (.+)$/m.exec(output);
-  if (!match?.[1]) throw new Error(`no run directory in the output:\n${output}`);
-  return match[1].trim();
-}
-
-function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
 // --skip-preflight: the host checks want a GPU, and this engine has none (the plans say gpus: none).

@@ -2,22 +2,21 @@ import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/commands/command.js';
-import { PlanSchema, type ServerSpec } from '../../src/plan/schema.js';
+import type { ServerSpec } from '../../src/plan/schema.js';
 import { connectDocker } from '../../src/server/docker-client.js';
 import { startDockerServer, type DockerServerHandle } from '../../src/server/docker.js';
 import { ReadinessError, waitUntilReady } from '../../src/server/readiness.js';
 import {
   containersOfRun,
+  dockerSuite,
   ensureSimImage,
-  removeContainersOf,
-  SIM_IMAGE,
-  skipWithoutEngine,
+  parseServer,
+  SERVED_AS_QWEN3,
+  simDockerServer,
   startContext,
-  testRunId,
 } from './engine.js';
 
-const skip = await skipWithoutEngine('Docker runtime tests');
-const PREFIX = `rt-${process.pid}`;
+const suite = await dockerSuite('Docker runtime tests', 'rt');
 
 function simServer(
   options: {
@@ -26,27 +25,23 @@ function simServer(
     server?: Record<string, unknown>;
   } = {},
 ): ServerSpec {
-  return PlanSchema.parse({
-    name: 'docker-runtime',
-    server: {
-      runtime: 'docker',
-      model: 'Qwen/Qwen3-8B',
-      served_model_name: 'Qwen3-8B',
-      max_model_len: 8192,
-      reasoning_parser: 'qwen3',
-      stop_timeout: 5,
-      ...options.server,
-      env: { VLLM_SIM_LOAD_TIME: '0.3', ...options.env },
-      // No GPU on this engine; the caches of the test machine stay out of the container.
-      docker: { image: SIM_IMAGE, pull: 'never', gpus: 'none', mount_caches: false, ...options.docker },
-    },
-    evals: [{ name: 'e', backend: 'native', dataset: 'iquiz', dataset_path: 'd' }],
-  }).server;
+  return parseServer(
+    'docker-runtime',
+    simDockerServer(
+      {
+        ...SERVED_AS_QWEN3,
+        stop_timeout: 5,
+        ...options.server,
+        env: { VLLM_SIM_LOAD_TIME: '0.3', ...options.env },
+      },
+      options.docker,
+    ),
+  );
 }
 
-describe.skipIf(skip)('Docker runtime on a real engine', () => {
+describe.skipIf(suite.skip)('Docker runtime on a real engine', () => {
   const handles: DockerServerHandle[] = [];
-  const start = async (server: ServerSpec, runId = testRunId(PREFIX)) => {
+  const start = async (server: ServerSpec, runId = suite.runId()) => {
     const handle = await startDockerServer(server, startContext(runId), { planName: 'docker-runtime' });
     handles.push(handle);
     return { handle, runId };
@@ -56,7 +51,7 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
 
   afterAll(async () => {
     await Promise.all(handles.map((handle) => handle.stop({ graceMs: 0, immediate: true })));
-    await removeContainersOf(PREFIX);
+    await suite.removeContainers();
   });
 
   it('starts the simulator image, is ready through the port published on 127.0.0.1, and stops without a trace', async () => {
@@ -91,7 +86,7 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
   });
 
   it('writes server.log with the secrets masked', async () => {
-    const runId = testRunId(PREFIX);
+    const runId = suite.runId();
     const ctx = startContext(runId);
     const handle = await startDockerServer(simServer({ server: { api_key: 'sk-docker-test-key' } }), ctx);
     handles.push(handle);
@@ -164,7 +159,7 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
   });
 
   it('a missing image with pull: never is a clear error, and no container is created', async () => {
-    const runId = testRunId(PREFIX);
+    const runId = suite.runId();
     const failure = await startDockerServer(
       simServer({ docker: { image: 'evalrig/does-not-exist:nope', pull: 'never' } }),
       startContext(runId),
@@ -176,7 +171,7 @@ describe.skipIf(skip)('Docker runtime on a real engine', () => {
   });
 
   it('a failed pull (no registry reachable here) is a clear error before anything starts', async () => {
-    const runId = testRunId(PREFIX);
+    const runId = suite.runId();
     const failure = await startDockerServer(
       simServer({ docker: { image: 'evalrig/does-not-exist:nope', pull: 'always' } }),
       startContext(runId),

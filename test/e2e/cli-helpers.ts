@@ -3,12 +3,36 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
+import type { PredictionRecord } from '../../src/eval/types.js';
 import { pidsInGroup } from '../sim/helpers.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli.js');
 export const SIM_VLLM = join(ROOT, 'sim/bin/vllm');
 export const DEMO_QUIZ = join(ROOT, 'data/demo-quiz');
+
+/** The prediction record fields the pipeline test relies on in every line of predictions.jsonl. */
+export const CORE_PREDICTION_FIELDS: (keyof PredictionRecord)[] = [
+  'id',
+  'subset',
+  'prompt',
+  'content',
+  'reasoning',
+  'extracted',
+  'gold',
+  'correct',
+  'finish_reason',
+  'usage',
+  'latency_ms',
+];
+
+/** Every field of a prediction record, as the native runner writes it. */
+export const PREDICTION_FIELDS: (keyof PredictionRecord)[] = [
+  ...CORE_PREDICTION_FIELDS,
+  'truncated',
+  'error',
+  'ttft_ms',
+];
 
 export interface PlanOverrides {
   server?: Record<string, unknown>;

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIquiz } from '../../src/datasets/iquiz.js';
 import type { Sample } from '../../src/datasets/types.js';
@@ -9,28 +8,12 @@ import { runNative, type NativeRunContext } from '../../src/eval/native/runner.j
 import type { EvalResult, PredictionRecord } from '../../src/eval/types.js';
 import { NativeEvalSchema } from '../../src/plan/schema.js';
 import { killAllSims, SIM_MAIN, startReadySim, tempDir, type SimHandle } from '../sim/helpers.js';
+import { DEMO_QUIZ, PREDICTION_FIELDS } from './cli-helpers.js';
 
 // The native evaluator against the vLLM simulator (a real HTTP server in its own process),
 // on the bundled demo quiz whose answer key the simulator is given.
 
-const DEMO_QUIZ = fileURLToPath(new URL('../../data/demo-quiz', import.meta.url));
 const SERVED_MODEL = 'demo-model';
-const PREDICTION_FIELDS: (keyof PredictionRecord)[] = [
-  'id',
-  'subset',
-  'prompt',
-  'content',
-  'reasoning',
-  'extracted',
-  'gold',
-  'correct',
-  'finish_reason',
-  'truncated',
-  'error',
-  'usage',
-  'latency_ms',
-  'ttft_ms',
-];
 
 let samples: Sample[];
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { PredictionRecord } from '../../src/eval/types.js';
 import type { RunSummary } from '../../src/report/summary.js';
 import {
+  CORE_PREDICTION_FIELDS,
   expectServerGone,
   readJson,
   readJsonLines,
@@ -72,21 +73,7 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     const predictions = readJsonLines<Prediction>(join(runDir, 'evals/quiz/predictions.jsonl'));
     expect(predictions).toHaveLength(40);
     for (const p of predictions) {
-      expect(Object.keys(p)).toEqual(
-        expect.arrayContaining([
-          'id',
-          'subset',
-          'prompt',
-          'content',
-          'reasoning',
-          'extracted',
-          'gold',
-          'correct',
-          'finish_reason',
-          'usage',
-          'latency_ms',
-        ]),
-      );
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(CORE_PREDICTION_FIELDS));
       expect(p.extracted).toBe(p.gold);
     }
     const manifest = readJson<{

@@ -16,6 +16,7 @@ import {
   type MountEnvironment,
 } from '../../src/server/docker-options.js';
 import { describeDockerServer, exitInfoFromStatus } from '../../src/server/docker.js';
+import { tutorialServeFlags } from './helpers.js';
 
 const MODEL = '/root/autodl-tmp/Qwen/Qwen3-8B';
 
@@ -87,20 +88,7 @@ describe('container create options', () => {
     const { server, docker } = plan();
     const options = buildContainerCreateOptions(server, docker, input);
     expect(options.Image).toBe('vllm/vllm-openai:v0.11.0');
-    expect(options.Cmd).toEqual([
-      '--model',
-      '/models/Qwen3-8B',
-      '--host',
-      '0.0.0.0',
-      '--port',
-      '8000',
-      '--served-model-name',
-      'Qwen3-8B',
-      '--max-model-len',
-      '8192',
-      '--reasoning-parser',
-      'qwen3',
-    ]);
+    expect(options.Cmd).toEqual(['--model', '/models/Qwen3-8B', ...tutorialServeFlags('0.0.0.0')]);
     expect(options.Cmd).not.toContain('serve');
     expect(options.Entrypoint).toBeUndefined();
   });

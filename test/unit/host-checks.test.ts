@@ -18,13 +18,13 @@ import {
   runChecks,
   visibleGpus,
   type HostFacts,
-  type PreflightInput,
 } from '../../src/host/checks.js';
 import { isSimulatorExecutable } from '../../src/host/facts.js';
 import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../src/host/nvidia-smi.js';
 import { expandHome } from '../../src/plan/paths.js';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { parseVllmVersion, type VllmVersion } from '../../src/server/vllm-version.js';
+import { preflightInput as input } from './helpers.js';
 
 const GIB = 1024 ** 3;
 
@@ -69,28 +69,6 @@ const ORPHAN: GpuProcess = {
   gpuIndex: 0,
   likelyVllmLeftover: true,
 };
-
-function input(overrides: Partial<PreflightInput> = {}): PreflightInput {
-  return {
-    mode: 'local',
-    executable: 'vllm',
-    python: null,
-    model: 'Qwen/Qwen3-8B',
-    host: '127.0.0.1',
-    port: 'auto',
-    gpuMemoryUtilization: 0.9,
-    tensorParallelSize: 1,
-    cudaVisibleDevices: null,
-    vllmVersionPin: null,
-    reasoningParser: null,
-    extraArgs: [],
-    outputDir: '/data/outputs',
-    needsEvalscope: false,
-    env: {},
-    baseDir: '/plans',
-    ...overrides,
-  };
-}
 
 function facts(overrides: Partial<HostFacts> = {}): HostFacts {
   return {

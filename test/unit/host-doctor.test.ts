@@ -9,6 +9,7 @@ import { gatherHostFacts } from '../../src/host/facts.js';
 import { findFreePort, portIsFree, probePort } from '../../src/server/ports.js';
 import { runPreflight } from '../../src/commands/doctor.js';
 import { loadPlan } from '../../src/plan/load.js';
+import { preflightInput } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
@@ -56,25 +57,13 @@ afterAll(() => {
 });
 
 function local(overrides: Partial<PreflightInput>): PreflightInput {
-  return {
-    mode: 'local',
+  return preflightInput({
     executable: './venv/bin/vllm',
-    python: null,
     model: './models/tiny',
-    host: '127.0.0.1',
-    port: 'auto',
-    gpuMemoryUtilization: 0.9,
-    tensorParallelSize: 1,
-    cudaVisibleDevices: null,
-    vllmVersionPin: null,
-    reasoningParser: null,
-    extraArgs: [],
     outputDir: join(dir, 'out'),
-    needsEvalscope: false,
-    env: {},
     baseDir: dir,
     ...overrides,
-  };
+  });
 }
 
 describe('gatherHostFacts', () => {

@@ -16,7 +16,7 @@ const defaults = GenerationSchema.parse({});
 
 describe('buildChatRequest', () => {
   it('sends the prompt as the only user message, with the plan settings and vLLM extensions in the body', () => {
-    const generation = GenerationSchema.parse({
+    const settings = {
       max_tokens: 512,
       temperature: 0.7,
       top_p: 0.8,
@@ -25,18 +25,12 @@ describe('buildChatRequest', () => {
       presence_penalty: 1.5,
       seed: 42,
       chat_template_kwargs: { enable_thinking: false },
-    });
+    };
+    const generation = GenerationSchema.parse(settings);
     expect(JSON.parse(JSON.stringify(buildChatRequest('Qwen3-8B', 'PROMPT', generation)))).toEqual({
       model: 'Qwen3-8B',
       messages: [{ role: 'user', content: 'PROMPT' }],
-      max_tokens: 512,
-      temperature: 0.7,
-      top_p: 0.8,
-      top_k: 20,
-      min_p: 0,
-      presence_penalty: 1.5,
-      seed: 42,
-      chat_template_kwargs: { enable_thinking: false },
+      ...settings,
     });
   });
 

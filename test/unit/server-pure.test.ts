@@ -4,6 +4,7 @@ import { findFatalLine } from '../../src/server/fatal-line.js';
 import { clientUrl } from '../../src/server/local.js';
 import { capacityFact, startupPhaseOf } from '../../src/server/startup-phases.js';
 import { buildEngineFlags, buildServeArgv, maskArgv } from '../../src/server/vllm-args.js';
+import { tutorialServeFlags } from './helpers.js';
 
 function server(extra: Record<string, unknown> = {}) {
   return PlanSchema.parse({
@@ -23,20 +24,7 @@ describe('vllm serve argv', () => {
   it('renders the tutorial command from the plan', () => {
     expect(
       buildServeArgv(server(), { port: 8000, host: '127.0.0.1', model: '/root/autodl-tmp/Qwen/Qwen3-8B' }),
-    ).toEqual([
-      'serve',
-      '/root/autodl-tmp/Qwen/Qwen3-8B',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '8000',
-      '--served-model-name',
-      'Qwen3-8B',
-      '--max-model-len',
-      '8192',
-      '--reasoning-parser',
-      'qwen3',
-    ]);
+    ).toEqual(['serve', '/root/autodl-tmp/Qwen/Qwen3-8B', ...tutorialServeFlags('127.0.0.1')]);
   });
 
   it('uses version-rendered reasoning flags and appends extra args last', () => {
