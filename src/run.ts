@@ -183,18 +183,13 @@ function evaluationFailure(evals: EvalSummary[]): string | null {
     .join('; ');
 }
 
-function describeFailure(reason: unknown): string {
+function describeFailure(reason: unknown, runDir: string): string {
   let message = reason instanceof Error ? reason.message : String(reason);
-  // The log tail helps whenever no single fatal line explains the failure.
-  if (
-    reason instanceof ReadinessError &&
-    (reason.kind !== 'exited' || !reason.fatal) &&
-    reason.tail.length > 0
-  ) {
-    message += `\n  last lines of server.log:\n${reason.tail
-      .slice(-10)
-      .map((l) => `    ${l}`)
-      .join('\n')}`;
+  if (reason instanceof ReadinessError && reason.tail.length > 0) {
+    // The fatal line says why; the last lines show where. Fewer when the fatal line already explains it.
+    const count = reason.fatal ? 5 : 10;
+    const tail = reason.tail.slice(-count).map((l) => `    ${l}`);
+    message += `\n  last lines of the server log (all of it: ${join(runDir, 'server.log')}):\n${tail.join('\n')}`;
   }
   return message;
 }
@@ -296,7 +291,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   } catch (runError) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : runError;
     status = reason instanceof InterruptedError ? 'interrupted' : 'failed';
-    error = describeFailure(reason);
+    error = describeFailure(reason, runDir);
   } finally {
     if (handle) {
       const server = handle;

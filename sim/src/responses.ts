@@ -3,7 +3,8 @@ import { randomHex } from './hash.js';
 import type { VersionRules } from './versions.js';
 
 // JSON bodies in vLLM's key order, per version. ≤0.10 follows the 0.8.5 captures (wire §1, §2a),
-// ≥0.11 the 0.13 capture (wire §2b') and the 0.11–0.17 stream chunks (wire §3c, §3d).
+// ≥0.11 the 0.13 capture (wire §2b') and the 0.11–0.17 stream chunks (wire §3c, §3d); which reasoning
+// key(s) a version sends is `VersionRules.reasoningFields`.
 
 export type Finish = 'stop' | 'length';
 
@@ -98,7 +99,7 @@ export function chatCompletionBody(
 export type DeltaKind = 'role' | 'reasoning' | 'content';
 
 /**
- * A streamed delta. In 0.11–0.16 a validator copies `reasoning` into `reasoning_content`, which
+ * A streamed delta. In 0.11.1–0.15.x a validator copies `reasoning` into `reasoning_content`, which
  * therefore appears (as null) on every delta (wire §3c).
  */
 function delta(rules: VersionRules, kind: DeltaKind, text: string): object {

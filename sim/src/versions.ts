@@ -38,7 +38,13 @@ export interface VersionRules {
   readonly enableReasoning: EnableReasoningRule;
   /** ≤0.8.x: the parser is only used together with --enable-reasoning (facts §3.3 help text of 0.9). */
   readonly parserNeedsEnableFlag: boolean;
-  /** wire §0: `reasoning_content` until PR #27752 (0.11), both 0.11–0.16, `reasoning` only ≥0.17 (PR #33402). */
+  /**
+   * wire §0, §3c, §3d; the same boundaries as evalrig's `VLLM_RULES` (src/server/vllm-version.ts), which
+   * test/sim/reasoning.test.ts holds this to. `reasoning_content` only ≤0.11.0; both 0.11.1–0.15.x: vLLM PR
+   * #27752 (merged 2025-11-08, after v0.11.0, whose docs show only `reasoning_content`) added `reasoning` and kept
+   * `reasoning_content` as an alias, so 0.11.1 is inferred from the merge date; `reasoning` only ≥0.16.0: PR #33402
+   * (merged 2026-01-30) removed `reasoning_content`, as the v0.16.0 release notes list.
+   */
   readonly reasoningFields: ReasoningFields;
   /** facts §1.1: flat ≤0.10.0, nested ≥0.10.1 (PR #22099). */
   readonly nestedErrors: boolean;
@@ -114,7 +120,7 @@ export function rulesFor(version: string): VersionRules {
     version,
     enableReasoning: atLeast(v, 0, 10) ? 'removed' : atLeast(v, 0, 9) ? 'deprecated' : 'needs-parser',
     parserNeedsEnableFlag: !atLeast(v, 0, 9),
-    reasoningFields: atLeast(v, 0, 17) ? 'reasoning' : atLeast(v, 0, 11) ? 'both' : 'reasoning_content',
+    reasoningFields: atLeast(v, 0, 16) ? 'reasoning' : atLeast(v, 0, 11, 1) ? 'both' : 'reasoning_content',
     nestedErrors: atLeast(v, 0, 10, 1),
     contextLength: atLeast(v, 0, 18)
       ? 'total'

@@ -18,6 +18,7 @@ import { createRunDir } from '../run/run-dir.js';
 import { runPlan } from '../run.js';
 import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.js';
 import { describeDockerServer } from '../server/docker.js';
+import { engineConfigured } from '../server/docker-client.js';
 import { findOrphanContainers } from '../server/docker-cleanup.js';
 import { buildServerEnv } from '../server/vllm-args.js';
 import { formatVersion } from '../server/vllm-version.js';
@@ -134,8 +135,10 @@ export const planCommand: Command = {
     }
 
     const display = createDisplay();
-    if (prepared.some((target) => target.serve.server.runtime === 'docker'))
+    // Orphaned containers hold GPUs whatever this plan's runtime; ask only where an engine is configured.
+    if (prepared.some((target) => target.serve.server.runtime === 'docker') || engineConfigured()) {
       await warnAboutLeftovers(display);
+    }
     // The preflight's "vLLM flags" check shows the notices already; without it they still need saying.
     if (values['skip-preflight'])
       for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);

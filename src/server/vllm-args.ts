@@ -23,7 +23,6 @@ export function buildEngineFlags(server: ServerSpec, input: ServeArgsInput): str
   const reasoningFlags =
     input.reasoningFlags ?? (server.reasoning_parser ? ['--reasoning-parser', server.reasoning_parser] : []);
   flags.push(...reasoningFlags);
-  if (server.api_key) flags.push('--api-key', server.api_key);
   const numeric: [string, number | undefined][] = [
     ['--tensor-parallel-size', server.tensor_parallel_size],
     ['--pipeline-parallel-size', server.pipeline_parallel_size],
@@ -47,6 +46,9 @@ export function buildEngineFlags(server: ServerSpec, input: ServeArgsInput): str
 /** Environment the server process needs from the plan (GPU selection on top of the plan's env). */
 export function buildServerEnv(server: ServerSpec): Record<string, string> {
   const env = { ...server.env };
+  // The key goes through the environment, not --api-key: command lines are world-readable (ps, /proc).
+  // vLLM reads VLLM_API_KEY in every version that has --api-key (facts.md §1.4).
+  if (server.api_key) env.VLLM_API_KEY = server.api_key;
   const devices = server.cuda_visible_devices;
   if (devices !== undefined)
     env.CUDA_VISIBLE_DEVICES = Array.isArray(devices) ? devices.join(',') : String(devices);

@@ -173,7 +173,7 @@ describe('runNative against the simulator', () => {
       args: ['--enable-reasoning', '--reasoning-parser', 'deepseek_r1'],
       field: 'reasoning_content',
     },
-    { version: '0.11.0', args: ['--reasoning-parser', 'qwen3'], field: 'reasoning and reasoning_content' },
+    { version: '0.11.1', args: ['--reasoning-parser', 'qwen3'], field: 'reasoning and reasoning_content' },
     { version: '0.17.1', args: ['--reasoning-parser', 'qwen3'], field: 'reasoning' },
     { version: '0.17.1', args: [], field: 'inline <think> in content' },
   ])('finds the answer and the reasoning on vLLM $version ($field)', async ({ version, args }) => {
@@ -185,7 +185,7 @@ describe('runNative against the simulator', () => {
         expect(record.reasoning).toBeTruthy();
         expect(record.content).not.toMatch(/<\/?think>/);
         expect(record.reasoning).not.toMatch(/<\/?think>/);
-        // Reasoning sent under both names (0.11 to 0.16) must appear once.
+        // Reasoning sent under both names (0.11.1 to 0.15.x) must appear once.
         const reasoning = record.reasoning ?? '';
         expect(reasoning.split(reasoning.slice(0, 30)).length - 1).toBe(1);
       }

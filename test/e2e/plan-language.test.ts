@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { planJsonSchema } from '../../src/commands/schema.js';
 import { loadPlan } from '../../src/plan/load.js';
 import {
+  DEMO_QUIZ,
   ROOT,
   expectServerGone,
   readJson,
@@ -132,9 +133,9 @@ describe('secrets never reach a file or a log line', () => {
       expect(text, entry.name).not.toContain(apiKey);
       expect(text, entry.name).not.toContain(token);
     }
-    // The key did reach vLLM: it was started with --api-key (masked in the manifest) and answered with it.
+    // The key reached vLLM through VLLM_API_KEY (the run passed /v1/* with it), never on the command line.
     const manifest = readJson<{ server: { argv: string[] } }>(join(runDir, 'manifest.json'));
-    expect(manifest.server.argv.join(' ')).toContain('--api-key ***');
+    expect(manifest.server.argv.join(' ')).not.toContain('--api-key');
     expectServerGone(runDir);
   });
 });
@@ -259,5 +260,61 @@ describe('command line', () => {
     const only = await startCli(['plan', file, '--only', 'nope', '--dry-run']);
     expect(only.exitCode).toBe(2);
     expect(only.all).toContain('--only nope: no such evaluation in plan e2e (it has: quiz)');
+  });
+});
+
+describe('versions and selection', () => {
+  it('fails at ready when /version differs from the version the flags were rendered for', async () => {
+    const { file } = writeSimPlan({ server: { vllm_version: '0.9.2' } });
+    const result = await startCli(['plan', file, '--skip-preflight']);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain(
+      'vLLM reports version 0.17.1 at /version, but the flags were rendered for 0.9.2',
+    );
+    expectServerGone(runDirFrom(result.all));
+  });
+
+  it('--only runs just the named evaluation of several', async () => {
+    const quiz = { backend: 'native', dataset: 'iquiz', dataset_path: DEMO_QUIZ, concurrency: 4, limit: 1 };
+    const { file } = writeSimPlan({
+      evals: [
+        { name: 'first', ...quiz },
+        { name: 'second', ...quiz },
+      ],
+    });
+    const result = await startCli(['plan', file, '--only', 'second']);
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    expect(readdirSync(join(runDir, 'evals'))).toEqual(['second']);
+    expect(
+      readJson<{ evals: { name: string }[] }>(join(runDir, 'summary.json')).evals.map((e) => e.name),
+    ).toEqual(['second']);
+  });
+
+  it('measures an accuracy between 0 and 1 within sampling error (200 keyed questions at 0.6)', async () => {
+    const { file, dir } = writeSimPlan({ sim: { VLLM_SIM_ACCURACY: '0.6' } });
+    const quizDir = join(dir, 'quiz200');
+    mkdirSync(quizDir);
+    for (const subset of ['IQ', 'EQ']) {
+      const lines = Array.from({ length: 100 }, (_, i) =>
+        JSON.stringify({
+          question: `${subset} 测试题 ${i}：${i} 与 ${i + 1} 哪个大？`,
+          choices: [String(i), String(i + 1), '一样大'],
+          answer: 'B',
+          level: 1,
+        }),
+      );
+      writeFileSync(join(quizDir, `${subset}.jsonl`), lines.join('\n') + '\n');
+    }
+    const plan = readFileSync(file, 'utf8').replaceAll(DEMO_QUIZ, quizDir);
+    writeFileSync(file, plan);
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    const summary = readJson<{ evals: { num: number; score: number }[] }>(
+      join(runDirFrom(result.all), 'summary.json'),
+    );
+    expect(summary.evals[0]?.num).toBe(200);
+    // Binomial standard error at n=200, p=0.6 is 0.035: three of them either side.
+    expect(Math.abs((summary.evals[0]?.score ?? 0) - 0.6)).toBeLessThan(0.105);
   });
 });

@@ -117,7 +117,7 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
     const result = await startCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(1);
     expect(result.all).toContain('not ready after 2 s');
-    expect(result.all).toContain('last lines of server.log');
+    expect(result.all).toContain('last lines of the server log');
     expectServerGone(runDirFrom(result.all));
   });
 

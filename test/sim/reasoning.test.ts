@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseVllmVersion, reasoningFields } from '../../src/server/vllm-version.js';
 import { type SimHandle, killAllSims, startReadySim } from './helpers.js';
 
 // Reasoning placement per version and parser (wire §0, §2, §3).
@@ -54,7 +55,7 @@ beforeAll(async () => {
     start('0.8.5', '0.8.5', ['--enable-reasoning', '--reasoning-parser', 'deepseek_r1']),
     start('0.8.5-no-flag', '0.8.5', ['--reasoning-parser', 'deepseek_r1']),
     start('0.9.2', '0.9.2', ['--reasoning-parser', 'deepseek_r1']),
-    start('0.11.0', '0.11.0', ['--reasoning-parser', 'qwen3']),
+    start('0.11.1', '0.11.1', ['--reasoning-parser', 'qwen3']),
     start('0.17.1', '0.17.1', ['--reasoning-parser', 'deepseek_r1']),
     start('0.17.1-none', '0.17.1', []),
   ]);
@@ -75,12 +76,12 @@ describe('reasoning output', () => {
     expect(c.message.content).toMatch(/^<think>\n/);
   });
 
-  it('0.11.0 sends reasoning and reasoning_content with identical text', async () => {
-    const c = await chat('0.11.0');
+  it('0.11.1 sends reasoning and reasoning_content with identical text', async () => {
+    const c = await chat('0.11.1');
     expect(c.message.reasoning).toEqual(c.message.reasoning_content);
     expect(c.message.reasoning).toMatch(/^\n.+\n$/s);
     expect(c.message.content).not.toContain('<think>');
-    const deltas = await stream('0.11.0');
+    const deltas = await stream('0.11.1');
     const thinking = deltas.filter((d) => typeof d.delta.reasoning === 'string');
     expect(thinking.length).toBeGreaterThan(0);
     expect(thinking.every((d) => d.delta.reasoning === d.delta.reasoning_content)).toBe(true);
@@ -108,7 +109,7 @@ describe('reasoning output', () => {
   });
 
   it('a cut before </think> gives content null and finish_reason length; streams no content', async () => {
-    for (const name of ['0.8.5', '0.11.0', '0.17.1']) {
+    for (const name of ['0.8.5', '0.11.1', '0.17.1']) {
       const c = await chat(name, { max_tokens: 10 });
       expect(c.finish_reason, name).toBe('length');
       expect(c.message.content, name).toBeNull();
@@ -120,7 +121,7 @@ describe('reasoning output', () => {
   });
 
   it('chat_template_kwargs enable_thinking=false turns thinking off', async () => {
-    for (const name of ['0.11.0', '0.17.1', '0.17.1-none']) {
+    for (const name of ['0.11.1', '0.17.1', '0.17.1-none']) {
       const c = await chat(name, { chat_template_kwargs: { enable_thinking: false } });
       expect(c.message.content, name).toMatch(/^根据以上分析.*\n\n答案：[AB]$/s);
       expect(c.message.reasoning ?? null, name).toBeNull();
@@ -131,5 +132,33 @@ describe('reasoning output', () => {
     const c = await chat('0.9.2', { chat_template_kwargs: { enable_thinking: false } });
     expect(c.message.content).toBeNull();
     expect(c.message.reasoning_content).toMatch(/答案：[AB]$/);
+  });
+
+  // The simulator's rule table (sim/src/versions.ts) must agree with evalrig's (VLLM_RULES), so that a
+  // boundary moved in one is caught here rather than by a real vLLM.
+  it("sends exactly the reasoning keys that evalrig's reasoningFields() expects, on each side of every boundary", async () => {
+    const cases: Array<[string, string[]]> = [
+      // 0.8.5 has no qwen3 parser, and its parser only works together with --enable-reasoning.
+      ['0.8.5', ['--enable-reasoning', '--reasoning-parser', 'deepseek_r1']],
+      ['0.11.0', ['--reasoning-parser', 'qwen3']],
+      ['0.11.1', ['--reasoning-parser', 'qwen3']],
+      ['0.15.1', ['--reasoning-parser', 'qwen3']],
+      ['0.16.0', ['--reasoning-parser', 'qwen3']],
+      ['0.17.1', ['--reasoning-parser', 'qwen3']],
+    ];
+    await Promise.all(
+      cases.map(async ([version, args]) => {
+        const name = `fields-${version}`;
+        sims[name] = await startReadySim({
+          args: ['--served-model-name', 'Qwen3-8B', ...args],
+          env: { VLLM_SIM_VERSION: version },
+        });
+        const { message } = await chat(name);
+        const present = (['reasoning', 'reasoning_content'] as const).filter(
+          (key) => message[key] !== undefined && message[key] !== null,
+        );
+        expect(new Set(present), version).toEqual(new Set(reasoningFields(parseVllmVersion(version))));
+      }),
+    );
   });
 });

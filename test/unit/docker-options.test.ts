@@ -259,7 +259,8 @@ describe('masking', () => {
     expect(argv).not.toContain('sk-local-123456');
     expect(argv).toContain('-e HF_TOKEN=***');
     expect(argv).toContain('-e MODE=x');
-    expect(argv).toContain('--api-key ***');
+    expect(argv).toContain('-e VLLM_API_KEY=***');
+    expect(argv).not.toContain('--api-key');
   });
 
   it('describes the container for --dry-run as a docker run command to paste', () => {
@@ -279,11 +280,12 @@ describe('masking', () => {
       '  -p 127.0.0.1:18000:8000',
       `  -v ${MODEL}:/models/Qwen3-8B:ro`,
       '  -e VLLM_USE_MODELSCOPE=true',
+      "  -e 'VLLM_API_KEY=***'",
       "  -e 'HF_TOKEN=***'",
       '  -e MODE=x',
       '  --stop-timeout 30',
       '  vllm/vllm-openai:v0.11.0 --model /models/Qwen3-8B --host 0.0.0.0 --port 8000 --served-model-name Qwen3-8B ' +
-        "--max-model-len 8192 --reasoning-parser qwen3 --api-key '***'",
+        '--max-model-len 8192 --reasoning-parser qwen3',
     ]);
   });
 

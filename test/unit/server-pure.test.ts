@@ -3,7 +3,7 @@ import { PlanSchema } from '../../src/plan/schema.js';
 import { findFatalLine } from '../../src/server/fatal-line.js';
 import { clientUrl } from '../../src/server/local.js';
 import { capacityFact, startupPhaseOf } from '../../src/server/startup-phases.js';
-import { buildEngineFlags, buildServeArgv, maskArgv } from '../../src/server/vllm-args.js';
+import { buildEngineFlags, buildServeArgv, buildServerEnv, maskArgv } from '../../src/server/vllm-args.js';
 import { tutorialServeFlags } from './helpers.js';
 
 function server(extra: Record<string, unknown> = {}) {
@@ -50,9 +50,20 @@ describe('vllm serve argv', () => {
     expect(argv).toEqual(['serve', 'm', '--host', 'h', '--port', '8000']);
   });
 
-  it('masks the api key in both flag forms', () => {
-    const argv = buildServeArgv(server({ api_key: 'sk-very-secret' }), { port: 1, host: 'h', model: 'm' });
-    expect(argv).toContain('sk-very-secret');
+  it('passes the api key in the environment, never on the command line', () => {
+    const spec = server({ api_key: 'sk-very-secret' });
+    expect(buildServeArgv(spec, { port: 1, host: 'h', model: 'm' }).join(' ')).not.toContain(
+      'sk-very-secret',
+    );
+    expect(buildServerEnv(spec)).toMatchObject({ VLLM_API_KEY: 'sk-very-secret' });
+  });
+
+  it('masks secret flags a user put in extra_args, in both forms', () => {
+    const argv = buildServeArgv(server({ extra_args: ['--api-key', 'sk-very-secret'] }), {
+      port: 1,
+      host: 'h',
+      model: 'm',
+    });
     expect(maskArgv(argv).join(' ')).not.toContain('sk-very-secret');
     expect(maskArgv(['--api_key=abc'])).toEqual(['--api_key=***']);
   });
