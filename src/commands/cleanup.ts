@@ -6,13 +6,15 @@ import {
   type EvalrigContainer,
   type Judgement,
 } from '../server/docker-cleanup.js';
+import { findOrphanServers, stopOrphanServer } from '../server/local-registry.js';
 import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
 
 const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]
 
-Find the vLLM containers of evalrig runs whose evalrig process is gone (crashed or killed), which nothing else
-will ever stop. Lists them by default; --yes stops and removes them. Containers of runs still in progress,
-and containers started from other hosts sharing this Docker engine, are listed and left alone.
+Find what evalrig runs left behind when evalrig itself was killed (SIGKILL, the OOM killer, a CI timeout):
+local vLLM process groups and vLLM containers whose evalrig process is gone, which nothing else will ever stop.
+Lists them by default; --yes stops them (and removes the containers). Servers of runs still in progress, and
+containers started from other hosts sharing this Docker engine, are listed and left alone.
 
 Options:
   --yes              stop and remove the leftovers (default: only list them)
@@ -46,6 +48,27 @@ function describe(container: EvalrigContainer): string {
   return `${container.name} (${container.status}; ${[...run, container.image].join(', ')})`;
 }
 
+/** Local vLLM process groups whose evalrig is gone; returns whether one could not be stopped. */
+async function cleanLocalServers(act: boolean, graceSeconds: number): Promise<boolean> {
+  const orphans = findOrphanServers();
+  if (orphans.length === 0) {
+    console.log('No leftover local vLLM processes.');
+    return false;
+  }
+  console.log(`Local vLLM process groups whose evalrig is gone (${orphans.length}):`);
+  for (const { record } of orphans)
+    console.log(
+      `  group ${record.pgid}: ${record.command} (run ${record.run_dir}, started ${record.started_at})`,
+    );
+  if (!act) {
+    console.log('Dry run: nothing was stopped. Run `evalrig cleanup --yes` to stop them.');
+    return false;
+  }
+  const results = await Promise.all(orphans.map((orphan) => stopOrphanServer(orphan, graceSeconds * 1000)));
+  for (const result of results) console.log(`  ${result.detail}`);
+  return results.some((result) => !result.stopped);
+}
+
 function printGroup(title: string, judgements: Judgement[]): void {
   if (judgements.length === 0) return;
   console.log(title);
@@ -62,11 +85,12 @@ export const cleanupCommand: Command = {
       return ExitCode.ok;
     }
     const grace = parseGrace(values.grace);
+    const localFailed = await cleanLocalServers(values.yes === true, grace);
     if (!engineConfigured()) {
       console.log(
-        'No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): nothing to clean.',
+        'No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): no containers to clean.',
       );
-      return ExitCode.ok;
+      return localFailed ? ExitCode.runFailed : ExitCode.ok;
     }
     const client = new Docker();
     let judgements: Judgement[];

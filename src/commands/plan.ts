@@ -20,6 +20,7 @@ import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.j
 import { describeDockerServer } from '../server/docker.js';
 import { engineConfigured } from '../server/docker-client.js';
 import { findOrphanContainers } from '../server/docker-cleanup.js';
+import { findOrphanServers } from '../server/local-registry.js';
 import { buildServerEnv } from '../server/vllm-args.js';
 import { formatVersion } from '../server/vllm-version.js';
 import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
@@ -135,10 +136,8 @@ export const planCommand: Command = {
     }
 
     const display = createDisplay();
-    // Orphaned containers hold GPUs whatever this plan's runtime; ask only where an engine is configured.
-    if (prepared.some((target) => target.serve.server.runtime === 'docker') || engineConfigured()) {
-      await warnAboutLeftovers(display);
-    }
+    // Orphaned servers and containers hold GPUs whatever this plan's runtime.
+    await warnAboutLeftovers(display);
     // The preflight's "vLLM flags" check shows the notices already; without it they still need saying.
     if (values['skip-preflight'])
       for (const target of prepared) for (const notice of target.serve.notices) display.warn(notice);
@@ -180,8 +179,16 @@ function withOutputDir(plan: Plan, outputDir: string | undefined): Plan {
   return outputDir === undefined ? plan : { ...plan, output: { ...plan.output, dir: outputDir } };
 }
 
-/** Containers of crashed runs keep GPU memory: say so before starting another one. */
+/** Servers and containers of crashed runs keep GPU memory: say so before starting another one. */
 async function warnAboutLeftovers(display: RunDisplay): Promise<void> {
+  const servers = findOrphanServers();
+  if (servers.length > 0) {
+    const groups = servers.map((s) => s.record.pgid).join(', ');
+    display.warn(
+      `${servers.length} vLLM process group(s) left by killed evalrig runs (${groups}): \`evalrig cleanup --yes\` stops them.`,
+    );
+  }
+  if (!engineConfigured()) return;
   const orphans = await findOrphanContainers().catch(() => []);
   if (orphans.length === 0) return;
   const names = orphans.map((o) => o.name).join(', ');

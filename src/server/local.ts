@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { ServerSpec } from '../plan/schema.js';
 import { LogSink } from './log-sink.js';
+import { registerLocalServer } from './local-registry.js';
 import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
 import { buildServeArgv, buildServerEnv, maskArgv } from './vllm-args.js';
@@ -99,6 +101,18 @@ export async function startLocalServer(
     if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
   };
   process.once('exit', killOnExit);
+  // And where no handler can run (evalrig SIGKILLed), a record lets `evalrig cleanup` find the group later.
+  const forget =
+    pgid === undefined
+      ? () => undefined
+      : registerLocalServer({
+          pgid,
+          owner_pid: process.pid,
+          host: hostname(),
+          started_at: new Date().toISOString(),
+          run_dir: ctx.runDir,
+          command: [executable, ...maskArgv(argv)].join(' '),
+        });
 
   let stopping: Promise<StopReport> | undefined;
   let skipWait: (() => void) | undefined;
@@ -147,7 +161,10 @@ export async function startLocalServer(
       child.stderr?.destroy();
       child.unref();
       await sink.close();
-      if (report.verified) process.off('exit', killOnExit);
+      if (report.verified) {
+        process.off('exit', killOnExit);
+        forget();
+      }
       return report;
     })();
     return stopping;

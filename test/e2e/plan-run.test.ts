@@ -6,6 +6,7 @@ import type { RunSummary } from '../../src/report/summary.js';
 import {
   CORE_PREDICTION_FIELDS,
   expectServerGone,
+  groupAlive,
   readJson,
   readJsonLines,
   runDirFrom,
@@ -247,5 +248,36 @@ describe('host preflight before plan', () => {
     expect(forced.exitCode, forced.all).toBe(1);
     expect(forced.all).toContain('exited with code 1 before it was ready');
     expect(forced.all).toContain('fake vllm: no GPU here');
+  });
+});
+
+describe('evalrig killed with SIGKILL', () => {
+  it('leaves a record that `evalrig cleanup` uses to stop the orphaned vLLM group', async () => {
+    const { file, dir } = writeSimPlan({
+      eval: { concurrency: 1 },
+      sim: { VLLM_SIM_TOKEN_LATENCY_MS: '20' },
+    });
+    const env = { EVALRIG_CACHE: join(dir, 'cache') };
+    const child = startCli(['plan', file], env);
+    let output = '';
+    child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output.includes('ready at'), 30_000, 'readiness');
+    const runDir = /run directory (\S+)/.exec(output)?.[1] ?? '';
+    const pgid = readJson<{ server: { pid: number } }>(join(runDir, 'manifest.json')).server.pid;
+    child.kill('SIGKILL'); // no handler runs: vLLM is orphaned, as after the OOM killer
+    await child;
+    expect(groupAlive(pgid)).toBe(true);
+
+    const listed = await startCli(['cleanup'], env);
+    expect(listed.exitCode, listed.all).toBe(0);
+    expect(listed.all).toContain(`group ${pgid}:`);
+    expect(listed.all).toContain('Dry run: nothing was stopped');
+    expect(groupAlive(pgid)).toBe(true);
+
+    const cleaned = await startCli(['cleanup', '--yes', '--grace', '5'], env);
+    expect(cleaned.exitCode, cleaned.all).toBe(0);
+    expect(cleaned.all).toContain(`process group ${pgid} stopped`);
+    expect(groupAlive(pgid)).toBe(false);
+    expect((await startCli(['cleanup'], env)).all).toContain('No leftover local vLLM processes.');
   });
 });

@@ -1,0 +1,102 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { defaultCacheDir } from '../datasets/modelscope.js';
+import { processStartedAt } from './docker-cleanup.js';
+import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
+
+/**
+ * Every local vLLM evalrig starts is recorded here until its teardown is verified. If evalrig itself is killed
+ * with SIGKILL (the OOM killer, a CI timeout), no handler runs and vLLM keeps the GPU; the record lets
+ * `evalrig cleanup` find that orphaned process group later, as labels do for containers.
+ */
+export interface LocalServerRecord {
+  pgid: number;
+  owner_pid: number;
+  host: string;
+  started_at: string;
+  run_dir: string;
+  command: string;
+}
+
+export interface OrphanServer {
+  record: LocalServerRecord;
+  file: string;
+}
+
+function registryDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(defaultCacheDir(env), 'servers');
+}
+
+/** Record a started server; returns the function that forgets it (after a verified stop). */
+export function registerLocalServer(
+  record: LocalServerRecord,
+  env: NodeJS.ProcessEnv = process.env,
+): () => void {
+  const dir = registryDir(env);
+  const file = join(dir, `${record.host}-${record.pgid}.json`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  } catch {
+    // A read-only home must not stop a run; only the crash recovery is lost.
+    return () => undefined;
+  }
+  return () => rmSync(file, { force: true });
+}
+
+/** The owner is gone when its pid no longer exists or now belongs to a process started after the server. */
+function ownerGone(record: LocalServerRecord): boolean {
+  const ownerStart = processStartedAt(record.owner_pid);
+  return ownerStart === null || ownerStart.getTime() > Date.parse(record.started_at) + 1_000;
+}
+
+function readRecords(env: NodeJS.ProcessEnv): OrphanServer[] {
+  let names: string[];
+  try {
+    names = readdirSync(registryDir(env)).filter((name) => name.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const file = join(registryDir(env), name);
+    try {
+      return [{ record: JSON.parse(readFileSync(file, 'utf8')) as LocalServerRecord, file }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * Server groups of this host whose evalrig is gone but which still run. Records of groups that are gone are
+ * deleted on the way (their run ended without a verified stop, but nothing is left).
+ */
+export function findOrphanServers(env: NodeJS.ProcessEnv = process.env): OrphanServer[] {
+  const host = hostname();
+  return readRecords(env).filter(({ record, file }) => {
+    if (record.host !== host || !ownerGone(record)) return false;
+    if (groupAlive(record.pgid)) return true;
+    rmSync(file, { force: true });
+    return false;
+  });
+}
+
+/** SIGTERM the orphan's group, SIGKILL after the grace, verify, and forget it when gone. */
+export async function stopOrphanServer(
+  orphan: OrphanServer,
+  graceMs: number,
+): Promise<{ stopped: boolean; detail: string }> {
+  const { pgid } = orphan.record;
+  signalGroup(pgid, 'SIGTERM');
+  let gone = await waitGroupGone(pgid, graceMs);
+  if (!gone) {
+    signalGroup(pgid, 'SIGKILL');
+    gone = await waitGroupGone(pgid, 5_000);
+  }
+  if (gone) rmSync(orphan.file, { force: true });
+  return {
+    stopped: gone,
+    detail: gone ? `process group ${pgid} stopped` : `process group ${pgid} survived SIGKILL (ps -g ${pgid})`,
+  };
+}
