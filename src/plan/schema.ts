@@ -94,8 +94,18 @@ export const NativeEvalSchema = z
         message: 'dataset mcq needs dataset_path (a .jsonl/.csv file or a folder)',
       });
     }
-    if (spec.dataset !== 'mcq' && spec.mcq !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['mcq'], message: 'mcq options apply to dataset: mcq only' });
+    // IQuiz has one layout; its sampling options (shuffle, repeats, on_bad_record) apply as to any MCQ data.
+    if (
+      spec.dataset === 'iquiz' &&
+      spec.mcq &&
+      (spec.mcq.layout !== 'iquiz' || spec.mcq.fields || spec.mcq.subset_field)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mcq'],
+        message:
+          'dataset iquiz has a fixed layout: mcq.layout, fields and subset_field apply to dataset: mcq only',
+      });
     }
   });
 

@@ -318,3 +318,37 @@ describe('versions and selection', () => {
     expect(Math.abs((summary.evals[0]?.score ?? 0) - 0.6)).toBeLessThan(0.105);
   });
 });
+
+describe('IQuiz sampling options', () => {
+  it('shuffles, limits after the shuffle and repeats IQuiz like any MCQ data', async () => {
+    const { file } = writeSimPlan({ eval: { limit: 2, mcq: { shuffle: true, seed: 3, repeats: 2 } } });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    const evalResult = readJson<{ num: number; repeats: { k: number } }>(
+      join(runDir, 'evals/quiz/result.json'),
+    );
+    expect(evalResult).toMatchObject({ num: 8, repeats: { k: 2 } });
+    const ids = readJsonLines<{ id: string }>(join(runDir, 'evals/quiz/predictions.jsonl')).map((p) => p.id);
+    expect(ids.filter((id) => id.endsWith('#r2'))).toHaveLength(4);
+  });
+
+  it('stops before starting vLLM on a bad record when on_bad_record is fail', async () => {
+    const { file, dir } = writeSimPlan({ eval: { mcq: { on_bad_record: 'fail' } } });
+    const quizDir = join(dir, 'bad-quiz');
+    mkdirSync(quizDir);
+    writeFileSync(
+      join(quizDir, 'IQ.jsonl'),
+      '{"question":"1+1?","choices":["1","2"],"answer":"B"}\n{"question":"no gold","choices":["a","b"]}\n',
+    );
+    writeFileSync(join(quizDir, 'EQ.jsonl'), '{"question":"hi?","choices":["yes","no"],"answer":"A"}\n');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(`dataset_path: ${DEMO_QUIZ}`, `dataset_path: ${quizDir}`),
+    );
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toMatch(/IQ\.jsonl:2/);
+    expect(result.all).not.toContain('started:');
+  });
+});

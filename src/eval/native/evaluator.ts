@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadIquiz } from '../../datasets/iquiz.js';
-import { loadMcqDataset } from '../../datasets/mcq.js';
+import { DatasetError, formatDatasetProblems, loadMcqDataset, selectSamples } from '../../datasets/mcq.js';
 import { resolveDatasetSource } from '../../datasets/resolve.js';
 import type { LoadedDataset } from '../../datasets/types.js';
 import type { NativeEvalSpec } from '../../plan/schema.js';
@@ -37,7 +37,15 @@ async function loadDataset(spec: NativeEvalSpec, ctx: PrepareContext): Promise<L
         );
     },
   });
-  return loadIquiz(source.folder, { subsets: spec.subsets, limit: spec.limit });
+  const dataset = await loadIquiz(source.folder, { subsets: spec.subsets });
+  const options = spec.mcq;
+  if (options?.on_bad_record === 'fail' && dataset.problems.length > 0) {
+    throw new DatasetError(
+      `${spec.name}: bad records in ${source.folder} (mcq.on_bad_record: fail):\n${formatDatasetProblems(dataset.problems)}`,
+    );
+  }
+  // limit after the shuffle, as for any MCQ data: a shuffled limit samples the whole set.
+  return { ...dataset, samples: selectSamples(dataset.samples, { ...options, limit: spec.limit }) };
 }
 
 /** Our own evaluator: EvalScope's prompt through the openai client, scored as EvalScope scores it. */
