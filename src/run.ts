@@ -41,6 +41,7 @@ interface StartInput {
   runDir: string;
   maskLine: (line: string) => string;
   warn: (message: string) => void;
+  signal: AbortSignal;
 }
 
 /** Start the server the plan describes (or attach to an external one). */
@@ -51,6 +52,7 @@ async function startServer({
   runDir,
   maskLine,
   warn,
+  signal,
 }: StartInput): Promise<ServerHandle> {
   const { server } = serve;
   if (server.runtime === 'external') return externalServer(server);
@@ -61,6 +63,7 @@ async function startServer({
     planDir: loaded.dir,
     maskLine,
     reasoningFlags: serve.reasoningFlags,
+    signal,
   };
   if (server.runtime === 'docker')
     return startDockerServer(server, ctx, { planName: loaded.plan.name, warn });
@@ -243,7 +246,15 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     );
     controller.signal.throwIfAborted();
     const server = await manifest.phase('start', () =>
-      startServer({ loaded, serve, runId, runDir, maskLine: mask, warn: (m) => display.warn(m) }),
+      startServer({
+        loaded,
+        serve,
+        runId,
+        runDir,
+        maskLine: mask,
+        warn: (m) => display.warn(m),
+        signal: controller.signal,
+      }),
     );
     handle = server;
     manifest.update((m) => {

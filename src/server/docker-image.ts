@@ -137,13 +137,25 @@ async function imageIsLocal(client: Docker, image: string): Promise<boolean> {
   }
 }
 
-async function pullImage(client: Docker, image: string, output: NodeJS.WriteStream): Promise<void> {
+async function pullImage(
+  client: Docker,
+  image: string,
+  output: NodeJS.WriteStream,
+  signal?: AbortSignal,
+): Promise<void> {
+  signal?.throwIfAborted();
   const stream = await client.pull(image);
   const display = pullDisplay(image, output);
   // The engine reports most failures (missing tag, denied) inside the stream, after a 200: look for them.
   let streamError: string | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
+      // A pull of many gigabytes must not outlast a Ctrl-C: closing the stream makes the engine drop it.
+      const onAbort = () => {
+        (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       client.modem.followProgress(
         stream,
         (error: Error | null) => (error ? reject(error) : resolve()),
@@ -164,6 +176,7 @@ export interface EnsureImageOptions {
   output?: NodeJS.WriteStream;
   /** Notes for the user (an unpinned tag). */
   warn?: (message: string) => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -195,8 +208,9 @@ export async function ensureImage(
     );
   }
   try {
-    await pullImage(client, image, output);
+    await pullImage(client, image, output, options.signal);
   } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
     const message = dockerErrorMessage(error);
     const lines = [`evalrig: could not pull ${image}: ${message}`, `  ${pullFailureHint(message)}`];
     if (local) lines.push('  A copy of the image is already local: `pull: missing` would use it.');

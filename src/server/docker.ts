@@ -175,7 +175,11 @@ export async function startDockerServer(
   const docker = requireDockerSpec(server);
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const client = await connectDocker(options.client);
-  await ensureImage(client, docker, { output: options.progressOutput ?? process.stderr, warn });
+  await ensureImage(client, docker, {
+    output: options.progressOutput ?? process.stderr,
+    warn,
+    signal: ctx.signal,
+  });
 
   const { mounts, modelInContainer } = planDockerMounts(server, docker, {
     planDir: ctx.planDir,
@@ -195,6 +199,11 @@ export async function startDockerServer(
   };
 
   const { container, create, hostPort } = await createAndStart(client, server, docker, input);
+  if (ctx.signal?.aborted) {
+    // Interrupted while the container was being created: nobody will hold a handle to stop it.
+    await removeQuietly(container);
+    throw ctx.signal.reason;
+  }
 
   // docker.env secrets are the container's own: mask them here on top of the plan's masking.
   const maskContainerSecrets = secretMasker(containerSecrets(server, docker));

@@ -63,4 +63,6 @@ export interface StartContext {
   reasoningFlags?: string[];
   /** Replaces secrets in every log line before it is written or shown. */
   maskLine: (line: string) => string;
+  /** The run's interruption: a start that takes long (an image pull) stops early and leaves nothing behind. */
+  signal?: AbortSignal;
 }

@@ -54,6 +54,21 @@ describe.skipIf(suite.skip)('Docker runtime on a real engine', () => {
     await suite.removeContainers();
   });
 
+  it('an interruption during the start leaves no container and no pull behind', async () => {
+    const runId = suite.runId();
+    const interrupted = new AbortController();
+    interrupted.abort(new Error('stopped by SIGINT'));
+    const ctx = { ...startContext(runId), signal: interrupted.signal };
+    // A pull (always) is cut before it begins; with the local image, the created container is removed again.
+    await expect(
+      startDockerServer(simServer({ docker: { pull: 'always' } }), ctx, { planName: 'docker-runtime' }),
+    ).rejects.toThrow('stopped by SIGINT');
+    await expect(startDockerServer(simServer(), ctx, { planName: 'docker-runtime' })).rejects.toThrow(
+      'stopped by SIGINT',
+    );
+    expect(await containersOfRun(runId)).toEqual([]);
+  });
+
   it('starts the simulator image, is ready through the port published on 127.0.0.1, and stops without a trace', async () => {
     const { handle, runId } = await start(
       simServer({
@@ -94,7 +109,9 @@ describe.skipIf(suite.skip)('Docker runtime on a real engine', () => {
     await handle.stop({ graceMs: 5_000 });
     const log = readFileSync(ctx.logFile, 'utf8');
     expect(log).toContain('Application startup complete.');
-    expect(log).toContain("'api_key': '***'");
+    // The key reaches vLLM as VLLM_API_KEY, so vLLM's "non-default args" line does not carry it at all.
+    expect(log).toContain('non-default args');
+    expect(log).not.toContain("'api_key'");
     expect(log).not.toContain('sk-docker-test-key');
   });
 
