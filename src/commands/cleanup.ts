@@ -88,7 +88,7 @@ export const cleanupCommand: Command = {
     const localFailed = await cleanLocalServers(values.yes === true, grace);
     if (!engineConfigured()) {
       console.log(
-        'No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): no containers to clean.',
+        'No Docker engine here (DOCKER_HOST is not set and /var/run/docker.sock does not exist): no containers, nothing to clean.',
       );
       return localFailed ? ExitCode.runFailed : ExitCode.ok;
     }

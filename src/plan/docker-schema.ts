@@ -108,7 +108,7 @@ export const DockerSpecSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, dot, dash or underscore')
       .default('evalrig')
-      .describe('Container name: <name_prefix>-<run id>'),
+      .describe('Container name: <name_prefix>-<run id>-<evalrig pid>'),
   })
   .superRefine((docker, ctx) => {
     if (docker.ipc === 'host' && docker.shm_size !== undefined) {

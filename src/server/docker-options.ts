@@ -154,8 +154,12 @@ export function gpuDeviceRequests(gpus: DockerSpec['gpus']): Dockerode.DeviceReq
 }
 
 /** Docker rejects names outside [a-zA-Z0-9][a-zA-Z0-9_.-]*; run ids are close to that already. */
-export function containerName(prefix: string, runId: string): string {
-  return `${prefix}-${runId.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+/**
+ * `<prefix>-<run id>-<owner pid>`: run ids are timestamps, so two evalrig processes started in the same second
+ * (different output folders) would otherwise ask for the same name.
+ */
+export function containerName(prefix: string, runId: string, ownerPid: number): string {
+  return `${prefix}-${runId.replace(/[^A-Za-z0-9_.-]/g, '-')}-${ownerPid}`;
 }
 
 /** Docker's PortBindings; @types/dockerode leaves it untyped. */
@@ -202,7 +206,7 @@ export function buildContainerCreateOptions(
   const ipcMode = docker.ipc ?? (docker.shm_size === undefined ? 'host' : 'private');
 
   return {
-    name: containerName(docker.name_prefix, input.runId),
+    name: containerName(docker.name_prefix, input.runId, input.ownerPid),
     Image: docker.image,
     Cmd: cmd,
     Env: Object.entries(environment).map(([name, value]) => `${name}=${value}`),

@@ -128,7 +128,7 @@ describe('container create options', () => {
   it('labels the container as evalrig-owned, with run, owner pid, host and plan, and names it after the run', () => {
     const { server, docker } = plan();
     const options = buildContainerCreateOptions(server, docker, input);
-    expect(options.name).toBe('evalrig-20261128-061200');
+    expect(options.name).toBe('evalrig-20261128-061200-4242');
     expect(options.Labels).toEqual({
       'evalrig.managed': 'true',
       'evalrig.run-id': '20261128-061200',
@@ -139,7 +139,7 @@ describe('container create options', () => {
   });
 
   it('uses the name prefix and makes odd run ids valid container names', () => {
-    expect(containerName('nightly', '2026/11/28 06:12')).toBe('nightly-2026-11-28-06-12');
+    expect(containerName('nightly', '2026/11/28 06:12', 77)).toBe('nightly-2026-11-28-06-12-77');
   });
 
   it('shares the host IPC namespace by default; shm_size gives a private one of that size', () => {
@@ -269,7 +269,7 @@ describe('masking', () => {
     expect(text).not.toContain('sk-local-123456');
     expect(text.split(' \\\n')).toEqual([
       'docker run',
-      '  --name evalrig-20261128-061200',
+      '  --name evalrig-20261128-061200-4242',
       '  --label evalrig.managed=true',
       '  --label evalrig.run-id=20261128-061200',
       '  --label evalrig.owner-pid=4242',
