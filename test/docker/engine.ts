@@ -134,6 +134,16 @@ export async function removeContainersOf(prefix: string): Promise<void> {
 }
 
 /** Containers carrying this run id, running or not. */
+/** True when the engine no longer knows the container (inspect answers 404). */
+export async function containerGone(id: string): Promise<boolean> {
+  try {
+    await new Docker().getContainer(id).inspect();
+    return false;
+  } catch (error) {
+    return (error as { statusCode?: number }).statusCode === 404;
+  }
+}
+
 export async function containersOfRun(runId: string): Promise<string[]> {
   const summaries = await new Docker().listContainers({
     all: true,
