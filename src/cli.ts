@@ -30,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`evalrig: unknown command "${name}"\n\n${usage()}`);
     return ExitCode.invalidInput;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return ExitCode.ok;
+  }
   return command.run(rest);
 }
 

@@ -28,7 +28,6 @@ const DEFAULT_GRACE_SECONDS = 10;
 const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   grace: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function parseGrace(text: string | undefined): number {
@@ -78,12 +77,9 @@ function printGroup(title: string, judgements: Judgement[]): void {
 export const cleanupCommand: Command = {
   name: 'cleanup',
   summary: 'remove the vLLM containers left behind by crashed or killed runs',
+  help: HELP,
   async run(args) {
     const { values } = parseCommandArgs('cleanup', HELP, args, OPTIONS, false);
-    if (values.help) {
-      console.log(HELP);
-      return ExitCode.ok;
-    }
     const grace = parseGrace(values.grace);
     const localFailed = await cleanLocalServers(values.yes === true, grace);
     if (!engineConfigured()) {

@@ -12,6 +12,8 @@ export const ExitCode = {
 export interface Command {
   name: string;
   summary: string;
+  /** Printed for `evalrig <name> --help` (handled by the dispatcher) and after command-line errors. */
+  help: string;
   run(args: string[]): Promise<number>;
 }
 

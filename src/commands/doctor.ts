@@ -59,18 +59,14 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'nvidia-smi': { type: 'string' },
   set: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'check GPUs, driver, free GPU memory, vLLM and EvalScope before a run',
+  help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs('doctor', HELP, args, OPTIONS);
-    if (values.help) {
-      console.log(HELP);
-      return ExitCode.ok;
-    }
     if (positionals.length > 1) throw new UserError(`evalrig doctor: give at most one plan file\n\n${HELP}`);
     const nvidiaSmi = values['nvidia-smi'];
     const file = positionals[0];

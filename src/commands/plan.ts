@@ -46,7 +46,6 @@ const OPTIONS = {
   only: { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
   'skip-preflight': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Everything --dry-run shows: what would start, with which environment, and what would be evaluated. */
@@ -102,12 +101,9 @@ async function preflight(loaded: LoadedPlan, serve: ServePlan): Promise<void> {
 export const planCommand: Command = {
   name: 'plan',
   summary: 'run a plan: start vLLM, evaluate, report, tear down',
+  help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs('plan', HELP, args, OPTIONS);
-    if (values.help) {
-      console.log(HELP);
-      return ExitCode.ok;
-    }
     const [file, ...extra] = positionals;
     if (!file || extra.length > 0)
       throw new UserError(`evalrig plan: expected exactly one plan file\n\n${HELP}`);

@@ -16,6 +16,7 @@ export function planJsonSchema(): Record<string, unknown> {
 export const schemaCommand: Command = {
   name: 'schema',
   summary: "print the plan's JSON Schema (for editors: yaml-language-server)",
+  help: HELP,
   async run(args) {
     const { values } = parseCommandArgs(
       'schema',

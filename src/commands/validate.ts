@@ -9,15 +9,11 @@ Exit codes: 0 all valid, 2 a plan is invalid.`;
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check plans and print every problem with file:line:col',
+  help: HELP,
   async run(args) {
     const { values, positionals } = parseCommandArgs('validate', HELP, args, {
       set: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
     });
-    if (values.help) {
-      console.log(HELP);
-      return ExitCode.ok;
-    }
     if (positionals.length === 0)
       throw new UserError(`evalrig validate: give at least one plan file\n\n${HELP}`);
     let code: number = ExitCode.ok;
