@@ -123,7 +123,13 @@ async function runEvaluations(
   prepared: PreparedEval[],
   endpoint: Endpoint,
   server: ServerHandle,
-  ctx: { runDir: string; manifest: ManifestFile; runSignal: AbortSignal; display: RunDisplay },
+  ctx: {
+    runDir: string;
+    manifest: ManifestFile;
+    runSignal: AbortSignal;
+    display: RunDisplay;
+    mask: (text: string) => string;
+  },
 ): Promise<EvalSummary[]> {
   const summaries: EvalSummary[] = [];
   let serverDied: string | undefined;
@@ -151,6 +157,7 @@ async function runEvaluations(
           evalDir,
           signal: controller.signal,
           display: ctx.display,
+          mask: ctx.mask,
         }),
       );
       // An evaluator that returns despite an interruption must not turn it into a result.
@@ -163,7 +170,8 @@ async function runEvaluations(
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
       if (reason instanceof InterruptedError) throw reason;
-      const message = describeEvalFailure(reason, server);
+      // Error texts can quote a response body or a log line: mask before it reaches the console or a file.
+      const message = ctx.mask(describeEvalFailure(reason, server));
       summaries.push(failedEval(evaluation, 'failed', message));
       ctx.display.warn(`${spec.name} failed: ${message}`);
       if (reason instanceof ServerExitedError) serverDied = message;
@@ -296,6 +304,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       manifest,
       runSignal: controller.signal,
       display,
+      mask,
     });
     error = evaluationFailure(evals);
     if (error) status = 'failed';

@@ -28,6 +28,8 @@ export interface EvalContext {
   /** Aborted on interruption or when the server dies: stop promptly, keep what is on disk. */
   signal: AbortSignal;
   display: RunDisplay;
+  /** Hides the plan's secrets in texts that reach a file or the console (request errors quote response bodies). */
+  mask: (text: string) => string;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
 import { dockerErrorMessage, dockerStatus, engineConfigured } from './docker-client.js';
 import { LABELS } from './docker-options.js';
+import { processStartedAt, START_TIME_SLACK_MS } from './process-group.js';
 
 /**
  * Leftover containers of crashed or killed runs. Every evalrig container carries the pid and host name of the
@@ -42,9 +42,6 @@ export interface OwnerCheck {
   processStartedAt: (pid: number) => Date | null;
 }
 
-/** Process start times come with tick resolution and the boot time with second resolution. */
-const START_TIME_SLACK_MS = 2_000;
-
 /**
  * Whether the container's owner still runs. A pid can be reused after the owner died: a process with that pid
  * that started after the container was created cannot be its owner.
@@ -69,44 +66,6 @@ export function judgeContainer(container: EvalrigContainer, check: OwnerCheck): 
     };
   }
   return { container, verdict: 'owned', reason: `owner pid ${container.ownerPid} is running` };
-}
-
-/** Linux: the boot time, from /proc/stat, to turn /proc/<pid>/stat's start ticks into a date. */
-function bootTimeMs(): number | null {
-  try {
-    const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-    return match?.[1] ? Number(match[1]) * 1000 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** USER_HZ: the kernel's clock ticks per second for /proc times; 100 on every mainstream Linux build. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/**
- * When process `pid` started; null when there is no such process. Where /proc is not available, a live pid
- * counts as started at the epoch, i.e. as the owner (never remove what might still be in use).
- */
-export function processStartedAt(pid: number): Date | null {
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const startTicks = Number(fields[19]);
-    const boot = bootTimeMs();
-    if (boot === null || !Number.isFinite(startTicks)) return new Date(0);
-    return new Date(boot + (startTicks / CLOCK_TICKS_PER_SECOND) * 1000);
-  } catch {
-    return new Date(0);
-  }
 }
 
 function fromSummary(summary: Docker.ContainerInfo): EvalrigContainer {

@@ -60,16 +60,6 @@ export interface ContainerInput {
   mounts: VolumeMount[];
 }
 
-/** Values to hide from container log lines: the secret-named environment values and the API key. */
-export function containerSecrets(server: ServerSpec, docker: DockerSpec): string[] {
-  const environment = { ...server.env, ...docker.env };
-  const secrets = Object.entries(environment)
-    .filter(([name, value]) => SECRET_NAME.test(name) && value.length > 0)
-    .map(([, value]) => value);
-  if (server.api_key) secrets.push(server.api_key);
-  return secrets;
-}
-
 const UNIT_POWERS: Record<string, number> = { '': 0, k: 1, m: 2, g: 3, t: 4 };
 
 /** `16g` → 17179869184, as Docker reads sizes (binary units). */

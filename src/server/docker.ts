@@ -6,12 +6,10 @@ import type Docker from 'dockerode';
 import { ExitCode, UserError } from '../commands/command.js';
 import type { DockerSpec } from '../plan/docker-schema.js';
 import type { ServerSpec } from '../plan/schema.js';
-import { secretMasker } from '../plan/secrets.js';
 import { connectDocker, dockerErrorMessage, dockerStatus, engineAddress } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
 import {
   buildContainerCreateOptions,
-  containerSecrets,
   describeContainer,
   dockerRunArgv,
   planDockerMounts,
@@ -205,9 +203,8 @@ export async function startDockerServer(
     throw ctx.signal.reason;
   }
 
-  // docker.env secrets are the container's own: mask them here on top of the plan's masking.
-  const maskContainerSecrets = secretMasker(containerSecrets(server, docker));
-  const sink = new LogSink(ctx.logFile, 400, (line) => ctx.maskLine(maskContainerSecrets(line)));
+  // ctx.maskLine knows every secret of the plan, docker.env's included (plan/secrets.ts).
+  const sink = new LogSink(ctx.logFile, 400, ctx.maskLine);
   let logs: LogStream;
   try {
     logs = await streamLogs(client, container, sink);
@@ -420,6 +417,7 @@ async function stopContainer(
   await within(exited, LOG_DRAIN_MS);
   logs.detach();
   await sink.close().catch(() => undefined);
+  if (sink.writeError) notes.push(`server.log is incomplete: ${sink.writeError.message}`);
   return {
     outcome,
     duration_ms: Date.now() - started,

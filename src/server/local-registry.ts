@@ -2,8 +2,13 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../datasets/modelscope.js';
-import { processStartedAt } from './docker-cleanup.js';
-import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
+import {
+  groupAlive,
+  processStartedAt,
+  runningSince,
+  START_TIME_SLACK_MS,
+  terminateGroup,
+} from './process-group.js';
 
 /**
  * Every local vLLM evalrig starts is recorded here until its teardown is verified. If evalrig itself is killed
@@ -45,10 +50,13 @@ export function registerLocalServer(
   return () => rmSync(file, { force: true });
 }
 
-/** The owner is gone when its pid no longer exists or now belongs to a process started after the server. */
-function ownerGone(record: LocalServerRecord): boolean {
-  const ownerStart = processStartedAt(record.owner_pid);
-  return ownerStart === null || ownerStart.getTime() > Date.parse(record.started_at) + 1_000;
+/**
+ * Whether the group is still the one recorded: a group that ended on its own may see its number reused by an
+ * unrelated process, which must never be signalled. Its leader, when alive, must predate the record.
+ */
+function sameGroup(record: LocalServerRecord): boolean {
+  const leaderStart = processStartedAt(record.pgid);
+  return leaderStart === null || leaderStart.getTime() <= Date.parse(record.started_at) + START_TIME_SLACK_MS;
 }
 
 function readRecords(env: NodeJS.ProcessEnv): OrphanServer[] {
@@ -75,8 +83,8 @@ function readRecords(env: NodeJS.ProcessEnv): OrphanServer[] {
 export function findOrphanServers(env: NodeJS.ProcessEnv = process.env): OrphanServer[] {
   const host = hostname();
   return readRecords(env).filter(({ record, file }) => {
-    if (record.host !== host || !ownerGone(record)) return false;
-    if (groupAlive(record.pgid)) return true;
+    if (record.host !== host || runningSince(record.owner_pid, new Date(record.started_at))) return false;
+    if (groupAlive(record.pgid) && sameGroup(record)) return true;
     rmSync(file, { force: true });
     return false;
   });
@@ -88,12 +96,7 @@ export async function stopOrphanServer(
   graceMs: number,
 ): Promise<{ stopped: boolean; detail: string }> {
   const { pgid } = orphan.record;
-  signalGroup(pgid, 'SIGTERM');
-  let gone = await waitGroupGone(pgid, graceMs);
-  if (!gone) {
-    signalGroup(pgid, 'SIGKILL');
-    gone = await waitGroupGone(pgid, 5_000);
-  }
+  const { gone } = await terminateGroup(pgid, graceMs);
   if (gone) rmSync(orphan.file, { force: true });
   return {
     stopped: gone,

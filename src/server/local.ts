@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import type { ServerSpec } from '../plan/schema.js';
 import { LogSink } from './log-sink.js';
 import { registerLocalServer } from './local-registry.js';
-import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
+import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
 import { buildServeArgv, buildServerEnv, maskArgv } from './vllm-args.js';
 
@@ -19,8 +19,6 @@ export function clientUrl(bindHost: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** How long SIGKILL may take to empty the group before we call the stop unverified. */
-const KILL_WAIT_MS = 5_000;
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
 const OUTPUT_DRAIN_MS = 500;
 
@@ -123,14 +121,7 @@ export async function startLocalServer(
     if (pgid === undefined || !groupAlive(pgid)) {
       return { outcome: 'graceful', duration_ms: 0, verified: true, detail: 'the server had already exited' };
     }
-    let outcome: StopReport['outcome'] = 'graceful';
-    signalGroup(pgid, 'SIGTERM');
-    let gone = options.immediate ? false : await waitGroupGone(pgid, options.graceMs, skipped);
-    if (!gone) {
-      outcome = 'killed';
-      signalGroup(pgid, 'SIGKILL');
-      gone = await waitGroupGone(pgid, KILL_WAIT_MS);
-    }
+    const { gone, outcome } = await terminateGroup(pgid, options.immediate ? 0 : options.graceMs, skipped);
     const duration = Date.now() - started;
     const detail = gone
       ? outcome === 'graceful'
@@ -161,6 +152,12 @@ export async function startLocalServer(
       child.stderr?.destroy();
       child.unref();
       await sink.close();
+      // A full disk stopped server.log mid-run: the teardown report is where the user will look.
+      if (sink.writeError)
+        report = {
+          ...report,
+          detail: `${report.detail}; server.log is incomplete: ${sink.writeError.message}`,
+        };
       if (report.verified) {
         process.off('exit', killOnExit);
         forget();

@@ -65,3 +65,69 @@ export async function waitGroupGone(pgid: number, ms: number, interrupt?: Promis
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
+
+/** How long SIGKILL may take to empty a group before a stop is called unverified. */
+export const KILL_WAIT_MS = 5_000;
+
+/**
+ * SIGTERM to the group, up to `graceMs` for it to go (`interrupt` cuts the wait: a second Ctrl-C), then SIGKILL
+ * and up to KILL_WAIT_MS more. `gone` tells whether nothing of the group is left.
+ */
+export async function terminateGroup(
+  pgid: number,
+  graceMs: number,
+  interrupt?: Promise<void>,
+): Promise<{ gone: boolean; outcome: 'graceful' | 'killed' }> {
+  signalGroup(pgid, 'SIGTERM');
+  if (graceMs > 0 && (await waitGroupGone(pgid, graceMs, interrupt)))
+    return { gone: true, outcome: 'graceful' };
+  signalGroup(pgid, 'SIGKILL');
+  return { gone: await waitGroupGone(pgid, KILL_WAIT_MS), outcome: 'killed' };
+}
+
+/** Process start times come with tick resolution and the boot time with second resolution. */
+export const START_TIME_SLACK_MS = 2_000;
+
+/** Linux: the boot time, from /proc/stat, to turn /proc/<pid>/stat's start ticks into a date. */
+function bootTimeMs(): number | null {
+  try {
+    const match = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return match?.[1] ? Number(match[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: the kernel's clock ticks per second for /proc times; 100 on every mainstream Linux build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * When process `pid` started; null when there is no such process. Where /proc is not available, a live pid
+ * counts as started at the epoch, i.e. as the owner (never remove what might still be in use).
+ */
+export function processStartedAt(pid: number): Date | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const boot = bootTimeMs();
+    if (boot === null || !Number.isFinite(startTicks)) return new Date(0);
+    return new Date(boot + (startTicks / CLOCK_TICKS_PER_SECOND) * 1000);
+  } catch {
+    return new Date(0);
+  }
+}
+
+/** Whether `pid` is a process that already ran at `since`: not gone, and not a newer process that reused the pid. */
+export function runningSince(pid: number, since: Date): boolean {
+  const startedAt = processStartedAt(pid);
+  return startedAt !== null && startedAt.getTime() <= since.getTime() + START_TIME_SLACK_MS;
+}

@@ -69,6 +69,7 @@ export const nativeEvaluator: Evaluator = {
     return runNative(spec, samples, endpoint, {
       evalDir: ctx.evalDir,
       signal: ctx.signal,
+      mask: ctx.mask,
       onProgress: (done, _total, record) => {
         if (record.correct) correct++;
         ctx.display.evalProgress(done, correct);

@@ -20,6 +20,8 @@ export interface NativeRunContext {
   /** Aborting stops scheduling, cancels the requests in flight and rejects with the signal's reason. */
   signal: AbortSignal;
   onProgress?: (done: number, total: number, record: PredictionRecord) => void;
+  /** Applied to request error texts before they are written (a body may echo a key). */
+  mask?: (text: string) => string;
 }
 
 export const PREDICTIONS_FILE = 'predictions.jsonl';
@@ -111,6 +113,7 @@ export async function runNative(
     try {
       const record = await evaluateSample(client, sample, endpoint.servedModel, generation, requests);
       if (!record) return;
+      if (record.error && ctx.mask) record.error = ctx.mask(record.error);
       records[index] = record;
       await predictions.append(record);
       done++;
