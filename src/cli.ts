@@ -1,6 +1,6 @@
 #!/usr/bin/env node
+import { ExitCode, UserError } from './errors.js';
 import { commands } from './commands/index.js';
-import { ExitCode, UserError } from './commands/command.js';
 
 function usage(): string {
   const lines = commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? ExitCode.ok : ExitCode.invalidInput;
   }
   if (name === '--version' || name === '-v') {
-    const { evalrigVersion } = await import('./version.js');
+    const { evalrigVersion } = await import('./util/evalrig-version.js');
     console.log(evalrigVersion());
     return ExitCode.ok;
   }

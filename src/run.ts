@@ -1,7 +1,7 @@
+import { ExitCode, InterruptedError } from './errors.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
-import { ExitCode } from './commands/command.js';
 import type { PreparedEval } from './eval/evaluator.js';
 import { evaluatorFor } from './eval/registry.js';
 import type { Endpoint } from './eval/types.js';
@@ -13,16 +13,16 @@ import { writeRunReports } from './report/write.js';
 import { ManifestFile } from './run/manifest.js';
 import type { ServePlan } from './run/prepare.js';
 import { createRunDir } from './run/run-dir.js';
-import { InterruptedError, trapStopSignals } from './run/signals.js';
+import { trapStopSignals } from './run/signals.js';
 import { startDockerServer } from './server/docker.js';
 import { externalServer } from './server/external.js';
-import { findFatalLine } from './server/fatal-line.js';
+import { findFatalLine } from './vllm/fatal-lines.js';
 import { startLocalServer } from './server/local.js';
-import { findFreePort, portIsFree } from './server/ports.js';
+import { findFreePort, portIsFree } from './util/ports.js';
 import { ReadinessError, waitUntilReady, type ReadyInfo } from './server/readiness.js';
 import type { ServerHandle, StopReport } from './server/runtime.js';
-import { capacityFact, startupPhaseOf } from './server/startup-phases.js';
-import { compareVersions, parseVllmVersion } from './server/vllm-version.js';
+import { capacityFact, startupPhaseOf } from './vllm/startup-phases.js';
+import { compareVersions, parseVersion } from './util/pep440.js';
 
 export interface RunOptions {
   /** Use this run directory (a matrix variant's folder) instead of a new timestamped one. */
@@ -350,7 +350,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
 /** The flags were rendered for the version detected before start; a different server version makes them suspect. */
 function checkVersionMatches(serve: ServePlan, reported: string | null): void {
   const detected = serve.version;
-  const actual = reported === null ? null : parseVllmVersion(reported);
+  const actual = reported === null ? null : parseVersion(reported);
   if (!detected || !actual || compareVersions(detected, actual) === 0) return;
   throw new Error(
     `vLLM reports version ${actual.raw} at /version, but the flags were rendered for ${detected.raw} (${serve.versionSource}). ` +

@@ -1,3 +1,4 @@
+import { ExitCode, UserError } from '../errors.js';
 import Docker from 'dockerode';
 import { engineAddress, engineConfigured, engineUnreachableMessage } from '../server/docker-client.js';
 import {
@@ -7,7 +8,7 @@ import {
   type Judgement,
 } from '../server/docker-cleanup.js';
 import { findOrphanServers, stopOrphanServer } from '../server/local-registry.js';
-import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]
 

@@ -1,3 +1,4 @@
+import { ExitCode, UserError } from '../errors.js';
 import { relative } from 'node:path';
 import {
   countByStatus,
@@ -10,8 +11,8 @@ import { gatherHostFacts } from '../host/facts.js';
 import { renderChecksJson, renderChecksTable } from '../host/report.js';
 import { loadPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
-import type { VllmDetection } from '../server/vllm-version.js';
-import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
+import type { VllmDetection } from '../vllm/detect.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig doctor [plan.yaml] [--json] [--nvidia-smi PATH] [--set PATH=VALUE]
 

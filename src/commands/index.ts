@@ -1,5 +1,5 @@
 import { cleanupCommand } from './cleanup.js';
-import type { Command } from './command.js';
+import { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { planCommand } from './plan.js';
 import { schemaCommand } from './schema.js';

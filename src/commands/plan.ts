@@ -1,3 +1,4 @@
+import { ExitCode, UserError } from '../errors.js';
 import { join } from 'node:path';
 import { runPreflight } from './doctor.js';
 import { countByStatus } from '../host/checks.js';
@@ -21,9 +22,9 @@ import { describeDockerServer } from '../server/docker.js';
 import { engineConfigured } from '../server/docker-client.js';
 import { findOrphanContainers } from '../server/docker-cleanup.js';
 import { findOrphanServers } from '../server/local-registry.js';
-import { buildServerEnv } from '../server/vllm-args.js';
-import { formatVersion } from '../server/vllm-version.js';
-import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
+import { buildServerEnv } from '../vllm/argv.js';
+import { formatVersion } from '../util/pep440.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig plan <plan.yaml> [options]
 

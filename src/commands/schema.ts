@@ -1,6 +1,7 @@
+import { ExitCode } from '../errors.js';
 import { z } from 'zod';
 import { PlanSchema } from '../plan/schema.js';
-import { ExitCode, parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = 'Usage: evalrig schema > docs/plan.schema.json\n\nPrints the JSON Schema of the plan language.';
 

@@ -1,5 +1,6 @@
+import { ExitCode, UserError } from '../errors.js';
 import { loadPlan } from '../plan/load.js';
-import { ExitCode, parseCommandArgs, UserError, type Command } from './command.js';
+import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig validate <plan.yaml>... [--set PATH=VALUE]
 

@@ -1,9 +1,13 @@
+import { UserError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../commands/command.js';
-import { McqDatasetOptionsSchema, type McqDatasetOptions, type McqDatasetOptionsInput } from './options.js';
+import {
+  McqDatasetOptionsSchema,
+  type McqDatasetOptions,
+  type McqDatasetOptionsInput,
+} from '../plan/dataset-options.js';
 import type { DatasetProvenance, LoadedDataset, Sample } from './types.js';
 
 /**

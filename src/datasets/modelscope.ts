@@ -1,11 +1,10 @@
+import { ExitCode } from '../errors.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { ExitCode } from '../commands/command.js';
-import { expandHome } from '../plan/paths.js';
+import { defaultCacheDir, expandHome } from '../util/paths.js';
 import { DatasetError } from './mcq.js';
 
 /**
@@ -83,11 +82,6 @@ export function defaultModelScopeEndpoint(env: NodeJS.ProcessEnv = process.env):
   const domain = env['MODELSCOPE_DOMAIN']?.trim();
   if (!domain) return DEFAULT_MODELSCOPE_ENDPOINT;
   return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
-}
-
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = env['EVALRIG_CACHE']?.trim();
-  return chosen ? expandHome(chosen) : join(homedir(), '.cache', 'evalrig');
 }
 
 /** The SDK's `get_dataset_file_url`, parameters in the same order (facts §6.1). */

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { expandHome } from '../plan/paths.js';
+import { expandHome } from '../util/paths.js';
 import { DatasetError } from './mcq.js';
 import { fetchModelScopeFiles, type ModelScopeFile, type ModelScopeProgress } from './modelscope.js';
 

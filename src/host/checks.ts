@@ -1,19 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
-import { expandHome } from '../plan/paths.js';
+import { expandHome } from '../util/paths.js';
 import type { EvalSpec, Plan, ServerSpec } from '../plan/schema.js';
-import type { PortProbe } from '../server/ports.js';
-import {
-  compareVersions,
-  enableReasoningRequired,
-  formatVersion,
-  normaliseFlagNames,
-  parseVllmVersion,
-  readFlagValue,
-  reasoningFields,
-  renderVersionedServeFlags,
-  type VllmDetection,
-  type VllmVersion,
-} from '../server/vllm-version.js';
+import type { PortProbe } from '../util/ports.js';
+import { compareVersions, formatVersion, parseVersion, type Version } from '../util/pep440.js';
+import { enableReasoningRequired, reasoningFields } from '../vllm/rules.js';
+import { normaliseFlagNames, readFlagValue, renderVersionedServeFlags } from '../vllm/flags.js';
+import { type VllmDetection } from '../vllm/detect.js';
 import { isVllmNamedProcess, type GpuInfo, type GpuProcess, type GpuQueryResult } from './nvidia-smi.js';
 
 /**
@@ -520,7 +512,7 @@ export function checkGpuMemory(input: PreflightInput, facts: HostFacts): CheckRe
 }
 
 /** The oldest vLLM the design supports (design.md, versions table); Qwen3 itself needs 0.8.5. */
-const SUPPORTED_FROM: VllmVersion = { major: 0, minor: 8, patch: 5, raw: '0.8.5' };
+const SUPPORTED_FROM: Version = { major: 0, minor: 8, patch: 5, raw: '0.8.5' };
 
 export function checkVllm(input: PreflightInput, facts: HostFacts): CheckResult | null {
   const title = 'vLLM';
@@ -547,7 +539,7 @@ export function checkVllm(input: PreflightInput, facts: HostFacts): CheckResult 
     `reasoning flags: ${enableReasoningRequired(version) ? '--enable-reasoning --reasoning-parser' : '--reasoning-parser'}; ` +
     `reasoning field: ${reasoningFields(version).join(' + ')}`;
   const detail = `${what} ${version.raw} (${detection.detail}); ${rules}`;
-  const pin = input.vllmVersionPin === null ? null : parseVllmVersion(input.vllmVersionPin);
+  const pin = input.vllmVersionPin === null ? null : parseVersion(input.vllmVersionPin);
   if (input.vllmVersionPin !== null && (pin === null || compareVersions(pin, version) !== 0)) {
     return {
       id: 'vllm',
@@ -575,7 +567,7 @@ export function checkVllm(input: PreflightInput, facts: HostFacts): CheckResult 
  */
 export function checkServeFlags(input: PreflightInput, facts: HostFacts): CheckResult | null {
   if (input.mode !== 'local' && input.mode !== 'docker') return null;
-  const pinned = input.vllmVersionPin === null ? null : parseVllmVersion(input.vllmVersionPin);
+  const pinned = input.vllmVersionPin === null ? null : parseVersion(input.vllmVersionPin);
   const version = pinned ?? (input.mode === 'local' ? (facts.vllm?.version ?? null) : null);
   // Without a version the vLLM check already says what is wrong.
   if (version === null) return null;

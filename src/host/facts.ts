@@ -1,10 +1,11 @@
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../util/package-root.js';
 import { resolveExecutable } from '../server/local.js';
-import { probePort } from '../server/ports.js';
-import { detectVllmVersion, parseVllmVersion, type VllmDetection } from '../server/vllm-version.js';
+import { probePort } from '../util/ports.js';
+import { detectVllmVersion, type VllmDetection } from '../vllm/detect.js';
+import { parseVersion } from '../util/pep440.js';
 import {
   resolvePlanPath,
   type DiskFacts,
@@ -14,7 +15,7 @@ import {
   type ToolFacts,
 } from './checks.js';
 import { queryGpus } from './nvidia-smi.js';
-import { pythonPackageVersionSnippet, runProbe } from './probe.js';
+import { pythonPackageVersionSnippet, runProbe } from '../util/probe.js';
 
 /** The I/O half of the preflight: everything `runChecks` judges is measured here, concurrently. */
 
@@ -153,10 +154,10 @@ async function probeEvalscope(
 ): Promise<ToolFacts> {
   const cli = await runProbe('evalscope', ['--version'], { env, timeoutMs });
   // The program name goes, so that `evalscope 1.0.0` is a version line like the ones vLLM prints.
-  const fromCli = cli.ok ? parseVllmVersion(cli.stdout.replace(/^\s*evalscope\s+/gim, ''))?.raw : undefined;
+  const fromCli = cli.ok ? parseVersion(cli.stdout.replace(/^\s*evalscope\s+/gim, ''))?.raw : undefined;
   if (fromCli) return { command: 'evalscope', found: true, version: fromCli, detail: 'evalscope --version' };
   const py = await runProbe(python, ['-c', pythonPackageVersionSnippet('evalscope')], { env, timeoutMs });
-  const fromPython = py.ok ? parseVllmVersion(py.stdout)?.raw : undefined;
+  const fromPython = py.ok ? parseVersion(py.stdout)?.raw : undefined;
   if (fromPython)
     return { command: python, found: true, version: fromPython, detail: `${python} package metadata` };
   const why = py.ok

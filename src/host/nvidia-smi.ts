@@ -1,4 +1,4 @@
-import { runProbe, type ProbeFailure } from './probe.js';
+import { runProbe, type ProbeFailure } from '../util/probe.js';
 
 /**
  * Reading `nvidia-smi`. Formats, messages and exit codes: /work/shared/reference/facts.md §5 and the real H200

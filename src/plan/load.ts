@@ -1,10 +1,10 @@
+import { UserError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isScalar, LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { UserError } from '../commands/command.js';
 import { interpolate, parseDotEnv } from './interpolate.js';
-import { expandHome } from './paths.js';
+import { expandHome } from '../util/paths.js';
 import { allowedKeysAt, expectsStringAt, suggestKey } from './keys.js';
 import { positionOf } from './positions.js';
 import { PlanSchema, type Plan } from './schema.js';

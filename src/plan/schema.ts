@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { McqDatasetOptionsSchema } from '../datasets/options.js';
+import { McqDatasetOptionsSchema } from './dataset-options.js';
 import { suggestKey } from './keys.js';
 import { DockerSpecSchema } from './docker-schema.js';
-import { parseVllmVersion } from '../server/vllm-version.js';
+import { parseVersion } from '../util/pep440.js';
 
 /**
  * The whole plan language in one place: every key, its type and its default.
@@ -138,7 +138,7 @@ export const ServerSchema = z
     vllm_version: z
       .string()
       // Read as the run reads it, whole: every pin accepted here is one the flags can follow.
-      .refine((text) => parseVllmVersion(text)?.raw === text, 'a vLLM version such as 0.8.5 or 0.10.1.1')
+      .refine((text) => parseVersion(text)?.raw === text, 'a vLLM version such as 0.8.5 or 0.10.1.1')
       .optional()
       .describe('Pin the vLLM version instead of detecting it (also serves --dry-run without vLLM)'),
     python: z.string().optional().describe("The Python of vLLM's environment, used to detect its version"),

@@ -1,10 +1,10 @@
+import { ExitCode } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { writeJsonAtomic } from '../run/run-dir.js';
 import { summaryForFile, type RunSummary } from './summary.js';
 import { formatScore, renderMarkdownTable } from './table.js';
-import { ExitCode } from '../commands/command.js';
 
 export interface MatrixSummary {
   status: RunSummary['status'];

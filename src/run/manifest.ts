@@ -2,7 +2,7 @@ import { hostname, platform, release } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetProvenance } from '../datasets/types.js';
 import type { StopReport } from '../server/runtime.js';
-import { evalrigVersion } from '../version.js';
+import { evalrigVersion } from '../util/evalrig-version.js';
 import type { ServePlan } from './prepare.js';
 import { writeJsonAtomic } from './run-dir.js';
 

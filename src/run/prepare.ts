@@ -1,23 +1,18 @@
+import { UserError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { ServerSpec } from '../plan/schema.js';
 import { resolveExecutable } from '../server/local.js';
-import { buildServeArgv, buildServerEnv, maskArgv } from '../server/vllm-args.js';
-import {
-  detectVllmVersion,
-  formatVersion,
-  parseVllmVersion,
-  renderVersionedServeFlags,
-  type VllmDetection,
-  type VllmVersion,
-} from '../server/vllm-version.js';
-import { UserError } from '../commands/command.js';
+import { buildServeArgv, buildServerEnv, maskArgv } from '../vllm/argv.js';
+import { detectVllmVersion, type VllmDetection } from '../vllm/detect.js';
+import { formatVersion, parseVersion, type Version } from '../util/pep440.js';
+import { renderVersionedServeFlags } from '../vllm/flags.js';
 
 /** What will be started, decided before anything starts: shown by --dry-run, used by the run. */
 export interface ServePlan {
   /** The server spec with extra_args rendered for the detected vLLM version. */
   server: ServerSpec;
   reasoningFlags: string[];
-  version: VllmVersion | null;
+  version: Version | null;
   versionSource: string;
   /** The whole detection, so the preflight need not start vLLM again to ask it. */
   detection?: VllmDetection;
@@ -25,14 +20,14 @@ export interface ServePlan {
 }
 
 /** The vLLM version a Docker image tag names, e.g. vllm/vllm-openai:v0.11.0 → 0.11.0. */
-function versionFromImage(image: string | undefined): VllmVersion | null {
+function versionFromImage(image: string | undefined): Version | null {
   const tag = image?.split(':').at(-1);
-  return tag ? parseVllmVersion(tag.replace(/^v/, '')) : null;
+  return tag ? parseVersion(tag.replace(/^v/, '')) : null;
 }
 
 async function detect(
   loaded: LoadedPlan,
-): Promise<{ version: VllmVersion | null; source: string; detection?: VllmDetection }> {
+): Promise<{ version: Version | null; source: string; detection?: VllmDetection }> {
   const { server } = loaded.plan;
   if (server.runtime === 'external')
     return { version: null, source: 'external endpoint: read from /version once ready' };

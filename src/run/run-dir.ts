@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expandHome } from '../plan/paths.js';
+import { expandHome } from '../util/paths.js';
 
 function timestamp(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');

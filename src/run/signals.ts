@@ -1,4 +1,4 @@
-export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+import { InterruptedError, type StopSignal } from '../errors.js';
 
 const SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -23,11 +23,4 @@ export function trapStopSignals(
   return () => {
     for (const signal of SIGNALS) process.off(signal, handler);
   };
-}
-
-export class InterruptedError extends Error {
-  constructor(readonly signal: StopSignal) {
-    super(`stopped by ${signal}`);
-    this.name = 'InterruptedError';
-  }
 }

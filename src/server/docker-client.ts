@@ -1,6 +1,6 @@
+import { ExitCode, UserError } from '../errors.js';
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
-import { ExitCode, UserError } from '../commands/command.js';
 
 /** The socket Docker's clients use when DOCKER_HOST is not set. */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';

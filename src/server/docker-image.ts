@@ -1,6 +1,6 @@
+import { ExitCode, UserError } from '../errors.js';
 import cliProgress from 'cli-progress';
 import type Docker from 'dockerode';
-import { ExitCode, UserError } from '../commands/command.js';
 import { isUnpinnedImage, type DockerSpec } from '../plan/docker-schema.js';
 import { dockerErrorMessage, dockerStatus } from './docker-client.js';
 

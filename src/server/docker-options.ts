@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import type { ServerSpec } from '../plan/schema.js';
 import { BYTE_SIZE_PATTERN, type DockerSpec, type VolumeSpec } from '../plan/docker-schema.js';
 import { SECRET_NAME } from '../plan/secrets.js';
-import { buildEngineFlags, buildServerEnv, maskArgv } from './vllm-args.js';
+import { buildEngineFlags, buildServerEnv, maskArgv } from '../vllm/argv.js';
 
 /**
  * Plan → Docker create options, with no I/O: everything that depends on the machine (home folder, which paths

@@ -1,9 +1,9 @@
+import { ExitCode, UserError } from '../errors.js';
 import { existsSync } from 'node:fs';
 import { constants, homedir, hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { ExitCode, UserError } from '../commands/command.js';
 import type { DockerSpec } from '../plan/docker-schema.js';
 import type { ServerSpec } from '../plan/schema.js';
 import { connectDocker, dockerErrorMessage, dockerStatus, engineAddress } from './docker-client.js';
@@ -17,7 +17,7 @@ import {
 } from './docker-options.js';
 import { clientUrl } from './local.js';
 import { LogSink } from './log-sink.js';
-import { findFreePort } from './ports.js';
+import { findFreePort } from '../util/ports.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
 
 export interface DockerStartOptions {

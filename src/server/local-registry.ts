@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { defaultCacheDir } from '../datasets/modelscope.js';
+import { defaultCacheDir } from '../util/paths.js';
 import {
   groupAlive,
   processStartedAt,

@@ -6,7 +6,7 @@ import { LogSink } from './log-sink.js';
 import { registerLocalServer } from './local-registry.js';
 import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
-import { buildServeArgv, buildServerEnv, maskArgv } from './vllm-args.js';
+import { buildServeArgv, buildServerEnv, maskArgv } from '../vllm/argv.js';
 
 /** A command name is looked up on PATH; anything with a slash is a path relative to the plan file. */
 export function resolveExecutable(executable: string, planDir: string): string {

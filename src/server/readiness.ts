@@ -1,5 +1,5 @@
 import waitOn from 'wait-on';
-import { findFatalLine, type FatalLine } from './fatal-line.js';
+import { findFatalLine, type FatalLine } from '../vllm/fatal-lines.js';
 import type { ExitInfo, ServerHandle } from './runtime.js';
 
 export interface ReadyInfo {

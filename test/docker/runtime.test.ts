@@ -1,7 +1,7 @@
+import { UserError } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/commands/command.js';
 import type { ServerSpec } from '../../src/plan/schema.js';
 import { connectDocker } from '../../src/server/docker-client.js';
 import { startDockerServer, type DockerServerHandle } from '../../src/server/docker.js';

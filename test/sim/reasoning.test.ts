@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseVllmVersion, reasoningFields } from '../../src/server/vllm-version.js';
+import { parseVersion } from '../../src/util/pep440.js';
+import { reasoningFields } from '../../src/vllm/rules.js';
 import { type SimHandle, killAllSims, startReadySim } from './helpers.js';
 
 // Reasoning placement per version and parser (wire §0, §2, §3).
@@ -157,7 +158,7 @@ describe('reasoning output', () => {
         const present = (['reasoning', 'reasoning_content'] as const).filter(
           (key) => message[key] !== undefined && message[key] !== null,
         );
-        expect(new Set(present), version).toEqual(new Set(reasoningFields(parseVllmVersion(version))));
+        expect(new Set(present), version).toEqual(new Set(reasoningFields(parseVersion(version))));
       }),
     );
   });

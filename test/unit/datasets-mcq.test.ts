@@ -14,7 +14,7 @@ import {
   recordToQuestion,
   stripOptionPrefix,
 } from '../../src/datasets/mcq.js';
-import { McqDatasetOptionsSchema } from '../../src/datasets/options.js';
+import { McqDatasetOptionsSchema } from '../../src/plan/dataset-options.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'datasets');
 const fixture = (...parts: string[]): string => join(fixtures, ...parts);

@@ -6,8 +6,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, loadMcqDataset } from '../../src/datasets/mcq.js';
+import { defaultCacheDir } from '../../src/util/paths.js';
 import {
-  defaultCacheDir,
   defaultModelScopeEndpoint,
   fetchModelScopeFiles,
   modelScopeErrorMessage,

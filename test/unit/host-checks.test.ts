@@ -21,15 +21,15 @@ import {
 } from '../../src/host/checks.js';
 import { isSimulatorExecutable } from '../../src/host/facts.js';
 import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../src/host/nvidia-smi.js';
-import { expandHome } from '../../src/plan/paths.js';
+import { expandHome } from '../../src/util/paths.js';
 import { PlanSchema } from '../../src/plan/schema.js';
-import { parseVllmVersion, type VllmVersion } from '../../src/server/vllm-version.js';
+import { parseVersion, type Version } from '../../src/util/pep440.js';
 import { preflightInput as input } from './helpers.js';
 
 const GIB = 1024 ** 3;
 
-function version(text: string): VllmVersion {
-  const parsed = parseVllmVersion(text);
+function version(text: string): Version {
+  const parsed = parseVersion(text);
   if (!parsed) throw new Error(text);
   return parsed;
 }

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, type CheckResult, type PreflightInput } from '../../src/host/checks.js';
 import { gatherHostFacts } from '../../src/host/facts.js';
-import { findFreePort, portIsFree, probePort } from '../../src/server/ports.js';
+import { findFreePort, portIsFree, probePort } from '../../src/util/ports.js';
 import { runPreflight } from '../../src/commands/doctor.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { preflightInput } from './helpers.js';

@@ -9,7 +9,7 @@ import { createRunDir } from '../../src/run/run-dir.js';
 import { findOrphanServers, registerLocalServer } from '../../src/server/local-registry.js';
 import { LogSink } from '../../src/server/log-sink.js';
 import { groupAlive, waitGroupGone } from '../../src/server/process-group.js';
-import { findFatalLine } from '../../src/server/fatal-line.js';
+import { findFatalLine } from '../../src/vllm/fatal-lines.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'evalrig-io-'));
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PlanSchema } from '../../src/plan/schema.js';
-import { findFatalLine } from '../../src/server/fatal-line.js';
+import { findFatalLine } from '../../src/vllm/fatal-lines.js';
 import { clientUrl } from '../../src/server/local.js';
-import { capacityFact, startupPhaseOf } from '../../src/server/startup-phases.js';
-import { buildEngineFlags, buildServeArgv, buildServerEnv, maskArgv } from '../../src/server/vllm-args.js';
+import { capacityFact, startupPhaseOf } from '../../src/vllm/startup-phases.js';
+import { buildEngineFlags, buildServeArgv, buildServerEnv, maskArgv } from '../../src/vllm/argv.js';
 import { tutorialServeFlags } from './helpers.js';
 
 function server(extra: Record<string, unknown> = {}) {

@@ -2,28 +2,24 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareVersions, parseVersion, type Version } from '../../src/util/pep440.js';
+import { detectVllmVersion } from '../../src/vllm/detect.js';
 import {
-  compareVersions,
-  detectVllmVersion,
   enableReasoningRequired,
-  normaliseFlagName,
-  parseVllmVersion,
-  readFlagValue,
   reasoningFields,
   reasoningParserFor,
-  renderVersionedServeFlags,
   supportsEnableReasoning,
-  type VllmVersion,
-} from '../../src/server/vllm-version.js';
+} from '../../src/vllm/rules.js';
+import { normaliseFlagName, readFlagValue, renderVersionedServeFlags } from '../../src/vllm/flags.js';
 import { PlanSchema } from '../../src/plan/schema.js';
 
-function v(text: string): VllmVersion {
-  const version = parseVllmVersion(text);
+function v(text: string): Version {
+  const version = parseVersion(text);
   if (!version) throw new Error(`test setup: ${text} is not a version`);
   return version;
 }
 
-describe('parseVllmVersion', () => {
+describe('parseVersion', () => {
   it.each([
     ['0.8.5', [0, 8, 5]],
     ['0.8.5.post1', [0, 8, 5]],
@@ -33,7 +29,7 @@ describe('parseVllmVersion', () => {
     ['v0.9.2', [0, 9, 2]],
     ['0.9', [0, 9, 0]],
   ])('reads %s', (text, [major, minor, patch]) => {
-    expect(parseVllmVersion(`${text}\n`)).toEqual({ major, minor, patch, raw: text });
+    expect(parseVersion(`${text}\n`)).toEqual({ major, minor, patch, raw: text });
   });
 
   it.each([
@@ -44,14 +40,12 @@ describe('parseVllmVersion', () => {
     ['0.10.1.1.dev12+g1234abc', [0, 10, 1], [1]],
     ['1.2.3.4.5', [1, 2, 3], [4, 5]],
   ])('reads the release segments after the patch in %s', (text, [major, minor, patch], more) => {
-    expect(parseVllmVersion(text)).toEqual({ major, minor, patch, more, raw: text });
+    expect(parseVersion(text)).toEqual({ major, minor, patch, more, raw: text });
   });
 
   it('reads 0.10.1.1 (a real release) from `vllm --version` after log lines', () => {
     expect(
-      parseVllmVersion(
-        'INFO 08-20 10:00:00 [__init__.py:241] Automatically detected platform cuda.\n0.10.1.1\n',
-      ),
+      parseVersion('INFO 08-20 10:00:00 [__init__.py:241] Automatically detected platform cuda.\n0.10.1.1\n'),
     ).toEqual({
       major: 0,
       minor: 10,
@@ -68,7 +62,7 @@ describe('parseVllmVersion', () => {
       '0.8.5.post1',
       '',
     ].join('\n');
-    expect(parseVllmVersion(output)?.raw).toBe('0.8.5.post1');
+    expect(parseVersion(output)?.raw).toBe('0.8.5.post1');
   });
 
   it.each([
@@ -80,7 +74,7 @@ describe('parseVllmVersion', () => {
     '0.10..1',
     '0.10.1.x',
   ])('finds no version in %j', (text) => {
-    expect(parseVllmVersion(text)).toBeNull();
+    expect(parseVersion(text)).toBeNull();
   });
 
   it('compares by release, ignoring suffixes', () => {
@@ -281,7 +275,7 @@ describe('server.vllm_version in the plan', () => {
     const parsed = pin(text);
     expect(parsed.success).toBe(true);
     expect(parsed.data?.server.vllm_version).toBe(text);
-    expect(parseVllmVersion(text)?.raw).toBe(text);
+    expect(parseVersion(text)?.raw).toBe(text);
   });
 
   // The old pattern was anchored at the start only: these passed validation, then the run ignored the pin.

@@ -10,3 +10,9 @@ export function expandHome(path: string, home: string = homedir()): string {
   if (path.startsWith('~/')) return join(home, path.slice(2));
   return path;
 }
+
+/** evalrig's cache: downloaded datasets and the records of running servers. `EVALRIG_CACHE` moves it. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env['EVALRIG_CACHE']?.trim();
+  return chosen ? expandHome(chosen) : join(homedir(), '.cache', 'evalrig');
+}
