@@ -2,7 +2,7 @@ import { ExitCode } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { writeJsonAtomic } from '../run/run-dir.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { summaryForFile, type RunSummary } from './summary.js';
 import { formatScore, renderMarkdownTable } from './table.js';
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../run/run-dir.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { renderMarkdownReport } from './markdown.js';
 import { summaryForFile, type RunSummary } from './summary.js';
 

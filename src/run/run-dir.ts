@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expandHome } from '../util/paths.js';
 
@@ -27,11 +27,4 @@ export function createRunDir(
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-}
-
-/** Write JSON via a temporary file and a rename, so a crash never leaves half a file. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  writeFileSync(temporary, JSON.stringify(value, null, 2) + '\n');
-  renameSync(temporary, file);
 }

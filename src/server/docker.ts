@@ -18,6 +18,7 @@ import {
 import { clientUrl } from './local.js';
 import { LogSink } from './log-sink.js';
 import { findFreePort } from '../util/ports.js';
+import { delay } from '../util/delay.js';
 import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
 
 export interface DockerStartOptions {
@@ -142,10 +143,6 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Polls inspect until the engine answers 404 for the container. */
 async function verifyRemoved(container: Docker.Container): Promise<boolean> {
   const deadline = Date.now() + REMOVAL_VERIFY_MS;
@@ -156,7 +153,7 @@ async function verifyRemoved(container: Docker.Container): Promise<boolean> {
       if (dockerStatus(error) === 404) return true;
     }
     if (Date.now() >= deadline) return false;
-    await sleep(200);
+    await delay(200);
   }
 }
 

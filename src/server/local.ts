@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
+import { delay } from '../util/delay.js';
 import type { ServerSpec } from '../plan/schema.js';
 import { LogSink } from './log-sink.js';
 import { registerLocalServer } from './local-registry.js';
@@ -21,10 +22,6 @@ export function clientUrl(bindHost: string, port: number): string {
 
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
 const OUTPUT_DRAIN_MS = 500;
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
 /** Resolves when every stream has ended, or after `ms` (a surviving child can hold a pipe open forever). */
 function drained(streams: (NodeJS.ReadableStream | null)[], ms: number): Promise<void> {
