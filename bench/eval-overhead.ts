@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { runNative } from '../src/eval/native/runner.js';
 import type { Sample } from '../src/datasets/types.js';
 import { PlanSchema } from '../src/plan/schema.js';
-import { startLocalServer } from '../src/server/local.js';
+import { startLocalServer } from '../src/server/local/start.js';
 import { findFreePort } from '../src/util/ports.js';
 import { waitUntilReady } from '../src/server/readiness.js';
 import { reportFigures } from './_figures.js';

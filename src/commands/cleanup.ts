@@ -1,13 +1,13 @@
 import { ExitCode, UserError } from '../errors.js';
 import Docker from 'dockerode';
-import { engineAddress, engineConfigured, engineUnreachableMessage } from '../server/docker-client.js';
+import { engineAddress, engineConfigured, engineUnreachableMessage } from '../server/docker/client.js';
 import {
   judgeEvalrigContainers,
   removeEvalrigContainer,
   type EvalrigContainer,
   type Judgement,
-} from '../server/docker-cleanup.js';
-import { findOrphanServers, stopOrphanServer } from '../server/local-registry.js';
+} from '../server/docker/leftovers.js';
+import { findOrphanServers, stopOrphanServer } from '../server/local/records.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]

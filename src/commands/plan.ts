@@ -16,12 +16,12 @@ import {
 import type { RunSummary } from '../report/summary.js';
 import { renderConsoleTable } from '../report/table.js';
 import { createRunDir } from '../run/run-dir.js';
-import { runPlan } from '../run.js';
+import { runPlan } from '../run/run-plan.js';
 import { displayServeArgv, prepareServe, type ServePlan } from '../run/prepare.js';
-import { describeDockerServer } from '../server/docker.js';
-import { engineConfigured } from '../server/docker-client.js';
-import { findOrphanContainers } from '../server/docker-cleanup.js';
-import { findOrphanServers } from '../server/local-registry.js';
+import { describeDockerServer } from '../server/docker/start.js';
+import { engineConfigured } from '../server/docker/client.js';
+import { findOrphanContainers } from '../server/docker/leftovers.js';
+import { findOrphanServers } from '../server/local/records.js';
 import { buildServerEnv } from '../vllm/argv.js';
 import { formatVersion } from '../util/pep440.js';
 import { parseCommandArgs, type Command } from './command.js';

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
-import { resolveExecutable } from '../server/local.js';
+import { resolveExecutable } from '../util/executable.js';
 import { probePort } from '../util/ports.js';
 import { detectVllmVersion, type VllmDetection } from '../vllm/detect.js';
 import { parseVersion } from '../util/pep440.js';

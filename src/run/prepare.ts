@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { ServerSpec } from '../plan/schema.js';
-import { resolveExecutable } from '../server/local.js';
+import { resolveExecutable } from '../util/executable.js';
 import { buildServeArgv, buildServerEnv, maskArgv } from '../vllm/argv.js';
 import { detectVllmVersion, type VllmDetection } from '../vllm/detect.js';
 import { formatVersion, parseVersion, type Version } from '../util/pep440.js';

@@ -48,3 +48,9 @@ export function probePort(host: string, port: number): Promise<PortProbe> {
 export async function portIsFree(host: string, port: number): Promise<boolean> {
   return (await probePort(host, port)).status === 'free';
 }
+
+/** The URL a client on this host uses: a wildcard bind address is reached through loopback. */
+export function clientUrl(bindHost: string, port: number): string {
+  const host = bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -5,8 +5,8 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { findOrphanContainers } from '../../src/server/docker-cleanup.js';
-import { startDockerServer } from '../../src/server/docker.js';
+import { findOrphanContainers } from '../../src/server/docker/leftovers.js';
+import { startDockerServer } from '../../src/server/docker/start.js';
 import { CLI, DEMO_QUIZ } from '../e2e/cli-helpers.js';
 import {
   containersOfRun,

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerSpec } from '../../src/plan/schema.js';
-import { connectDocker } from '../../src/server/docker-client.js';
-import { startDockerServer, type DockerServerHandle } from '../../src/server/docker.js';
+import { connectDocker } from '../../src/server/docker/client.js';
+import { startDockerServer, type DockerServerHandle } from '../../src/server/docker/start.js';
 import { ReadinessError, waitUntilReady } from '../../src/server/readiness.js';
 import {
   containersOfRun,

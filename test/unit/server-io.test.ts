@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { collectSecrets } from '../../src/plan/secrets.js';
 import { createRunDir } from '../../src/run/run-dir.js';
-import { findOrphanServers, registerLocalServer } from '../../src/server/local-registry.js';
+import { findOrphanServers, registerLocalServer } from '../../src/server/local/records.js';
 import { LogSink } from '../../src/server/log-sink.js';
 import { groupAlive, waitGroupGone } from '../../src/server/process-group.js';
 import { findFatalLine } from '../../src/vllm/fatal-lines.js';

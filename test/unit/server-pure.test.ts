@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { findFatalLine } from '../../src/vllm/fatal-lines.js';
-import { clientUrl } from '../../src/server/local.js';
+import { clientUrl } from '../../src/util/ports.js';
 import { capacityFact, startupPhaseOf } from '../../src/vllm/startup-phases.js';
 import { buildEngineFlags, buildServeArgv, buildServerEnv, maskArgv } from '../../src/vllm/argv.js';
 import { tutorialServeFlags } from './helpers.js';

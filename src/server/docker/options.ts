@@ -1,9 +1,9 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
-import type { ServerSpec } from '../plan/schema.js';
-import { BYTE_SIZE_PATTERN, type DockerSpec, type VolumeSpec } from '../plan/docker-schema.js';
-import { SECRET_NAME } from '../plan/secrets.js';
-import { buildEngineFlags, buildServerEnv, maskArgv } from '../vllm/argv.js';
+import type { ServerSpec } from '../../plan/schema.js';
+import { BYTE_SIZE_PATTERN, type DockerSpec, type VolumeSpec } from '../../plan/docker-schema.js';
+import { SECRET_NAME } from '../../plan/secrets.js';
+import { buildEngineFlags, buildServerEnv, maskArgv } from '../../vllm/argv.js';
 
 /**
  * Plan → Docker create options, with no I/O: everything that depends on the machine (home folder, which paths

@@ -1,4 +1,4 @@
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
 

@@ -1,25 +1,25 @@
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import { existsSync } from 'node:fs';
 import { constants, homedir, hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import type { DockerSpec } from '../plan/docker-schema.js';
-import type { ServerSpec } from '../plan/schema.js';
-import { connectDocker, dockerErrorMessage, dockerStatus, engineAddress } from './docker-client.js';
-import { ensureImage } from './docker-image.js';
+import type { DockerSpec } from '../../plan/docker-schema.js';
+import type { ServerSpec } from '../../plan/schema.js';
+import { connectDocker, dockerErrorMessage, dockerStatus, engineAddress } from './client.js';
+import { ensureImage } from './image.js';
 import {
   buildContainerCreateOptions,
   describeContainer,
   dockerRunArgv,
   planDockerMounts,
   type ContainerInput,
-} from './docker-options.js';
-import { clientUrl } from './local.js';
-import { LogSink } from './log-sink.js';
-import { findFreePort } from '../util/ports.js';
-import { delay } from '../util/delay.js';
-import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
+} from './options.js';
+import { clientUrl } from '../../util/ports.js';
+import { LogSink } from '../log-sink.js';
+import { findFreePort } from '../../util/ports.js';
+import { delay } from '../../util/delay.js';
+import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from '../runtime.js';
 
 export interface DockerStartOptions {
   /** The engine to use; default `new Docker()`, which honours DOCKER_HOST. */

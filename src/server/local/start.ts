@@ -1,24 +1,14 @@
 import { hostname } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { execa } from 'execa';
-import { delay } from '../util/delay.js';
-import type { ServerSpec } from '../plan/schema.js';
-import { LogSink } from './log-sink.js';
-import { registerLocalServer } from './local-registry.js';
-import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
-import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from './runtime.js';
-import { buildServeArgv, buildServerEnv, maskArgv } from '../vllm/argv.js';
-
-/** A command name is looked up on PATH; anything with a slash is a path relative to the plan file. */
-export function resolveExecutable(executable: string, planDir: string): string {
-  return executable.includes('/') && !isAbsolute(executable) ? resolve(planDir, executable) : executable;
-}
-
-/** The URL a client on this host uses: a wildcard bind address is reached through loopback. */
-export function clientUrl(bindHost: string, port: number): string {
-  const host = bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
+import { delay } from '../../util/delay.js';
+import { resolveExecutable } from '../../util/executable.js';
+import { clientUrl } from '../../util/ports.js';
+import type { ServerSpec } from '../../plan/schema.js';
+import { LogSink } from '../log-sink.js';
+import { registerLocalServer } from './records.js';
+import { groupAlive, signalGroup, terminateGroup } from '../process-group.js';
+import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from '../runtime.js';
+import { buildServeArgv, buildServerEnv, maskArgv } from '../../vllm/argv.js';
 
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
 const OUTPUT_DRAIN_MS = 500;

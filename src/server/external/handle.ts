@@ -1,5 +1,5 @@
-import type { ServerSpec } from '../plan/schema.js';
-import type { ServerHandle } from './runtime.js';
+import type { ServerSpec } from '../../plan/schema.js';
+import type { ServerHandle } from '../runtime.js';
 
 /** An endpoint someone else runs: evalrig neither starts nor stops it. */
 export function externalServer(server: ServerSpec): ServerHandle {

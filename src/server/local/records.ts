@@ -1,14 +1,14 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { defaultCacheDir } from '../util/paths.js';
+import { defaultCacheDir } from '../../util/paths.js';
 import {
   groupAlive,
   processStartedAt,
   runningSince,
   START_TIME_SLACK_MS,
   terminateGroup,
-} from './process-group.js';
+} from '../process-group.js';
 
 /**
  * Every local vLLM evalrig starts is recorded here until its teardown is verified. If evalrig itself is killed

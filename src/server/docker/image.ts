@@ -1,8 +1,8 @@
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError } from '../../errors.js';
 import cliProgress from 'cli-progress';
 import type Docker from 'dockerode';
-import { isUnpinnedImage, type DockerSpec } from '../plan/docker-schema.js';
-import { dockerErrorMessage, dockerStatus } from './docker-client.js';
+import { isUnpinnedImage, type DockerSpec } from '../../plan/docker-schema.js';
+import { dockerErrorMessage, dockerStatus } from './client.js';
 
 /** One JSON event of the engine's pull stream. */
 export interface PullEvent {

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
-import { dockerErrorMessage, dockerStatus, engineConfigured } from './docker-client.js';
-import { LABELS } from './docker-options.js';
-import { processStartedAt, START_TIME_SLACK_MS } from './process-group.js';
+import { dockerErrorMessage, dockerStatus, engineConfigured } from './client.js';
+import { LABELS } from './options.js';
+import { processStartedAt, START_TIME_SLACK_MS } from '../process-group.js';
 
 /**
  * Leftover containers of crashed or killed runs. Every evalrig container carries the pid and host name of the
