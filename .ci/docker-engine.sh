@@ -7,7 +7,8 @@
 #   bash .ci/docker-engine.sh stop     # remove evalrig containers, stop dockerd, unmount leftovers
 #   bash .ci/docker-engine.sh status   # exit 0 when the engine answers
 #
-# Settings follow shared/reference/docker-engine.md: vfs storage (robust on any disk), no iptables/masquerade
+# Settings (tried with Debian 12's docker.io 20.10; flags as in the dockerd reference,
+# https://docs.docker.com/reference/cli/dockerd/): vfs storage (robust on any disk), no iptables/masquerade
 # rules on the host, cgroupfs. NOT --bridge=none: it silently turns the default network into "none" and then
 # published ports (-p) are unreachable.
 # The data root survives `stop` so a later `start` reuses built images; `purge` removes it as well.

@@ -13,7 +13,7 @@ import type { Sample } from '../src/datasets/types.js';
 import { PlanSchema } from '../src/plan/schema.js';
 import { startLocalServer } from '../src/server/local/start.js';
 import { findFreePort } from '../src/util/ports.js';
-import { waitUntilReady } from '../src/server/readiness.js';
+import { waitUntilReady } from '../src/server/readiness/wait-until-ready.js';
 import { reportFigures } from './_figures.js';
 
 const SAMPLES = 256;

@@ -210,7 +210,7 @@ function genericReply(prompt: string, s: AnswerSettings): [string, string] {
 
 /**
  * The raw model output for a request. With thinking on, a Qwen3-style `<think>` block comes first
- * (`<think>\n…\n</think>\n\n…`, as in wire §2b'); a replay keeps its own text and reasoning exactly.
+ * (`<think>\n…\n</think>\n\n…`, vllm-versions §3.3); a replay keeps its own text and reasoning exactly.
  */
 export function reply(
   book: AnswerBook,

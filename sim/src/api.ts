@@ -112,7 +112,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 async function route(state: ApiState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const method = req.method ?? 'GET';
-  // facts §1.4: only /v1 paths are guarded; OPTIONS passes; the header must be exactly `Bearer <key>`.
+  // Only /v1 paths are guarded; OPTIONS passes; the header must be exactly `Bearer <key>` (vllm-versions §4.4).
   if (
     state.apiKey !== null &&
     path.startsWith('/v1') &&
@@ -135,7 +135,7 @@ async function route(state: ApiState, req: IncomingMessage, res: ServerResponse)
   switch (path) {
     case '/health':
     case '/ping':
-      // wire §4: empty 200, or 503 once the engine is dead.
+      // vllm-versions §4.1: empty 200, or 503 once the engine is dead.
       sendText(state, req, res, state.engineDead ? 503 : 200, '');
       return;
     case '/version':

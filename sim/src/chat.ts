@@ -44,7 +44,7 @@ interface FieldError {
   readonly ctx?: Record<string, string>;
 }
 
-/** facts §1.5: vLLM's RequestValidationError handler gives 400 (never 422). */
+/** vLLM's RequestValidationError handler gives 400, never 422 (docs/vllm-versions.md §5.4). */
 function validationError(state: ApiState, e: FieldError): ApiError {
   const fields: Record<string, unknown> = {
     type: e.type,
@@ -149,7 +149,7 @@ function parseRequest(raw: string): ChatRequest | FieldError {
     })),
     lastUser: text(users[users.length - 1]?.content),
     stream: b.stream === true,
-    // facts §4: include_usage defaults to true once stream_options is sent.
+    // vllm-versions §8: include_usage defaults to true once stream_options is sent.
     includeUsage: streamOptions !== null && streamOptions.include_usage !== false,
     continuousUsage: streamOptions?.continuous_usage_stats === true,
     maxTokens,

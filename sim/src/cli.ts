@@ -4,8 +4,8 @@ import type { VersionRules } from './versions.js';
 
 // `vllm serve MODEL [flags]` parsed the way vLLM's FlexibleArgumentParser (argparse) does it:
 // `--flag value` and `--flag=value`, underscores read as dashes, unknown arguments reported by
-// the top-level parser (`vllm: error: unrecognized arguments: …`, exit 2, facts §3.2), bad values
-// by the `vllm serve` sub-parser.
+// the top-level parser (`vllm: error: unrecognized arguments: …`, exit 2; vllm-versions §6.1 =
+// docs/vllm-versions.md section 6.1), bad values by the `vllm serve` sub-parser.
 
 export interface ServeArgs {
   readonly model: string;
@@ -70,7 +70,7 @@ const FLAGS: readonly Flag[] = [
     names: ['--enable-reasoning'],
     kind: on,
     fallback: false,
-    in: (r) => r.enableReasoning !== 'removed', // facts §3.3
+    in: (r) => r.enableReasoning !== 'removed', // vllm-versions §2.1
   },
   { dest: 'reasoningParser', names: ['--reasoning-parser'], kind: str, fallback: null },
   { dest: 'trustRemoteCode', names: ['--trust-remote-code'], kind: on, fallback: false },

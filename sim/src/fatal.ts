@@ -10,8 +10,9 @@ import {
 } from './pytrace.js';
 import type { VersionRules } from './versions.js';
 
-// The fatal texts the simulator prints. Root-cause wording is verbatim from wire §6 / facts §3;
-// the stack frames around it are plausible vLLM V1 frames, not copied from one capture.
+// The fatal texts the simulator prints ("vllm-versions §N" = docs/vllm-versions.md, section N). Root-cause
+// wording follows the vLLM issues cited there (vllm-versions §2.1, §6.5, §7); the stack frames around it are
+// plausible vLLM V1 frames written for the simulator.
 
 // ---------------------------------------------------------------- API server (vllm serve) side
 
@@ -37,7 +38,7 @@ export function portInUseTraceback(): string {
   );
 }
 
-/** facts §3.5: SIGTERM before the server is up hits a handler that raises KeyboardInterrupt("terminated"). */
+/** SIGTERM before the server is up hits a handler that raises KeyboardInterrupt("terminated") (vllm-versions §6.5). */
 export function terminatedDuringLoadTraceback(): string {
   return formatTraceback(
     [
@@ -63,7 +64,7 @@ export function terminatedDuringLoadTraceback(): string {
   );
 }
 
-/** wire §6: the generic last line of a failed V1 start; the engine logged the root cause above it. */
+/** vllm-versions §7: the generic last line of a failed V1 start; the engine logged the root cause above it. */
 export function engineInitFailedTraceback(rules: VersionRules): string {
   const suffix = rules.failedProcsSuffix ? ' Failed core proc(s): {}' : '';
   return formatTraceback(
@@ -81,7 +82,7 @@ export function engineInitFailedTraceback(rules: VersionRules): string {
   );
 }
 
-/** wire §6: `--max-model-len` above what the model's config.json allows. */
+/** vllm-versions §7: `--max-model-len` above what the model's config.json allows. */
 export function maxModelLenTraceback(rules: VersionRules, requested: number, derived: number): string {
   const text = `User-specified max_model_len (${requested}) is greater than the derived max_model_len (max_position_embeddings=${derived}.0 or model_max_length=None in model's config.json). To allow overriding this maximum, set the env var VLLM_ALLOW_LONG_MAX_MODEL_LEN=1. VLLM_ALLOW_LONG_MAX_MODEL_LEN must be used with extreme caution.`;
   const frames: Frame[] = [
@@ -137,7 +138,7 @@ export function invalidReasoningParserTraceback(rules: VersionRules, name: strin
   );
 }
 
-/** facts §3.3: ≤0.8.x refused --enable-reasoning without a parser. */
+/** vllm-versions §2.1: ≤0.8.x refused --enable-reasoning without a parser. */
 export function enableReasoningNeedsParserTraceback(): string {
   return formatTraceback(
     [
@@ -201,7 +202,7 @@ function executorRpc(method: 'init_device' | 'load_model'): Frame[] {
   ];
 }
 
-/** wire §6 (pytorch issue #175666): memory already taken by another process. */
+/** vllm-versions §7 (pytorch issue #175666): memory already taken by another process. */
 export function freeMemoryFailure(
   rules: VersionRules,
   freeGiB: number,
@@ -219,7 +220,7 @@ export function freeMemoryFailure(
   };
 }
 
-/** wire §6 (issue #14095): CUDA OOM while the weights are loaded. */
+/** vllm-versions §7 (issue #14095): CUDA OOM while the weights are loaded. */
 export function cudaOomFailure(totalGiB: number): EngineFailure {
   return {
     frames: [
@@ -269,7 +270,7 @@ function kvCheck(line: number): Frame[] {
   ];
 }
 
-/** wire §6 (issues #16118, #34076): max_model_len does not fit the KV cache. */
+/** vllm-versions §7 (issues #16118, #34076): max_model_len does not fit the KV cache. */
 export function kvCacheFailure(
   rules: VersionRules,
   maxModelLen: number,
@@ -289,7 +290,7 @@ export function kvCacheFailure(
   };
 }
 
-/** wire §6 (issues #10439, #27508). */
+/** vllm-versions §7 (issues #10439, #27508). */
 export function noKvMemoryFailure(): EngineFailure {
   return {
     frames: kvCheck(672),

@@ -1,6 +1,6 @@
 import type { VersionRules } from './versions.js';
 
-// Output in vLLM's shapes (facts §3.4):
+// Output in vLLM's shapes (docs/vllm-versions.md §6.2, §6.3):
 //   vLLM logger -> stdout: `INFO 04-30 06:47:04 [api_server.py:1042] message`; every line of a
 //     multi-line message repeats the header (vLLM's NewLineFormatter);
 //   uvicorn's own lines -> stderr: `INFO:     Started server process [593]`;

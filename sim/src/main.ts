@@ -32,7 +32,7 @@ function main(argv: readonly string[]): void {
   const command = parseCommandLine(argv, rules);
   if (command.kind === 'exit') exit(command.code, command.stdout, command.stderr);
 
-  // Printed by `import vllm`, before any argument handling of `vllm serve` (facts §8).
+  // Printed by `import vllm`, before any argument handling of `vllm serve` (vllm-versions §1.2).
   const bare = new ProcessLog('');
   bare.info(['__init__.py', 244], 'Automatically detected platform cuda.');
 

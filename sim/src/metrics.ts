@@ -1,7 +1,7 @@
 import type { EngineStats, FinishReason } from './engine.js';
 import type { VersionRules } from './versions.js';
 
-// `/metrics` in prometheus_client's text format (facts §2): HELP/TYPE lines, label pairs sorted
+// `/metrics` in prometheus_client's text format (docs/vllm-versions.md §4.5): HELP/TYPE lines, label pairs sorted
 // by name, float values (`8.0`), and a `_created` sample for each counter.
 
 /** prometheus_client's floatToGoString: `8.0`, and big values in exponent form (`1.7459e+09`). */

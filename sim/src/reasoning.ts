@@ -1,7 +1,7 @@
 // Where each output token goes once a reasoning parser has looked at it, mirroring vLLM's
 // think-tag parsers (deepseek_r1, qwen3, …): the text between `<think>` and `</think>` is
 // reasoning, the rest content, the tags themselves vanish. Without a parser every token is
-// content, tags included (wire §0, §2b'). An output cut before `</think>` is all reasoning, so
+// content, tags included (vllm-versions §3.3). An output cut before `</think>` is all reasoning, so
 // its content is null / has no content deltas.
 
 export type Part = 'reasoning' | 'content' | 'hidden';
@@ -9,7 +9,7 @@ export type Part = 'reasoning' | 'content' | 'hidden';
 export interface ParserSetup {
   /** The active reasoning parser, or null. */
   readonly parser: string | null;
-  /** wire §2b: on ≤0.9, deepseek_r1 put tag-less output (enable_thinking=false) in reasoning_content. */
+  /** On ≤0.9, deepseek_r1 put tag-less output (enable_thinking=false) in reasoning_content (vllm-versions §3.3). */
   readonly deepseekNoTagsIsReasoning: boolean;
 }
 

@@ -2,9 +2,9 @@ import { STATUS_CODES } from 'node:http';
 import { randomHex } from './hash.js';
 import type { VersionRules } from './versions.js';
 
-// JSON bodies in vLLM's key order, per version. ≤0.10 follows the 0.8.5 captures (wire §1, §2a),
-// ≥0.11 the 0.13 capture (wire §2b') and the 0.11–0.17 stream chunks (wire §3c, §3d); which reasoning
-// key(s) a version sends is `VersionRules.reasoningFields`.
+// JSON bodies in vLLM's key order, per version ("vllm-versions §N" = docs/vllm-versions.md, section N). ≤0.10
+// follows vLLM 0.8.5's shapes (vllm-versions §4.3, §9), ≥0.11 vLLM 0.13's (§9) and the 0.11–0.17 stream chunks
+// (§3.1, §3.2); which reasoning key(s) a version sends is `VersionRules.reasoningFields`.
 
 export type Finish = 'stop' | 'length';
 
@@ -20,7 +20,7 @@ export interface Usage {
   readonly completion_tokens: number;
 }
 
-/** vLLM's UsageInfo key order (facts §4). */
+/** vLLM's UsageInfo key order (vllm-versions §8). */
 export function usage(prompt: number, completion: number): Usage {
   return { prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion };
 }
@@ -29,7 +29,7 @@ export function completionId(rules: VersionRules): string {
   return `chatcmpl-${randomHex(rules.shortIds ? 16 : 32)}`;
 }
 
-/** The reasoning key(s) of a message or delta (wire §0). */
+/** The reasoning key(s) of a message or delta (vllm-versions §3.1). */
 function reasoningKeys(rules: VersionRules, text: string | null): Record<string, string | null> {
   switch (rules.reasoningFields) {
     case 'reasoning_content':
@@ -100,7 +100,7 @@ export type DeltaKind = 'role' | 'reasoning' | 'content';
 
 /**
  * A streamed delta. In 0.11.1–0.15.x a validator copies `reasoning` into `reasoning_content`, which
- * therefore appears (as null) on every delta (wire §3c).
+ * therefore appears (as null) on every delta (vllm-versions §3.2).
  */
 function delta(rules: VersionRules, kind: DeltaKind, text: string): object {
   const alias = rules.reasoningFields === 'both' ? { reasoning_content: null } : {};
@@ -142,7 +142,7 @@ export function chunkBody(
   return body;
 }
 
-/** The include_usage chunk: `choices: []`, null keys left out (facts §4). */
+/** The include_usage chunk: `choices: []`, null keys left out (vllm-versions §8). */
 export function usageChunkBody(meta: ResponseMeta, use: Usage): object {
   return {
     id: meta.id,
@@ -172,7 +172,7 @@ function errorType(status: number): string {
   return ERROR_TYPES[status] ?? `${(STATUS_CODES[status] ?? 'Unknown').replace(/\s+/g, '')}Error`;
 }
 
-/** facts §1.1: flat ≤0.10.0, nested ≥0.10.1; the HTTP status always equals `code`. */
+/** vllm-versions §5.1: flat ≤0.10.0, nested ≥0.10.1; the HTTP status always equals `code`. */
 export function errorBody(rules: VersionRules, e: ApiError): object {
   const inner = {
     message: e.message,
@@ -183,13 +183,13 @@ export function errorBody(rules: VersionRules, e: ApiError): object {
   return rules.nestedErrors ? { error: inner } : { object: 'error', ...inner };
 }
 
-/** An error after streaming began: old code wrapped the flat body in `{"error": …}` (facts §1.1). */
+/** An error after streaming began: old code wrapped the flat body in `{"error": …}` (vllm-versions §5.1). */
 export function streamErrorBody(rules: VersionRules, e: ApiError): object {
   const body = errorBody(rules, e);
   return rules.nestedErrors ? body : { error: body };
 }
 
-/** facts §1.4: not the OpenAI envelope. */
+/** vllm-versions §4.4: not the OpenAI envelope. */
 export const UNAUTHORIZED_BODY = { error: 'Unauthorized' };
 
 /** An OpenAI-style 429 body (vLLM has no rate limiter of its own). */
@@ -204,7 +204,7 @@ export function rateLimitBody(): object {
   };
 }
 
-/** wire §1: one card per served name; `root` is the model argument. */
+/** vllm-versions §4.3: one card per served name; `root` is the model argument. */
 export function modelListBody(
   rules: VersionRules,
   names: readonly string[],

@@ -121,7 +121,7 @@ export class ApiServerProcess {
     return this.rules.configPackage ? ['model.py', line] : ['config.py', line];
   }
 
-  /** wire §6: the traceback when --max-model-len exceeds the model's own limit, else null. */
+  /** vllm-versions §7: the traceback when --max-model-len exceeds the model's own limit, else null. */
   private maxModelLenError(): string | null {
     const requested = this.command.args.maxModelLen;
     const derived = this.knobs.maxPositionEmbeddings;
@@ -216,7 +216,7 @@ export class ApiServerProcess {
       maxModelLen: this.maxModelLen,
       apiKey: a.apiKey ?? process.env.VLLM_API_KEY ?? null,
       parser: {
-        // ≤0.8 used the parser only together with --enable-reasoning (facts §3.3).
+        // ≤0.8 used the parser only together with --enable-reasoning (vllm-versions §2.1).
         parser: this.rules.parserNeedsEnableFlag && !a.enableReasoning ? null : a.reasoningParser,
         deepseekNoTagsIsReasoning: this.rules.deepseekNoTagsIsReasoning,
       },
@@ -303,7 +303,7 @@ export class ApiServerProcess {
     else if (this.phase === 'serving') void this.shutdown(0, true);
   }
 
-  /** facts §3.5: KeyboardInterrupt("terminated"), then the process dies of SIGINT. */
+  /** vllm-versions §6.5: KeyboardInterrupt("terminated"), then the process dies of SIGINT. */
   private async interruptLoad(): Promise<void> {
     this.phase = 'stopping';
     this.log.write('err', terminatedDuringLoadTraceback());
@@ -312,7 +312,7 @@ export class ApiServerProcess {
     process.kill(process.pid, 'SIGINT');
   }
 
-  /** facts §3.5: launcher line, uvicorn's shutdown lines, engine exit. */
+  /** vllm-versions §6.5: launcher line, uvicorn's shutdown lines, engine exit. */
   private async shutdown(code: number, signalled: boolean): Promise<void> {
     if (this.phase === 'stopping') return;
     this.phase = 'stopping';

@@ -1,13 +1,13 @@
 // Every version-dependent behaviour of the simulated vLLM lives here, derived from the
-// version string by comparison. "facts §x" = /work/shared/reference/facts.md, "wire §x" =
-// /work/shared/reference/vllm-wire/README.md. Boundaries marked "inferred" were not seen in a
-// real capture; they are documented in sim/README.md.
+// version string by comparison. "§x" = section x of docs/vllm-versions.md, which gives the public
+// source (vLLM release, PR or issue) of each rule; PR and issue numbers are vllm-project/vllm's.
+// Boundaries marked "inferred" were not seen in output of that release; see also sim/README.md.
 
 export const DEFAULT_VERSION = '0.17.1';
 
 type Triple = readonly [number, number, number];
 
-// X.Y.Z with an optional .postN / .devN / rcN part and an optional +local part (facts §3.1:
+// X.Y.Z with an optional .postN / .devN / rcN part and an optional +local part (§1.1:
 // `0.8.5.post1`, `0.10.2.dev378+g4d7fe40fc.d20250829`). Rules compare X.Y.Z only.
 const VERSION_RE = /^(\d+)\.(\d+)\.(\d+)(?:\.?(?:post|dev|rc)\d+)?(?:\+[0-9A-Za-z.]+)?$/;
 
@@ -34,59 +34,59 @@ export type ContextLengthStyle = 'legacy' | 'input-tokens' | 'input-tokens-param
 
 export interface VersionRules {
   readonly version: string;
-  /** facts §3.3: valid ≤0.8.x (with --reasoning-parser), deprecated 0.9.x, unrecognized ≥0.10.0. */
+  /** §2.1: valid ≤0.8.x (with --reasoning-parser), deprecated 0.9.x, unrecognized ≥0.10.0 (PR #17452, issue #18538). */
   readonly enableReasoning: EnableReasoningRule;
-  /** ≤0.8.x: the parser is only used together with --enable-reasoning (facts §3.3 help text of 0.9). */
+  /** ≤0.8.x: the parser is only used together with --enable-reasoning (§2.1, the 0.9 help text). */
   readonly parserNeedsEnableFlag: boolean;
   /**
-   * wire §0, §3c, §3d; the same boundaries as evalrig's `VLLM_RULES` (src/server/vllm-version.ts), which
+   * §3.1, §3.2; the same boundaries as evalrig's `VLLM_RULES` (src/vllm/rules.ts), which
    * test/sim/reasoning.test.ts holds this to. `reasoning_content` only ≤0.11.0; both 0.11.1–0.15.x: vLLM PR
    * #27752 (merged 2025-11-08, after v0.11.0, whose docs show only `reasoning_content`) added `reasoning` and kept
    * `reasoning_content` as an alias, so 0.11.1 is inferred from the merge date; `reasoning` only ≥0.16.0: PR #33402
    * (merged 2026-01-30) removed `reasoning_content`, as the v0.16.0 release notes list.
    */
   readonly reasoningFields: ReasoningFields;
-  /** facts §1.1: flat ≤0.10.0, nested ≥0.10.1 (PR #22099). */
+  /** §5.1: flat ≤0.10.0, nested ≥0.10.1 (PR #22099). */
   readonly nestedErrors: boolean;
-  /** facts §1.2, see contextLengthMessage(). */
+  /** §5.2, see contextLengthMessage(). */
   readonly contextLength: ContextLengthStyle;
-  /** facts §1.3: current code sets param "model" on 404; inferred to start with the 0.14 validation rework. */
+  /** §5.3: current code sets param "model" on 404; inferred to start with the 0.14 validation rework. */
   readonly notFoundParam: string | null;
-  /** facts §1.5: old handler gives `BadRequestError` + a repr of the error list; newer `Bad Request` + a count (inferred 0.14). */
+  /** §5.4: old handler gives `BadRequestError` + a repr of the error list; newer `Bad Request` + a count (inferred 0.14). */
   readonly countedValidationErrors: boolean;
-  /** facts §3.4: `(APIServer pid=N) ` / `(EngineCore_DP0 pid=N) ` prefixes from 0.10.1 (issue #22407, PR #21889). */
+  /** §6.3: `(APIServer pid=N) ` / `(EngineCore_DP0 pid=N) ` prefixes from 0.10.1 (issue #22407, PR #21889). */
   readonly processPrefixes: boolean;
-  /** facts §3.4: PR #36822 (Mar 2026) drops `_DP0` when DP size is 1; inferred to ship after 0.17. */
+  /** §6.3: PR #36822 (Mar 2026) drops `_DP0` when DP size is 1; inferred to ship after 0.17. */
   readonly engineCoreName: string;
-  /** Worker prefix names (facts §3.4): `Worker_TP<i>` with the new prefixes, `VllmWorker rank=<i>` before. */
+  /** Worker prefix names (§6.3): `Worker_TP<i>` with the new prefixes, `VllmWorker rank=<i>` before. */
   readonly workerPrefixName: (rank: number) => string;
   /** `non-default args: {...}` (inferred ≥0.9) instead of the whole `args: Namespace(...)`. */
   readonly logsNonDefaultArgs: boolean;
-  /** wire §5: `Starting vLLM API server 0 on` (inferred from the API-server scale-out, ≥0.10). */
+  /** §6.4: `Starting vLLM API server 0 on` (PR #34495; inferred from the API-server scale-out, ≥0.10). */
   readonly apiServerIndexInStartLine: boolean;
-  /** wire §2a vs §2b'/§3c: the response shape of 0.8.5 until 0.10.x, the 0.13 shape from 0.11 (inferred boundary). */
+  /** §9: the response shape of 0.8.5 until 0.10.x, the 0.13 shape from 0.11 (inferred boundary). */
   readonly modernResponseShape: boolean;
-  /** wire §0: `chatcmpl-<32hex>` in 2025, `chatcmpl-<16hex>` in 0.13/0.17.1 captures. */
+  /** §8, §9: `chatcmpl-<32hex>` in 2025 releases, `chatcmpl-<16hex>` in 0.13 and 0.17.1 output. */
   readonly shortIds: boolean;
-  /** facts §2: `vllm:gpu_cache_usage_perc` until 0.11 (removed by PR #29330 in 0.12). */
+  /** §4.5: `vllm:gpu_cache_usage_perc` until 0.11 (removed by PR #29330 in 0.12). */
   readonly gpuCacheUsageMetric: boolean;
-  /** facts §2: `vllm:kv_cache_usage_perc` from 0.9 (PR #18354). */
+  /** §4.5: `vllm:kv_cache_usage_perc` from 0.9 (PR #18354). */
   readonly kvCacheUsageMetric: boolean;
-  /** facts §2: V1 `engine="0"` label; first release not confirmed (facts §9), taken as 0.10.1. */
+  /** §4.5: V1 `engine="0"` label; first release not confirmed (§10), taken as 0.10.1. */
   readonly engineMetricLabel: boolean;
-  /** wire §2b (issue #17349): deepseek_r1 with enable_thinking=false put the answer in reasoning_content, ≤0.9. */
+  /** §3.3 (issue #17349): deepseek_r1 with enable_thinking=false put the answer in reasoning_content, ≤0.9. */
   readonly deepseekNoTagsIsReasoning: boolean;
-  /** `Failed core proc(s): {}` suffix (wire §6, a ≥0.10.1 capture); inferred to start in 0.9. */
+  /** `Failed core proc(s): {}` suffix (§7, issue #27508, a ≥0.10.1 log); inferred to start in 0.9. */
   readonly failedProcsSuffix: boolean;
-  /** wire §6: V1 KV-cache error with the "estimated maximum model length" hint (inferred ≥0.9). */
+  /** §7 (issue #34076): V1 KV-cache error with the "estimated maximum model length" hint (inferred ≥0.9). */
   readonly kvErrorEstimate: boolean;
-  /** wire §6 (2026 capture): `Free memory on device cuda:1 (...)`; older builds omit the device (inferred <0.11). */
+  /** §7 (pytorch/pytorch issue #175666, 2026): `Free memory on device cuda:1 (...)`; older builds omit the device (inferred <0.11). */
   readonly freeMemoryNamesDevice: boolean;
-  /** `Received request …` lines by default until 0.10.1; from 0.10.2 request logging is opt-in (--enable-log-requests). */
+  /** `Received request …` lines by default until 0.10.1; from 0.10.2 request logging is opt-in (--enable-log-requests, PR #21739). */
   readonly logsRequestsByDefault: boolean;
   /** `Engine 000: ` in the periodic stats line (V1 loggers, inferred ≥0.9). */
   readonly statsEnginePrefix: boolean;
-  /** ModelConfig validation errors come from pydantic (wire §6, 2025-12 capture); inferred ≥0.10. */
+  /** ModelConfig validation errors come from pydantic (§7, EvolvingLMMs-Lab/LongVT issue #9, 2025-12); inferred ≥0.10. */
   readonly pydanticConfigErrors: boolean;
   /** vllm/config.py became the vllm/config/ package (`[model.py:…]` log sites), inferred 0.11. */
   readonly configPackage: boolean;
@@ -159,7 +159,7 @@ export interface ContextLengthError {
 }
 
 /**
- * The 400 text for prompt (P) + max_tokens (M) over max_model_len (L), facts §1.2.
+ * The 400 text for prompt (P) + max_tokens (M) over max_model_len (L), §5.2.
  * `maxTokens` is null when the request did not set it; vLLM then uses L − P, so only P ≥ L fails.
  */
 export function contextLengthMessage(

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { choiceLetters } from '../eval/native/prompt.js';
-import type { DatasetProvenance, LoadedDataset, Sample } from './types.js';
+import { choiceLetters, MAX_CHOICES } from './letters.js';
+import { DatasetError, formatDatasetProblems } from './problems.js';
+import { resolveDatasetSource } from './resolve.js';
+import { selectSamples } from './select.js';
+import type { DatasetLoader, DatasetProvenance, LoadedDataset, Sample } from './types.js';
 
 /** IQuiz subsets in EvalScope's order; each is the stem of a JSON Lines file in the dataset folder. */
 const IQUIZ_SUBSETS = ['IQ', 'EQ'] as const;
@@ -39,6 +42,34 @@ export async function loadIquiz(folder: string, opts: IquizLoadOptions = {}): Pr
   }
   return { samples, provenance, problems };
 }
+
+/**
+ * `dataset: iquiz`: the folder dataset_path names, else AI-ModelScope/IQuiz downloaded into the cache. The `mcq`
+ * options that fit a fixed layout apply: shuffle, repeats and on_bad_record.
+ */
+export const iquizLoader: DatasetLoader<'iquiz'> = {
+  name: 'iquiz',
+  async load(request, context) {
+    const source = await resolveDatasetSource({
+      dataset: 'iquiz',
+      dataset_path: request.dataset_path,
+      baseDir: context.baseDir,
+      offline: context.offline,
+      cacheDir: context.cacheDir,
+      signal: context.signal,
+      onProgress: context.onDownloadProgress,
+    });
+    const dataset = await loadIquiz(source.folder, { subsets: request.subsets });
+    const options = request.mcq;
+    if (options?.on_bad_record === 'fail' && dataset.problems.length > 0) {
+      throw new DatasetError(
+        `${request.name}: bad records in ${source.folder} (mcq.on_bad_record: fail):\n${formatDatasetProblems(dataset.problems)}`,
+      );
+    }
+    // limit after the shuffle, as for any MCQ data: a shuffled limit samples the whole set.
+    return { ...dataset, samples: selectSamples(dataset.samples, { ...options, limit: request.limit }) };
+  },
+};
 
 async function readDatasetFile(file: string, folder: string): Promise<Buffer> {
   try {
@@ -98,7 +129,8 @@ function toSample(line: string, subset: string, index: number): Sample | string 
   if (!Array.isArray(choices) || choices.length === 0) return 'choices must be a non-empty list';
   if (!choices.every((choice): choice is string => typeof choice === 'string'))
     return 'every choice must be a string';
-  if (choices.length > 26) return `${choices.length} choices; at most 26 (A-Z) are supported`;
+  if (choices.length > MAX_CHOICES)
+    return `${choices.length} choices; at most ${MAX_CHOICES} (A-Z) are supported`;
   if (typeof answer !== 'string' || answer.trim() === '') return 'missing answer (the gold letter)';
   const letters = choiceLetters(choices.length);
   const gold = answer.trim().toUpperCase();

@@ -1,15 +1,18 @@
 import { ExitCode } from '../errors.js';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import pRetry from 'p-retry';
 import { z } from 'zod';
+import { temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
+import { delay } from '../util/delay.js';
 import { defaultCacheDir, expandHome } from '../util/paths.js';
-import { DatasetError } from './mcq.js';
+import { DatasetError } from './problems.js';
 
 /**
  * Downloads files of a ModelScope dataset repository into evalrig's cache, the way the modelscope SDK's
- * `dataset_file_download` does (facts §6.1), without the SDK: one GET per file on the repo file endpoint.
+ * `dataset_file_download` does (`modelscope/hub/file_download.py` in modelscope/modelscope), without the SDK: one
+ * GET per file on the repo file endpoint.
  * Cache layout: `<cacheDir>/datasets/<namespace>/<name>/<revision>/<file>` plus `manifest.json` with the
  * sha256 of every file, so a file changed or damaged after download is noticed.
  */
@@ -18,7 +21,12 @@ const DEFAULT_MODELSCOPE_ENDPOINT = 'https://www.modelscope.cn';
 const INTERNATIONAL_MODELSCOPE_DOMAIN = 'www.modelscope.ai';
 const MANIFEST_NAME = 'manifest.json';
 const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_RETRIES = 3;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
+/** Backoff doubles from the first pause up to this. */
+const MAX_RETRY_DELAY_MS = 30_000;
+/** A server that asks for a longer pause (Retry-After) is not waited for: the error says so instead. */
+const MAX_RETRY_AFTER_MS = 60_000;
 /** A real error body is small; larger downloads are never inspected for one. */
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
@@ -47,7 +55,12 @@ export interface ModelScopeFetchOptions {
   onProgress?: (event: ModelScopeProgress) => void;
   /** Limit for one attempt, headers and body together. Default 120 s. */
   timeoutMs?: number;
-  /** Pause before the one retry after a 5xx or a network error. Default 1 s. */
+  /** How often a download that failed with a 429, a 5xx or a network error is tried again. Default 3. */
+  retries?: number;
+  /**
+   * Pause before the first retry; each further pause doubles, up to 30 s, each drawn between one and two times
+   * that (jitter, so clients that failed together do not retry together). A longer Retry-After wins. Default 1 s.
+   */
   retryDelayMs?: number;
   /**
    * The run's signal. Aborting stops the download in progress (or the pause before a retry) at once, leaves no
@@ -84,7 +97,7 @@ export function defaultModelScopeEndpoint(env: NodeJS.ProcessEnv = process.env):
   return /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
 }
 
-/** The SDK's `get_dataset_file_url`, parameters in the same order (facts §6.1). */
+/** The SDK's `get_dataset_file_url`, parameters in the same order (`modelscope/hub/api.py`). */
 export function modelScopeFileUrl(endpoint: string, dataset: string, revision: string, file: string): string {
   const query = new URLSearchParams({ Source: 'SDK', Revision: revision, FilePath: file, View: 'False' });
   return `${endpoint.replace(/\/+$/, '')}/api/v1/datasets/${dataset}/repo?${query.toString()}`;
@@ -164,21 +177,6 @@ async function readManifest(path: string, dataset: string, revision: string): Pr
   }
 }
 
-/** Temp file then rename, so a reader never sees half a file and a crash leaves nothing behind under the real name. */
-async function writeFileAtomically(path: string, content: string): Promise<void> {
-  const temp = temporaryPathFor(path);
-  try {
-    await writeFile(temp, content);
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
-  }
-}
-
-function temporaryPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
-}
-
 async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: number } | undefined> {
   let content: Buffer;
   try {
@@ -189,15 +187,30 @@ async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: numb
   return { sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length };
 }
 
-/** Why one attempt failed; `retryable` for 5xx and network trouble, where a second try may work. */
+/** Why one attempt failed; `retryable` for 429, 5xx and network trouble, where a later try may work. */
 class DownloadFailure extends Error {
+  readonly status: number | undefined;
+  /** How long the server asked to be left alone (Retry-After). */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     readonly reason: string,
     readonly retryable: boolean,
-    readonly status?: number,
+    answer: { status?: number; retryAfterMs?: number } = {},
   ) {
     super(reason);
+    this.status = answer.status;
+    this.retryAfterMs = answer.retryAfterMs;
   }
+}
+
+/** Retry-After in either form HTTP allows: delay seconds, or a date. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
@@ -249,10 +262,13 @@ async function downloadOnce(request: DownloadRequest): Promise<{ sha256: string;
   if (!response.ok) {
     const said = modelScopeErrorMessage(await response.text().catch(() => ''));
     const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    const waitTooLong = retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS;
     throw new DownloadFailure(
-      `${status}${said ? `; ModelScope says: ${said}` : ''}`,
-      response.status >= 500,
-      response.status,
+      `${status}${said ? `; ModelScope says: ${said}` : ''}` +
+        (waitTooLong ? `; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s before trying again` : ''),
+      (response.status === 429 || response.status >= 500) && !waitTooLong,
+      { status: response.status, retryAfterMs },
     );
   }
   if (!response.body) throw new DownloadFailure('the answer has no body', true);
@@ -300,19 +316,52 @@ async function downloadOnce(request: DownloadRequest): Promise<{ sha256: string;
   }
 }
 
+interface RetryPolicy {
+  retries: number;
+  firstDelayMs: number;
+}
+
+/**
+ * Retries what may pass on its own (429, 5xx, a reset or timed-out connection) with exponential backoff and
+ * jitter; a refusal such as 404 or 401 fails at once. An abort ends the pause at once with the signal's reason.
+ */
 async function downloadWithRetry(
   request: DownloadRequest,
-  retryDelayMs: number,
+  policy: RetryPolicy,
 ): Promise<{ sha256: string; bytes: number }> {
+  let attempts = 0;
+  let retryAfterEndsAt = 0;
   try {
-    return await downloadOnce(request);
+    return await pRetry(
+      async () => {
+        // Retry-After is the least the server asked for; the backoff pause already spent counts toward it.
+        const stillToWait = retryAfterEndsAt - Date.now();
+        if (stillToWait > 0) await delay(stillToWait, request.signal);
+        attempts++;
+        return downloadOnce(request);
+      },
+      {
+        retries: policy.retries,
+        minTimeout: policy.firstDelayMs,
+        maxTimeout: MAX_RETRY_DELAY_MS,
+        factor: 2,
+        randomize: true,
+        unref: true,
+        signal: request.signal,
+        shouldRetry: ({ error }) => {
+          if (!(error instanceof DownloadFailure) || !error.retryable) return false;
+          if (error.retryAfterMs !== undefined) retryAfterEndsAt = Date.now() + error.retryAfterMs;
+          request.onProgress({ kind: 'retry', file: request.file, url: request.url, reason: error.reason });
+          return true;
+        },
+      },
+    );
   } catch (error) {
-    if (!(error instanceof DownloadFailure) || !error.retryable) throw error;
-    stopIfAborted(request);
-    request.onProgress({ kind: 'retry', file: request.file, url: request.url, reason: error.reason });
-    // Ends the pause as soon as the signal aborts; sleep's own AbortError gives way to the signal's reason.
-    await sleep(retryDelayMs, undefined, { signal: request.signal }).catch(() => stopIfAborted(request));
-    return downloadOnce(request);
+    if (error instanceof DownloadFailure && error.retryable) {
+      const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+      throw new DownloadFailure(`${error.reason} (gave up after ${tries})`, false, { status: error.status });
+    }
+    throw error;
   }
 }
 
@@ -349,8 +398,9 @@ function downloadError(error: unknown, file: string, url: string, context: Failu
     );
   }
   const failure = error instanceof DownloadFailure ? error : new DownloadFailure(String(error), false);
-  // A 4xx means the request itself is wrong (no such dataset, file or revision), not the network.
-  const refused = failure.status !== undefined && failure.status >= 400 && failure.status < 500;
+  // A 4xx other than 429 means the request itself is wrong (no such dataset, file or revision), not the network.
+  const refused =
+    failure.status !== undefined && failure.status >= 400 && failure.status < 500 && failure.status !== 429;
   return new DatasetError(
     [head, `  URL:    ${url}`, `  Reason: ${failure.reason}`, ...whatToDo(context, refused)].join('\n'),
     ExitCode.runFailed,
@@ -403,7 +453,7 @@ export async function fetchModelScopeFiles(options: ModelScopeFetchOptions): Pro
     if (cached && (!recorded || recorded.sha256 === cached.sha256)) {
       if (!recorded) {
         manifest.files[file] = { ...cached, url, saved_at: new Date().toISOString(), adopted: true };
-        await writeFileAtomically(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+        writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
       }
       onProgress({ kind: 'cached', file, path });
       results.push({ file, path, ...cached, url, fromCache: true });
@@ -427,7 +477,10 @@ export async function fetchModelScopeFiles(options: ModelScopeFetchOptions): Pro
           onProgress,
           signal: options.signal,
         },
-        options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+        {
+          retries: options.retries ?? DEFAULT_RETRIES,
+          firstDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+        },
       );
     } catch (error) {
       // Stopped by the caller: not a download problem to explain, and nothing to retry.
@@ -435,7 +488,7 @@ export async function fetchModelScopeFiles(options: ModelScopeFetchOptions): Pro
       throw downloadError(error, file, url, context);
     }
     manifest.files[file] = { ...downloaded, url, saved_at: new Date().toISOString() };
-    await writeFileAtomically(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
     onProgress({ kind: 'done', file, path, ...downloaded });
     results.push({ file, path, ...downloaded, url, fromCache: false });
   }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { expandHome } from '../util/paths.js';
-import { DatasetError } from './mcq.js';
+import { DatasetError } from './problems.js';
 import { fetchModelScopeFiles, type ModelScopeFile, type ModelScopeProgress } from './modelscope.js';
 
 /** Where each named dataset lives on ModelScope when the plan gives no dataset_path. */

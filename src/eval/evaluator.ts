@@ -1,6 +1,6 @@
 import type { DatasetProvenance, Sample } from '../datasets/types.js';
 import type { EvalSpec, Plan } from '../plan/schema.js';
-import type { RunDisplay } from '../report/display.js';
+import type { RunDisplay } from '../util/display.js';
 import type { Endpoint, EvalResult } from './types.js';
 
 export interface PrepareContext {
@@ -19,6 +19,15 @@ export interface PreparedEval {
   provenance: DatasetProvenance;
   /** Records that were skipped, as `file:line: why`. */
   problems: string[];
+  /** What one request may need at most, checked against max_model_len before the server starts. */
+  requestBudget?: RequestBudget;
+}
+
+export interface RequestBudget {
+  /** The longest prompt's tokens, estimated from below (token-estimate.ts). */
+  longestPromptTokens: number;
+  /** `generation.max_tokens`; absent: vLLM fills the context, nothing to check. */
+  maxTokens?: number;
 }
 
 export interface EvalContext {

@@ -6,14 +6,8 @@ import { resolveExecutable } from '../util/executable.js';
 import { probePort } from '../util/ports.js';
 import { detectVllmVersion, type VllmDetection } from '../vllm/detect.js';
 import { parseVersion } from '../util/pep440.js';
-import {
-  resolvePlanPath,
-  type DiskFacts,
-  type HostFacts,
-  type ModelFacts,
-  type PreflightInput,
-  type ToolFacts,
-} from './checks.js';
+import type { DiskFacts, HostFacts, ModelFacts, PreflightInput, ToolFacts } from './checks/types.js';
+import { resolvePlanPath } from './preflight-input.js';
 import { queryGpus } from './nvidia-smi.js';
 import { pythonPackageVersionSnippet, runProbe } from '../util/probe.js';
 
@@ -146,7 +140,10 @@ async function measureDisk(outputDir: string): Promise<DiskFacts> {
   }
 }
 
-/** `evalscope --version` exists from 1.0 (`evalscope 1.0.0`); older releases only answer through Python (facts §7). */
+/**
+ * `evalscope --version` exists from 1.0 (`evalscope 1.0.0`, EvalScope's `evalscope/cli/cli.py`); older releases only
+ * answer through Python (docs/vllm-versions.md §11.1).
+ */
 async function probeEvalscope(
   python: string,
   env: Readonly<Record<string, string | undefined>>,
@@ -204,17 +201,17 @@ export async function gatherHostFacts(
   const serverEnv = { ...ourEnv, ...input.env };
   const timeoutMs = options.timeoutMs;
   const executable = resolveExecutable(input.executable, input.baseDir);
-  const isLocal = input.mode === 'local' || input.mode === 'machine';
+  const vllmOnHost = input.needs.vllm === 'this-host';
   const simulator =
-    isLocal && isSimulatorExecutable(await commandPaths(executable, serverEnv['PATH']), packageRoot());
-  const gpusMatter = input.mode !== 'external' && !simulator;
+    vllmOnHost && isSimulatorExecutable(await commandPaths(executable, serverEnv['PATH']), packageRoot());
+  const gpusMatter = 'selection' in input.needs.gpus && !simulator;
   const python = input.python ?? 'python3';
   const detected = reusableDetection(options.vllmDetection, input.vllmVersionPin !== null);
   const evalscopeMatters = options.probeEvalscope ?? input.needsEvalscope;
 
   const [gpu, vllm, evalscope, pythonFacts, model, port, disk] = await Promise.all([
     gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, timeoutMs }) : null,
-    !isLocal
+    !vllmOnHost
       ? null
       : (detected ??
         detectVllmVersion({
@@ -226,12 +223,10 @@ export async function gatherHostFacts(
         })),
     evalscopeMatters ? probeEvalscope(python, ourEnv, timeoutMs) : null,
     probePython(python, ourEnv, timeoutMs),
-    input.mode === 'local' && input.model !== null
+    input.needs.modelOnHost && input.model !== null
       ? inspectModel(input.model, input.baseDir, ourEnv['HOME'])
       : null,
-    (input.mode === 'local' || input.mode === 'docker') && typeof input.port === 'number'
-      ? probePort(input.host, input.port)
-      : null,
+    input.needs.portOnHost && typeof input.port === 'number' ? probePort(input.host, input.port) : null,
     input.outputDir === null ? null : measureDisk(resolve(input.outputDir)),
   ]);
   return { simulator, gpu, vllm, evalscope, python: pythonFacts, model, port, disk };

@@ -1,8 +1,9 @@
 import { runProbe, type ProbeFailure } from '../util/probe.js';
 
 /**
- * Reading `nvidia-smi`. Formats, messages and exit codes: /work/shared/reference/facts.md §5 and the real H200
- * capture beside it. Memory values are MiB throughout, as nvidia-smi prints them.
+ * Reading `nvidia-smi`. Formats, messages and exit codes as the nvidia-smi(1) man page documents them (summary in
+ * docs/vllm-versions.md §12.1; fixtures in test/fixtures/nvidia-smi/). Memory values are MiB throughout, as
+ * nvidia-smi prints them.
  */
 
 export const GPU_QUERY_FIELDS = [
@@ -40,7 +41,7 @@ export interface GpuProcess {
   likelyVllmLeftover: boolean;
 }
 
-/** The header names the memory column `used_gpu_memory` although the query field is `used_memory` (facts §5). */
+/** The header names the memory column `used_gpu_memory` although the query field is `used_memory`. */
 const HEADER_ALIASES: Record<string, string> = { used_gpu_memory: 'used_memory' };
 
 function headerField(cell: string): string {
@@ -50,7 +51,7 @@ function headerField(cell: string): string {
 
 /**
  * Splits nvidia-smi CSV (`, ` between values) into records keyed by field. Handles `--format=csv` (a header,
- * units such as `143771 MiB`) and `csv,noheader[,nounits]` (fields as queried). A name containing a comma is put
+ * units such as `143752 MiB`) and `csv,noheader[,nounits]` (fields as queried). A name containing a comma is put
  * back together into `looseField`.
  */
 function parseCsv(text: string, queried: readonly string[], looseField: string): Record<string, string>[] {
@@ -75,7 +76,7 @@ function parseCsv(text: string, queried: readonly string[], looseField: string):
   });
 }
 
-/** `143156`, `143156 MiB` → 143156; `[N/A]`, `[Not Supported]`, `[Insufficient Permissions]` → null. */
+/** `143140`, `143140 MiB` → 143140; `[N/A]`, `[Not Supported]`, `[Insufficient Permissions]` → null. */
 function parseMiB(cell: string | undefined): number | null {
   const match = /^(\d+(?:\.\d+)?)(?:\s*MiB)?$/.exec((cell ?? '').trim());
   return match ? Number(match[1]) : null;
@@ -121,7 +122,7 @@ export function isLikelyVllmProcess(processName: string): boolean {
 }
 
 /**
- * Output of `nvidia-smi --query-compute-apps=<fields> --format=csv…`. Empty output means no processes (facts §5).
+ * Output of `nvidia-smi --query-compute-apps=<fields> --format=csv…`. Empty output means no processes.
  * `gpus` maps each process's `gpu_uuid` to a GPU index.
  */
 export function parseComputeApps(
@@ -157,12 +158,12 @@ export function parseCudaVersion(text: string): string | null {
   return /CUDA Version\s*:\s*([0-9]+(?:\.[0-9]+)*)/i.exec(text)?.[1] ?? null;
 }
 
-/** `Driver Version: 580.159.04` (header) or `DRIVER version      : 580.159.04` (`--version`). */
+/** `Driver Version: 580.95.05` (header) or `DRIVER version      : 580.95.05` (`--version`). */
 export function parseDriverVersion(text: string): string | null {
   return /Driver Version\s*:\s*([0-9]+(?:\.[0-9]+)*)/i.exec(text)?.[1] ?? null;
 }
 
-/** nvidia-smi exit codes from its man page (facts §5). */
+/** nvidia-smi exit codes from its man page, nvidia-smi(1). */
 const EXIT_CODE_MEANINGS: Record<number, string> = {
   2: 'invalid argument or flag',
   3: 'the requested operation is not available on this GPU',

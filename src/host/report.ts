@@ -1,4 +1,5 @@
-import { countByStatus, type CheckResult, type CheckStatus } from './checks.js';
+import { countByStatus } from './checks/run-checks.js';
+import type { CheckResult, CheckStatus } from './checks/types.js';
 
 const SYMBOLS: Record<CheckStatus, string> = { ok: '✓', warning: '!', error: '✗', skipped: '–' };
 // ANSI: green, yellow, red, dim.

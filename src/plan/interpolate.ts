@@ -1,6 +1,6 @@
 /**
  * `${VAR}`, `${VAR:-default}` and `${VAR:?message}` in plan strings, from the environment (and a `.env` file
- * next to the plan). `$${` escapes a literal `${`.
+ * next to the plan, read with Node's util.parseEnv). `$${` escapes a literal `${`.
  */
 const PATTERN = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^}]*))?\}/g;
 
@@ -40,19 +40,4 @@ export function interpolate(
     },
   );
   return { value, used, errors };
-}
-
-/** Parse a `.env` file: KEY=VALUE lines, `#` comments, optional `export`, optional single or double quotes. */
-export function parseDotEnv(text: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    const [, key, rawValue = ''] = match;
-    const quoted = /^(['"])(.*)\1$/.exec(rawValue);
-    result[key as string] = quoted ? (quoted[2] ?? '') : rawValue.replace(/\s+#.*$/, '');
-  }
-  return result;
 }

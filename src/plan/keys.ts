@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Unwrap optional/default/nullable wrappers to the schema that holds the shape. */
+/** Unwrap optional/default/nullable wrappers, and a pipe to what it accepts, to the schema that holds the shape. */
 function unwrap(schema: z.ZodType): z.ZodType {
   let current: z.ZodType = schema;
   for (;;) {
@@ -8,6 +8,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
       current = current.unwrap() as z.ZodType;
     else if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault)
       current = current.unwrap() as z.ZodType;
+    else if (current instanceof z.ZodPipe) current = current.in as z.ZodType;
     else return current;
   }
 }
@@ -43,7 +44,10 @@ export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): 
   return [...keys];
 }
 
-/** True when the value at `path` is a string (or a string enum): `--set name=123` then means the text "123". */
+/**
+ * True when the value at `path` is a string (or a string enum): `--set name=123` then means the text "123", and a
+ * `${VAR}` there stays text. Elsewhere (numbers, booleans, durations) such texts are read as YAML reads them.
+ */
 export function expectsStringAt(schema: z.ZodType, path: readonly PropertyKey[]): boolean {
   const candidates = schemasAt(schema, path);
   return candidates.length > 0 && candidates.every((c) => c instanceof z.ZodString || c instanceof z.ZodEnum);

@@ -1,14 +1,25 @@
 import { UserError } from '../errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { isScalar, LineCounter, parse as parseYaml, parseDocument, visit, type Document } from 'yaml';
+import { parseEnv } from 'node:util';
+import {
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type Pair,
+} from 'yaml';
 import type { z } from 'zod';
-import { interpolate, parseDotEnv } from './interpolate.js';
+import { interpolate } from './interpolate.js';
 import { expandHome } from '../util/paths.js';
 import { allowedKeysAt, expectsStringAt, suggestKey } from './keys.js';
 import { positionOf } from './positions.js';
 import { PlanSchema, type Plan } from './schema.js';
-import { collectSecrets } from './secrets.js';
+import { collectSecrets, SECRET_NAME } from './secrets.js';
 
 export interface LoadedPlan {
   plan: Plan;
@@ -99,11 +110,47 @@ function loadEnv(
 ): Record<string, string | undefined> {
   const dotEnvFile = join(dir, '.env');
   // The process environment wins over .env, as in docker compose and dotenv.
-  const fromFile = existsSync(dotEnvFile) ? parseDotEnv(readFileSync(dotEnvFile, 'utf8')) : {};
+  const fromFile = existsSync(dotEnvFile) ? parseEnv(readFileSync(dotEnvFile, 'utf8')) : {};
   return { ...fromFile, ...base };
 }
 
-/** Replace `${VAR}` forms in every string scalar of the document; returns the variables used, and problems. */
+/**
+ * A text as the field at `path` takes it: as it is for a string field; elsewhere as YAML reads it (16384 a number,
+ * true a boolean, [a, b] a list), and the schema then checks the type. Text that YAML cannot read stays text.
+ */
+function typedForField(path: readonly PropertyKey[], text: string): unknown {
+  if (expectsStringAt(PlanSchema, path)) return text;
+  const doc = parseDocument(text);
+  return doc.errors.length > 0 ? text : doc.toJS();
+}
+
+/** The field a document path fills: a value under `matrix[i].set` fills the key its override names. */
+function fieldPathOf(docPath: readonly (string | number)[]): (string | number)[] {
+  const [top, index, set, key, ...rest] = docPath;
+  if (top === 'matrix' && typeof index === 'number' && set === 'set' && typeof key === 'string')
+    return [...parsePath(key), ...rest];
+  return [...docPath];
+}
+
+/** The document path of a node the visitor is at: the keys of the pairs and the indices in the lists above it. */
+function docPathOf(ancestry: readonly (Document | Node | Pair)[], node: Node): (string | number)[] {
+  const chain = [...ancestry, node];
+  return chain.flatMap((item, index): (string | number)[] => {
+    const child = chain[index + 1];
+    if (isPair(item) && isScalar(item.key) && child === item.value) return [String(item.key.value)];
+    if (isSeq(item) && child !== undefined) return [item.items.indexOf(child)];
+    return [];
+  });
+}
+
+/** The variables whose `${…}` filled a scalar, by the scalar's offset in the source. */
+type Substitutions = ReadonlyMap<number, readonly string[]>;
+
+/**
+ * Replace `${VAR}` forms in every string scalar of the document; returns the variables used, where they were
+ * substituted, and problems. A substituted value takes the type its field expects, as with --set: `${LEN}` is
+ * 8192 in a number field and "8192" in a string field.
+ */
 function interpolateDocument(
   doc: Document,
   counter: LineCounter,
@@ -111,18 +158,35 @@ function interpolateDocument(
 ) {
   const problems: PlanProblem[] = [];
   const used = new Set<string>();
+  const substitutions = new Map<number, string[]>();
   visit(doc, {
-    Scalar(_key, node, ancestry) {
+    Scalar(key, node, ancestry) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const result = interpolate(node.value, env);
       result.used.forEach((name) => used.add(name));
+      const path = docPathOf(ancestry, node);
       node.value = result.value;
+      if (result.used.length > 0 && key !== 'key') {
+        // A variable fills one scalar: a number or a boolean, never a list or a map.
+        const typed = typedForField(fieldPathOf(path), result.value);
+        if (typeof typed === 'number' || typeof typed === 'boolean') node.value = typed;
+        if (node.range) substitutions.set(node.range[0], result.used);
+      }
       const pos = node.range ? counter.linePos(node.range[0]) : undefined;
-      const path = ancestry.flatMap((a) => ('key' in a && isScalar(a.key) ? [String(a.key.value)] : []));
-      for (const message of result.errors) problems.push({ ...pos, path: path.join('.'), message });
+      for (const message of result.errors) problems.push({ ...pos, path: formatPath(path), message });
     },
   });
-  return { problems, used: [...used] };
+  return { problems, used: [...used], substitutions };
+}
+
+/** `(the value "lots" comes from ${LEN})` for a scalar that `${…}` filled; the value is left out for secrets. */
+function substitutionNote(doc: Document, path: readonly PropertyKey[], substitutions: Substitutions): string {
+  const node = doc.getIn(path as (string | number)[], true);
+  const names = isScalar(node) && node.range ? substitutions.get(node.range[0]) : undefined;
+  if (!names || !isScalar(node)) return '';
+  const variables = names.map((name) => `\${${name}}`).join(' and ');
+  const value = names.some((name) => SECRET_NAME.test(name)) ? '' : ` ${JSON.stringify(node.value)}`;
+  return ` (the value${value} comes from ${variables})`;
 }
 
 function applyOverrides(doc: Document, overrides: readonly string[]): void {
@@ -132,15 +196,20 @@ function applyOverrides(doc: Document, overrides: readonly string[]): void {
       throw new UserError(`--set ${override}: expected path=value, e.g. --set server.max_model_len=16384`);
     const path = parsePath(override.slice(0, eq));
     const text = override.slice(eq + 1);
-    // Typed by the schema: a string field takes the text as it is; elsewhere YAML typing gives 16384 a number,
-    // true a boolean and [a, b] a list, and the schema then checks the type.
-    const value: unknown = expectsStringAt(PlanSchema, path) ? text : parseYaml(text);
-    doc.setIn(path, doc.createNode(value));
+    doc.setIn(path, doc.createNode(typedForField(path, text)));
   }
 }
 
-/** Validate the document as a plan. For a matrix variant, problems are located at its matrix entry. */
-function validate(doc: Document, counter: LineCounter, file: string, locateAt?: (string | number)[]): Plan {
+interface ValidateOptions {
+  /** Where `${…}` filled values, so a problem with such a value names its variables. */
+  substitutions: Substitutions;
+  /** For a matrix variant: its matrix entry, where every problem is located. */
+  locateAt?: (string | number)[];
+}
+
+/** Validate the document as a plan. */
+function validate(doc: Document, counter: LineCounter, file: string, options: ValidateOptions): Plan {
+  const { substitutions, locateAt } = options;
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object') {
     throw new PlanError(file, [
@@ -167,7 +236,8 @@ function validate(doc: Document, counter: LineCounter, file: string, locateAt?: 
     const locateKey = keyIssue ? String(issue.path.at(-1)) : key;
     const pos = positionOf(doc, counter, locateAt ?? objectPath, locateAt ? undefined : locateKey);
     const path = formatPath(key === undefined ? issue.path : [...issue.path, key]);
-    return { ...pos, path: locateAt ? `${formatPath(locateAt)}: ${path}` : path, message };
+    const note = substitutionNote(doc, issue.path, substitutions);
+    return { ...pos, path: locateAt ? `${formatPath(locateAt)}: ${path}` : path, message: message + note };
   });
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   throw new PlanError(file, problems);
@@ -179,6 +249,7 @@ function expandMatrix(
   counter: LineCounter,
   file: string,
   plan: Plan,
+  substitutions: Substitutions,
 ): { name: string; plan: Plan }[] {
   return (plan.matrix ?? []).map((variant, index) => {
     const variantDoc = doc.clone();
@@ -190,9 +261,16 @@ function expandMatrix(
         expectsStringAt(PlanSchema, path) && (typeof value === 'number' || typeof value === 'boolean')
           ? String(value)
           : value;
-      variantDoc.setIn(path, variantDoc.createNode(typed));
+      const node = variantDoc.createNode(typed);
+      // The source position of the override's value, so that a problem with it can name its variables.
+      const source = doc.getIn(['matrix', index, 'set', text], true);
+      if (isScalar(node) && isScalar(source)) node.range = source.range;
+      variantDoc.setIn(path, node);
     }
-    const variantPlan = validate(variantDoc, counter, file, ['matrix', index, 'set']);
+    const variantPlan = validate(variantDoc, counter, file, {
+      substitutions,
+      locateAt: ['matrix', index, 'set'],
+    });
     return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
   });
 }
@@ -309,8 +387,9 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
   if (interpolation.problems.length > 0) throw new PlanError(absolute, interpolation.problems);
   applyOverrides(doc, options.overrides ?? []);
 
-  const plan = validate(doc, counter, absolute);
-  const variants = expandMatrix(doc, counter, absolute, plan);
+  const { substitutions } = interpolation;
+  const plan = validate(doc, counter, absolute, { substitutions });
+  const variants = expandMatrix(doc, counter, absolute, plan, substitutions);
   const secrets = [plan, ...variants.map((v) => v.plan)].flatMap((p) =>
     collectSecrets(p, interpolation.used, env),
   );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { McqDatasetOptionsSchema } from './dataset-options.js';
 import { suggestKey } from './keys.js';
 import { DockerSpecSchema } from './docker-schema.js';
+import { DURATION_FORMS, DurationSchema } from './duration.js';
 import { parseVersion } from '../util/pep440.js';
 
 /**
@@ -9,7 +10,30 @@ import { parseVersion } from '../util/pep440.js';
  * Objects are strict so a typo is an error, never silently ignored.
  */
 
-const duration = z.number().positive().describe('Seconds');
+/**
+ * `name` names a folder of the run directory, so two items may not share one; nor may two names that differ only
+ * in case, which share a folder on macOS and Windows. The second one is the error.
+ */
+function uniqueNames(field: string, noun: string, folder: string) {
+  return (items: readonly { name: string }[], ctx: z.core.$RefinementCtx) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const first = seen.get(item.name.toLowerCase());
+      if (first === undefined) {
+        seen.set(item.name.toLowerCase(), index);
+        return;
+      }
+      const firstName = items[first]?.name ?? item.name;
+      const caseNote =
+        firstName === item.name ? '' : ` as "${firstName}", the same folder on macOS and Windows`;
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `${noun} name "${item.name}" is already used by ${field}[${first}]${caseNote}: each ${noun} writes to ${folder}, so give each a name of its own`,
+      });
+    });
+  };
+}
 
 /** Chat-template arguments the common reasoning models' templates read (Qwen3, DeepSeek-V3.1, gpt-oss). */
 export const KNOWN_TEMPLATE_KWARGS = [
@@ -49,8 +73,14 @@ export const GenerationSchema = z
     seed: z.int().optional(),
     chat_template_kwargs: chatTemplateKwargs.optional().describe('e.g. {enable_thinking: false}'),
     stream: z.boolean().default(false),
-    timeout: duration.default(600).describe('Seconds one request may take before it is counted as an error'),
-    retries: z.int().min(0).default(2).describe('Retries on connection errors, 429 and 5xx'),
+    timeout: DurationSchema.prefault(600).describe(
+      `How long one attempt of a request may take; after the last retry it is counted as an error. ${DURATION_FORMS}`,
+    ),
+    retries: z
+      .int()
+      .min(0)
+      .default(2)
+      .describe("Retries on connection errors, timeouts, 408, 409, 429 and 5xx (the OpenAI client's rule)"),
   })
   .describe('Sampling and request settings sent with every request');
 
@@ -128,7 +158,9 @@ export const ServerSchema = z
     api_key: z
       .string()
       .optional()
-      .describe('Sent as a Bearer token and passed to vLLM as --api-key; never logged'),
+      .describe(
+        'Sent as a Bearer token; vLLM gets it as the VLLM_API_KEY environment variable (never on a command line). Masked in logs and run files',
+      ),
     model: z.string().optional().describe('runtime local: the model path or Hugging Face / ModelScope id'),
     served_model_name: z.string().optional().describe('Default: the model argument, as vLLM does'),
     host: z.string().default('127.0.0.1'),
@@ -166,8 +198,12 @@ export const ServerSchema = z
     extra_args: z.array(z.string()).default([]).describe('Passed to vllm serve as they are'),
     env: z.record(z.string(), z.string()).default({}),
     executable: z.string().default('vllm').describe('A command on PATH, or a path relative to the plan file'),
-    startup_timeout: duration.default(900),
-    stop_timeout: duration.default(30),
+    startup_timeout: DurationSchema.prefault(900).describe(
+      `How long to wait for the server to be ready (/health answers 200). ${DURATION_FORMS}`,
+    ),
+    stop_timeout: DurationSchema.prefault(30).describe(
+      `How long the server gets to exit after SIGTERM (docker stop) before it is killed. ${DURATION_FORMS}`,
+    ),
     docker: DockerSpecSchema.optional().describe('runtime docker: image, GPUs, volumes (see docs/docker.md)'),
   })
   .superRefine((server, ctx) => {
@@ -205,7 +241,11 @@ export const PlanSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore'),
   description: z.string().optional(),
   server: ServerSchema,
-  evals: z.array(EvalSchema).min(1),
+  evals: z
+    .array(EvalSchema)
+    .min(1)
+    .superRefine(uniqueNames('evals', 'evaluation', 'evals/<name>/'))
+    .describe('Evaluations, run one after another; each writes to evals/<name>/ of the run directory'),
   datasets: DatasetsSchema.prefault({}),
   output: OutputSchema.prefault({}),
   matrix: z
@@ -225,6 +265,7 @@ export const PlanSchema = z.strictObject({
       }),
     )
     .min(1)
+    .superRefine(uniqueNames('matrix', 'variant', '<name>/ of the run directory'))
     .optional()
     .describe('Run the plan once per variant (one server up at a time) and compare the results side by side'),
 });

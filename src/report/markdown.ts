@@ -1,5 +1,5 @@
 import { renderMarkdownTable, scoreRows, TABLE_HEAD } from './table.js';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '../run/summary.js';
 
 function ms(value: number | undefined): string {
   return value === undefined ? '-' : `${Math.round(value)} ms`;

@@ -1,18 +1,8 @@
-import { ExitCode } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { writeJsonAtomic } from '../util/atomic-write.js';
-import { summaryForFile, type RunSummary } from './summary.js';
+import type { MatrixSummary } from '../run/summary.js';
 import { formatScore, renderMarkdownTable } from './table.js';
-
-export interface MatrixSummary {
-  status: RunSummary['status'];
-  exit_code: number;
-  run_dir: string;
-  plan: string;
-  variants: { name: string; summary: RunSummary }[];
-}
 
 /** One row per eval × subset, one column per variant: the results side by side. */
 export function comparisonRows(matrix: MatrixSummary): { head: string[]; rows: string[][] } {
@@ -46,33 +36,8 @@ export function renderComparisonTable(matrix: MatrixSummary): string {
   return table.toString();
 }
 
-/** The matrix's overall status: interrupted if any variant was, else failed if any failed. */
-export function summarizeMatrix(
-  plan: string,
-  runDir: string,
-  variants: MatrixSummary['variants'],
-): MatrixSummary {
-  const statuses = variants.map((v) => v.summary.status);
-  const status = statuses.includes('interrupted')
-    ? 'interrupted'
-    : statuses.includes('failed')
-      ? 'failed'
-      : 'ok';
-  const exitCode = Math.max(0, ...variants.map((v) => v.summary.exit_code));
-  return {
-    status,
-    exit_code: status === 'interrupted' ? ExitCode.interrupted : exitCode,
-    run_dir: runDir,
-    plan,
-    variants,
-  };
-}
-
-export function writeMatrixReports(matrix: MatrixSummary): void {
-  writeJsonAtomic(join(matrix.run_dir, 'summary.json'), {
-    ...matrix,
-    variants: matrix.variants.map(({ name, summary }) => ({ name, summary: summaryForFile(summary) })),
-  });
+/** report.md of a matrix: the variants side by side, a link to each variant's own report. */
+export function writeMatrixReport(matrix: MatrixSummary): void {
   const { head, rows } = comparisonRows(matrix);
   const text = [
     `# ${matrix.plan}: matrix, ${matrix.status.toUpperCase()}`,

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '../run/summary.js';
 
 /** Scores as EvalScope prints them: up to four decimals, trailing zeros dropped (0.7917, 0.75, 1.0). */
 export function formatScore(value: number | null | undefined): string {

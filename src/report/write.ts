@@ -1,11 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../util/atomic-write.js';
+import type { RunSummary } from '../run/summary.js';
 import { renderMarkdownReport } from './markdown.js';
-import { summaryForFile, type RunSummary } from './summary.js';
 
-/** Every file report of a finished run. */
-export function writeRunReports(summary: RunSummary, runDir: string): void {
-  writeJsonAtomic(join(runDir, 'summary.json'), summaryForFile(summary));
-  writeFileSync(join(runDir, 'report.md'), renderMarkdownReport(summary));
+/** report.md of a finished run. */
+export function writeRunReport(summary: RunSummary): void {
+  writeFileSync(join(summary.run_dir, 'report.md'), renderMarkdownReport(summary));
 }

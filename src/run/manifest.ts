@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DatasetProvenance } from '../datasets/types.js';
 import type { StopReport } from '../server/runtime.js';
 import { evalrigVersion } from '../util/evalrig-version.js';
-import type { ServePlan } from './prepare.js';
+import type { ServePlan } from '../server/runtime.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** manifest.json: what ran, where, with which versions and how long each phase took. Rewritten as the run goes. */

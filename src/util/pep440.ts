@@ -23,7 +23,7 @@ const VERSION_LINE =
 
 /**
  * Reads a version from a tool's `--version` output or from a Python one-liner. `import vllm` may log lines to stdout
- * before the version (facts §8: `INFO 04-16 21:06:25 [__init__.py:243] No platform detected, …`), so the last line
+ * before the version (vLLM issue #16724: `INFO 04-16 21:06:25 [__init__.py:243] No platform detected, …`), so the last line
  * that is a version wins.
  */
 export function parseVersion(text: string): Version | null {

@@ -85,7 +85,7 @@ export async function runProbe(
 
 /**
  * A `python -c` program printing an installed package's version from its metadata: the cheapest reliable way,
- * since it does not `import` the package (`import vllm` is slow and logs to stdout; facts §8). A package that
+ * since it does not `import` the package (`import vllm` is slow and logs to stdout; docs/vllm-versions.md §1.2). A package that
  * is not installed raises `PackageNotFoundError`.
  */
 export function pythonPackageVersionSnippet(name: string): string {

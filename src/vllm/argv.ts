@@ -47,7 +47,7 @@ export function buildEngineFlags(server: ServerSpec, input: ServeArgsInput): str
 export function buildServerEnv(server: ServerSpec): Record<string, string> {
   const env = { ...server.env };
   // The key goes through the environment, not --api-key: command lines are world-readable (ps, /proc).
-  // vLLM reads VLLM_API_KEY in every version that has --api-key (facts.md §1.4).
+  // vLLM reads VLLM_API_KEY in every version that has --api-key (docs/vllm-versions.md §4.4).
   if (server.api_key) env.VLLM_API_KEY = server.api_key;
   const devices = server.cuda_visible_devices;
   if (devices !== undefined)

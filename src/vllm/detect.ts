@@ -34,7 +34,7 @@ function whyNoVersion(result: ProbeResult): string {
 }
 
 /**
- * Finds the vLLM version: the plan's pin, else `vllm --version` (from v0.6.5, facts §3.1), else the package
+ * Finds the vLLM version: the plan's pin, else `vllm --version` (from v0.6.5, vLLM PR #10369), else the package
  * metadata through Python (any version). Never throws: a missing binary gives `version: null` and the reason.
  */
 export async function detectVllmVersion(options: DetectOptions): Promise<VllmDetection> {

@@ -122,7 +122,7 @@ export function renderVersionedServeFlags(input: VersionedFlagsInput): Versioned
     }
     reasoningFlags.push('--reasoning-parser', choice.parser);
   } else if (extra.enableReasoning && enableReasoningRequired(version)) {
-    // facts §3.3: up to 0.8.5 the flag must be paired with a parser.
+    // Up to 0.8.x the flag must be paired with a parser (docs/vllm-versions.md §2.1).
     errors.push(
       `${label}: --enable-reasoning needs --reasoning-parser. Set server.reasoning_parser (qwen3 for Qwen3 models) ` +
         'or remove --enable-reasoning from extra_args.',

@@ -2,8 +2,8 @@ import { compareVersions, formatVersion, parseVersion, type Version } from '../u
 
 /**
  * Everything evalrig knows about how vLLM changed between versions, in one place. Each rule names the first
- * release with the change and the evidence for it; `/work/shared/reference/facts.md` (§1, §3, §8) and
- * `reference/vllm-wire/README.md` (§0, §6) hold the quoted material. PR and issue numbers are in vllm-project/vllm.
+ * release with the change and the evidence for it. PR and issue numbers are in vllm-project/vllm unless another
+ * repository is named; docs/vllm-versions.md (§2, §3) explains each rule.
  *
  * Dev builds compare as their base version (0.10.2.dev378 counts as 0.10.2): a dev build of a release named below
  * may predate the change, so pin `server.vllm_version` when that matters.
@@ -26,13 +26,13 @@ export const VLLM_RULES = {
     since: release('0.9.0'),
     evidence:
       'The 0.9 `--help` text: "[DEPRECATED] The `--enable-reasoning` flag is deprecated as of v0.9.0 … will be removed in ' +
-      'v0.10.0. When `--reasoning-parser` is specified, reasoning mode is automatically enabled." (facts §3.3)',
+      'v0.10.0. When `--reasoning-parser` is specified, reasoning mode is automatically enabled." (PR #17452, PR #18404)',
   },
   enableReasoningRemoved: {
     since: release('0.10.0'),
     evidence:
       '`vllm: error: unrecognized arguments: --enable-reasoning`, exit 2, on 0.10.0 (issue #18538; gpustack issue #2616; ' +
-      'vllm-wire §6)',
+      'QwenLM/Qwen3 PR #1292)',
   },
   qwen3ReasoningParser: {
     since: release('0.9.0'),
@@ -45,13 +45,15 @@ export const VLLM_RULES = {
     since: release('0.11.1'),
     evidence:
       'PR #27752 (opened 2025-10-29, merged 2025-11-08) added `reasoning` and kept `reasoning_content` as an alias; v0.11.0 ' +
-      '(2025-10) predates it, the v0.11.2 docs describe both (vllm-wire §0, §3c). 0.11.1 is inferred from the merge date.',
+      '(2025-10) predates it, the vLLM v0.11.2 docs (docs/features/reasoning_outputs.md) describe both. 0.11.1 is ' +
+      'inferred from the merge date.',
   },
   reasoningContentRemoved: {
     since: release('0.16.0'),
     evidence:
       'PR #33402 (merged 2026-01-30) removed `reasoning_content`; the v0.16.0 release notes list the removal, and ' +
-      'ai-dynamo PR #6614 found `DeltaMessage.reasoning_content` gone in 0.16.0. 0.17.x emits only `reasoning` (vllm-wire §3d).',
+      'ai-dynamo PR #6614 found `DeltaMessage.reasoning_content` gone in 0.16.0. 0.17.x emits only `reasoning` ' +
+      '(vllm-ascend issue #10940).',
   },
 } as const satisfies Record<string, VersionRule>;
 
@@ -82,7 +84,7 @@ export interface ParserChoice {
 /**
  * The parser to pass for the one requested. Before 0.9.0 there is no `qwen3`; `deepseek_r1` splits Qwen3's
  * `<think>…</think>` too (the Qwen3 guides for 0.8.5 use it), with one known flaw: with `enable_thinking: false`
- * the answer can land in `reasoning_content` while `content` is null (issue #17349, vllm-wire §2b).
+ * the answer can land in `reasoning_content` while `content` is null (issue #17349, fixed for qwen3 by PR #17369).
  */
 export function reasoningParserFor(requested: string, version: Version | null): ParserChoice {
   if (requested !== 'qwen3' || hasQwen3ReasoningParser(version)) return { parser: requested };

@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { findOrphanContainers } from '../../src/server/docker/leftovers.js';
+import { dockerLeftovers } from '../../src/server/docker/leftovers.js';
 import { startDockerServer } from '../../src/server/docker/start.js';
 import { CLI, DEMO_QUIZ } from '../e2e/cli-helpers.js';
 import {
@@ -90,15 +90,16 @@ describe.skipIf(suite.skip)('a crashed evalrig leaves a container; evalrig clean
     });
 
     try {
-      const orphans = await findOrphanContainers();
-      expect(orphans.map((container) => container.runId)).toContain(orphanRunId);
-      expect(orphans.map((container) => container.runId)).not.toContain(ownedRunId);
-      expect(orphans.map((container) => container.runId)).not.toContain(foreignRunId);
+      const found = await dockerLeftovers.find();
+      const verdictOf = (runId: string) => found.find((l) => l.detail.includes(`run ${runId}`))?.verdict;
+      expect(verdictOf(orphanRunId)).toBe('orphan');
+      expect(verdictOf(ownedRunId)).toBe('owned');
+      expect(verdictOf(foreignRunId)).toBe('foreign');
 
       const dryRun = await execa('node', [CLI, 'cleanup'], { reject: false });
       expect(dryRun.exitCode).toBe(0);
       expect(dryRun.stdout).toContain(orphanName);
-      expect(dryRun.stdout).toMatch(/Dry run: nothing was removed/);
+      expect(dryRun.stdout).toMatch(/Dry run: nothing was stopped or removed/);
       expect(dryRun.stdout).toMatch(/not ours to judge[\s\S]*another-host/);
       expect(await containersOfRun(orphanRunId)).toHaveLength(1);
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerSpec } from '../../src/plan/schema.js';
 import { connectDocker } from '../../src/server/docker/client.js';
 import { startDockerServer, type DockerServerHandle } from '../../src/server/docker/start.js';
-import { ReadinessError, waitUntilReady } from '../../src/server/readiness.js';
+import { ReadinessError } from '../../src/server/readiness/readiness-error.js';
+import { waitUntilReady } from '../../src/server/readiness/wait-until-ready.js';
 import {
   containersOfRun,
   dockerSuite,

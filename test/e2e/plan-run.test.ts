@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PredictionRecord } from '../../src/eval/types.js';
-import type { RunSummary } from '../../src/report/summary.js';
+import type { RunSummary } from '../../src/run/summary.js';
 import {
   CORE_PREDICTION_FIELDS,
   expectServerGone,
@@ -271,12 +271,12 @@ describe('evalrig killed with SIGKILL', () => {
     const listed = await startCli(['cleanup'], env);
     expect(listed.exitCode, listed.all).toBe(0);
     expect(listed.all).toContain(`group ${pgid}:`);
-    expect(listed.all).toContain('Dry run: nothing was stopped');
+    expect(listed.all).toContain('Dry run: nothing was stopped or removed');
     expect(groupAlive(pgid)).toBe(true);
 
     const cleaned = await startCli(['cleanup', '--yes', '--grace', '5'], env);
     expect(cleaned.exitCode, cleaned.all).toBe(0);
-    expect(cleaned.all).toContain(`process group ${pgid} stopped`);
+    expect(cleaned.all).toContain(`process group ${pgid}: stopped`);
     expect(groupAlive(pgid)).toBe(false);
     expect((await startCli(['cleanup'], env)).all).toContain('No leftover local vLLM processes.');
   });

@@ -4,7 +4,8 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SimHandle, killAllSims, startReadySim, tempDir } from './helpers.js';
 
-// EvalScope's Chinese multiple-choice template (see /work/shared/reference/evalscope).
+// EvalScope's Chinese multiple-choice template: CHINESE_SINGLE_ANSWER_TEMPLATE_COT in EvalScope's
+// evalscope/utils/multi_choices.py.
 function prompt(question: string, choices: readonly string[]): string {
   const letters = choices.map((_, i) => String.fromCharCode(65 + i));
   return `回答下面的单项选择题，请选出其中的正确答案。你的回答的最后一行应该是这样的格式："答案：[LETTER]"（不带引号），其中 [LETTER] 是 ${letters.join(',')} 中的一个。请在回答前进行一步步思考。\n\n问题：${question}\n选项：\n${choices.map((c, i) => `${letters[i]}) ${c}`).join('\n')}\n`;

@@ -191,7 +191,7 @@ describe('chat completions', () => {
     expect(cut.usage?.completion_tokens).toBe(n - 1);
   });
 
-  it('returns 404 for an unknown model: flat on 0.8.5, nested on 0.17.1 (facts §1.3)', async () => {
+  it('returns 404 for an unknown model: flat on 0.8.5, nested on 0.17.1 (vllm-versions §5.3)', async () => {
     const flat = await post(legacy, { model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] });
     expect(flat.status).toBe(404);
     expect(await flat.json()).toEqual({
@@ -213,7 +213,7 @@ describe('chat completions', () => {
     });
   });
 
-  it('returns the context-length 400 with each version’s wording, before streaming (facts §1.2)', async () => {
+  it('returns the context-length 400 with each version’s wording, before streaming (vllm-versions §5.2)', async () => {
     const long = '字'.repeat(4000);
     const r1 = await post(legacy, {
       model: 'Qwen3-8B',
@@ -262,7 +262,7 @@ describe('chat completions', () => {
     });
   });
 
-  it('guards /v1 with --api-key; /health, /metrics, /version and /ping stay open (facts §1.4)', async () => {
+  it('guards /v1 with --api-key; /health, /metrics, /version and /ping stay open (vllm-versions §4.4)', async () => {
     const denied = await fetch(`${sim.baseUrl}/v1/models`);
     expect(denied.status).toBe(401);
     expect(await denied.json()).toEqual({ error: 'Unauthorized' });

@@ -17,7 +17,7 @@ describe('vllm-sim CLI', () => {
     expect(dev).toMatchObject({ code: 0, stdout: '0.10.2.dev378+g4d7fe40fc.d20250829\n' });
   });
 
-  it('rejects an unknown flag like argparse (facts §3.2)', async () => {
+  it('rejects an unknown flag like argparse (vllm-versions §6.1)', async () => {
     const r = await runSim(['serve', DEFAULT_MODEL, '--foo']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`${USAGE}\nvllm: error: unrecognized arguments: --foo\n`);

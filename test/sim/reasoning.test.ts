@@ -3,7 +3,7 @@ import { parseVersion } from '../../src/util/pep440.js';
 import { reasoningFields } from '../../src/vllm/rules.js';
 import { type SimHandle, killAllSims, startReadySim } from './helpers.js';
 
-// Reasoning placement per version and parser (wire §0, §2, §3).
+// Reasoning placement per version and parser (docs/vllm-versions.md §2, §3).
 
 const QUESTION =
   '回答下面的单项选择题，请选出其中的正确答案。你的回答的最后一行应该是这样的格式："答案：[LETTER]"（不带引号），其中 [LETTER] 是 A,B 中的一个。请在回答前进行一步步思考。\n\n问题：马上要上游泳课了，昨天洗的泳裤还没干，怎么办？\n选项：\nA) 穿湿泳裤去游泳\nB) 等泳裤干了再穿\n';
@@ -64,7 +64,7 @@ beforeAll(async () => {
 afterAll(killAllSims);
 
 describe('reasoning output', () => {
-  it('0.8.5 puts the thinking in reasoning_content (wire §2a)', async () => {
+  it('0.8.5 puts the thinking in reasoning_content (vllm-versions §3.1, §9)', async () => {
     const c = await chat('0.8.5');
     expect(Object.keys(c.message)).toEqual(['role', 'reasoning_content', 'content', 'tool_calls']);
     expect(c.message.reasoning_content).toMatch(/^\n.+\n$/s);
@@ -129,7 +129,7 @@ describe('reasoning output', () => {
     }
   });
 
-  it('≤0.9 deepseek_r1 with thinking off puts the answer in reasoning_content, content null (wire §2b)', async () => {
+  it('≤0.9 deepseek_r1 with thinking off puts the answer in reasoning_content, content null (vllm-versions §3.3)', async () => {
     const c = await chat('0.9.2', { chat_template_kwargs: { enable_thinking: false } });
     expect(c.message.content).toBeNull();
     expect(c.message.reasoning_content).toMatch(/答案：[AB]$/);

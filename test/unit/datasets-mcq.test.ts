@@ -3,17 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DatasetError,
-  formatDatasetProblems,
-  loadMcqDataset,
-  parseCsv,
-  parseCsvRows,
-  parseGoldAnswer,
-  parseJsonl,
-  recordToQuestion,
-  stripOptionPrefix,
-} from '../../src/datasets/mcq.js';
+import { loadMcqDataset } from '../../src/datasets/mcq/load.js';
+import { parseCsv, parseCsvRows, parseJsonl } from '../../src/datasets/mcq/parse.js';
+import { parseGoldAnswer, recordToQuestion, stripOptionPrefix } from '../../src/datasets/mcq/record.js';
+import { DatasetError, formatDatasetProblems } from '../../src/datasets/problems.js';
 import { McqDatasetOptionsSchema } from '../../src/plan/dataset-options.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'datasets');
@@ -218,6 +211,16 @@ describe('CSV parsing', () => {
       { line: 1, cells: ['a', 'b'] },
       { line: 2, cells: ['x\ny', 'z'] },
       { line: 5, cells: ['last', 'row'] },
+    ]);
+  });
+
+  it('counts CRLF, lone CR and non-ASCII text as one line break and one character each', () => {
+    const { rows } = parseCsvRows('a,b\r\n"ü\r\nß",z\r\n\r\nlast,row\rend,x');
+    expect(rows).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['ü\r\nß', 'z'] },
+      { line: 5, cells: ['last', 'row'] },
+      { line: 6, cells: ['end', 'x'] },
     ]);
   });
 

@@ -5,7 +5,8 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, loadMcqDataset } from '../../src/datasets/mcq.js';
+import { loadMcqDataset } from '../../src/datasets/mcq/load.js';
+import { DatasetError } from '../../src/datasets/problems.js';
 import { defaultCacheDir } from '../../src/util/paths.js';
 import {
   defaultModelScopeEndpoint,
@@ -22,6 +23,8 @@ const FILES = ['IQ.jsonl', 'EQ.jsonl'];
 const REPO_PATH = `/api/v1/datasets/${DATASET}/repo`;
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+/** The first try and the default 3 retries. */
+const ATTEMPTS = 4;
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -31,6 +34,8 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
  */
 class FakeModelScope {
   readonly requests: string[] = [];
+  /** When each request arrived (ms since the epoch), in the order of `requests`. */
+  readonly arrivals: number[] = [];
   readonly script: Handler[] = [];
   private server: Server | undefined;
 
@@ -49,6 +54,7 @@ class FakeModelScope {
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
       this.requests.push(request.url ?? '');
+      this.arrivals.push(Date.now());
       const scripted = this.script.shift();
       if (scripted) return scripted(request, response);
       const url = new URL(request.url ?? '/', 'http://x');
@@ -77,6 +83,14 @@ class FakeModelScope {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 }
+
+/** The same answer `times` times in a row. */
+const repeated = (handler: Handler, times: number): Handler[] => Array.from({ length: times }, () => handler);
+
+const unavailable: Handler = (_request, response) => {
+  response.writeHead(503, { 'content-type': 'text/html' });
+  response.end('<html>busy</html>');
+};
 
 function sendModelScopeError(response: ServerResponse, status: number, message: string): void {
   const body = JSON.stringify({
@@ -147,7 +161,7 @@ async function cacheListing(folder: string): Promise<string[]> {
 }
 
 describe('URL, endpoint and cache defaults', () => {
-  it('builds the SDK URL, parameters in the SDK order (facts §6.1)', () => {
+  it('builds the SDK URL, parameters in the SDK order (modelscope/hub/api.py)', () => {
     expect(modelScopeFileUrl('https://www.modelscope.cn', DATASET, 'master', 'README.md')).toBe(
       'https://www.modelscope.cn/api/v1/datasets/AI-ModelScope/IQuiz/repo?Source=SDK&Revision=master&FilePath=README.md&View=False',
     );
@@ -324,33 +338,97 @@ describe('fetchModelScopeFiles against a local ModelScope stand-in', () => {
     });
   });
 
-  it('a 5xx twice: gives up after the one retry', async () => {
+  it('a 503 then a 200: retried and downloaded', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push(unavailable);
+    const result = await fetchIquiz(server, cacheDir);
+    expect(server.requestsFor('IQ.jsonl')).toBe(2);
+    expect(result.files[0]).toMatchObject({ file: 'IQ.jsonl', sha256: sha256(iqBytes), fromCache: false });
+  });
+
+  it('a connection reset before any answer: retried and downloaded', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push((request) => request.socket.destroy());
+    const result = await fetchIquiz(server, cacheDir);
+    expect(server.requestsFor('IQ.jsonl')).toBe(2);
+    expect(result.files[0]).toMatchObject({ file: 'IQ.jsonl', sha256: sha256(iqBytes), fromCache: false });
+  });
+
+  it('a 5xx every time: gives up after 3 retries, saying so', async () => {
     const { server, cacheDir, folder } = await setup();
-    const unavailable: (request: IncomingMessage, response: ServerResponse) => void = (
-      _request,
-      response,
-    ) => {
-      response.writeHead(503, { 'content-type': 'text/html' });
-      response.end('<html>busy</html>');
-    };
-    server.script.push(unavailable, unavailable);
-    const error = await errorOf(fetchIquiz(server, cacheDir));
-    expect(error.message).toContain('Reason: HTTP 503 Service Unavailable');
+    server.script.push(...repeated(unavailable, ATTEMPTS));
+    const retries: ModelScopeProgress[] = [];
+    const error = await errorOf(
+      fetchIquiz(server, cacheDir, {
+        onProgress: (event) => (event.kind === 'retry' ? retries.push(event) : undefined),
+      }),
+    );
+    expect(error.message).toContain('Reason: HTTP 503 Service Unavailable (gave up after 4 attempts)');
     expect(error.message).not.toContain('check the dataset id');
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(ATTEMPTS);
+    expect(retries).toHaveLength(ATTEMPTS - 1);
     expect(await cacheListing(folder)).toEqual([]);
   });
 
-  it('a body cut short: retried, and no partial file is left when both attempts fail', async () => {
+  it('the number of retries can be set', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push(...repeated(unavailable, 2));
+    const error = await errorOf(fetchIquiz(server, cacheDir, { retries: 1 }));
+    expect(error.message).toContain('(gave up after 2 attempts)');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('a 429 with Retry-After: waits as long as the server asks, then downloads', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push((_request, response) => {
+      response.writeHead(429, { 'retry-after': '1' });
+      response.end();
+    });
+    const events: ModelScopeProgress[] = [];
+    const result = await fetchIquiz(server, cacheDir, { onProgress: (event) => events.push(event) });
+    expect(result.files[0]).toMatchObject({ file: 'IQ.jsonl', fromCache: false });
+    expect(server.requestsFor('IQ.jsonl')).toBe(2);
+    // The backoff alone (retryDelayMs 10) would retry within 20 ms; timers may fire a little early.
+    const [first = 0, second = 0] = server.arrivals;
+    expect(second - first).toBeGreaterThanOrEqual(950);
+    expect(events.find((event) => event.kind === 'retry')).toMatchObject({
+      reason: 'HTTP 429 Too Many Requests',
+    });
+  });
+
+  it('a 429 asking for a longer wait than evalrig allows: no retry, and the error says why', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push((_request, response) => {
+      response.writeHead(429, { 'retry-after': '3600' });
+      response.end();
+    });
+    const error = await errorOf(fetchIquiz(server, cacheDir));
+    expect(error.message).toContain(
+      'Reason: HTTP 429 Too Many Requests; it asks to wait 3600 s before trying again',
+    );
+    expect(error.message).not.toContain('check the dataset id');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a 401 is not retried either', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push((_request, response) => sendModelScopeError(response, 401, 'login required'));
+    const error = await errorOf(fetchIquiz(server, cacheDir));
+    expect(error.message).toContain('Reason: HTTP 401 Unauthorized; ModelScope says: login required');
+    expect(error.message).toContain('check the dataset id');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a body cut short: retried, and no partial file is left when every attempt fails', async () => {
     const { server, cacheDir, folder } = await setup();
     const truncated: Handler = (_request, response) => {
       response.writeHead(200, { 'content-length': iqBytes.length });
       response.write(iqBytes.subarray(0, 10), () => response.destroy());
     };
-    server.script.push(truncated, truncated);
+    server.script.push(...repeated(truncated, ATTEMPTS));
     const error = await errorOf(fetchIquiz(server, cacheDir));
     expect(error.message).toMatch(/Reason: network error/);
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(ATTEMPTS);
     expect(await cacheListing(folder)).toEqual([]);
   });
 
@@ -367,16 +445,16 @@ describe('fetchModelScopeFiles against a local ModelScope stand-in', () => {
     expect(await cacheListing(folder)).toEqual([]);
   });
 
-  it('a server that does not answer: timeout, one retry, a clear reason', async () => {
+  it('a server that does not answer: timeout, retries, a clear reason', async () => {
     const { server, cacheDir } = await setup();
     const silent: Handler = () => undefined;
-    server.script.push(silent, silent);
+    server.script.push(...repeated(silent, ATTEMPTS));
     const error = await errorOf(fetchIquiz(server, cacheDir, { timeoutMs: 200 }));
     expect(error.message).toContain('Reason: no complete answer within 0.2 s');
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(ATTEMPTS);
   });
 
-  it('nothing listening: a network error naming the URL, after one retry', async () => {
+  it('nothing listening: a network error naming the URL, after the retries', async () => {
     const { server, cacheDir } = await setup();
     const endpoint = server.endpoint;
     await server.stop();
@@ -386,7 +464,7 @@ describe('fetchModelScopeFiles against a local ModelScope stand-in', () => {
       return fetch(input, init);
     };
     const error = await errorOf(fetchIquiz(server, cacheDir, { endpoint, fetchImpl: countingFetch }));
-    expect(attempts).toBe(2);
+    expect(attempts).toBe(ATTEMPTS);
     expect(error.message).toContain(
       `URL:    ${endpoint}${REPO_PATH}?Source=SDK&Revision=master&FilePath=IQ.jsonl&View=False`,
     );
@@ -445,6 +523,26 @@ describe("the run's abort signal", () => {
     expect(await cacheListing(folder)).toEqual([]);
   });
 
+  it('aborting while waiting out a Retry-After rejects at once, without the second request', async () => {
+    const { server, cacheDir } = await setup();
+    server.script.push((_request, response) => {
+      response.writeHead(429, { 'retry-after': '30' });
+      response.end();
+    });
+    const controller = new AbortController();
+    const reason = new Error('interrupted by SIGINT');
+    const started = Date.now();
+    const outcome = fetchIquiz(server, cacheDir, {
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.kind === 'retry') setTimeout(() => controller.abort(reason), 50);
+      },
+    });
+    await expect(outcome).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('an already aborted signal makes no request; a cached dataset needs none anyway', async () => {
     const { server, cacheDir } = await setup();
     const reason = new Error('stopped');
@@ -458,12 +556,12 @@ describe("the run's abort signal", () => {
 
   it('the per-attempt timeout still applies alongside the signal', async () => {
     const { server, cacheDir } = await setup();
-    server.script.push(stall, stall);
+    server.script.push(...repeated(stall, ATTEMPTS));
     const error = await errorOf(
       fetchIquiz(server, cacheDir, { timeoutMs: 200, signal: new AbortController().signal }),
     );
     expect(error.message).toContain('Reason: no complete answer within 0.2 s');
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(ATTEMPTS);
   });
 });
 

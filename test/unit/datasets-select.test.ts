@@ -1,13 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  loadMcqDataset,
-  parseRepeatId,
-  repeatStats,
-  seededRandom,
-  seededShuffle,
-  selectSamples,
-} from '../../src/datasets/mcq.js';
+import { loadMcqDataset } from '../../src/datasets/mcq/load.js';
+import { parseRepeatId, repeatStats } from '../../src/datasets/repeats.js';
+import { seededRandom, seededShuffle, selectSamples } from '../../src/datasets/select.js';
 import type { Sample } from '../../src/datasets/types.js';
 
 const iquizLike = join(import.meta.dirname, '..', 'fixtures', 'datasets', 'iquiz-like');

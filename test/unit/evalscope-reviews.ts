@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The fields of an EvalScope review line that the tests use; both the 2025-11 and the 2026 shapes have them. */
+/**
+ * The fields of an EvalScope review line that the tests use; both review shapes have them. The fixtures
+ * (test/fixtures/evalscope/, see test/fixtures/SOURCE.md) are written for evalrig in the shapes of EvalScope's
+ * `reviews/<model>/<dataset>_<subset>.jsonl` files: the newer one with `messages`, the older one with `input`.
+ */
 export interface ReviewLine {
   index: number;
   target: string;
-  /** Present in the 2026 format only: `[user, assistant]`. */
+  /** Present in the newer format only: `[user, assistant]`. */
   messages?: { role: string; content: string }[];
-  /** Present in the 2025-11 format only: `**User**: \n<prompt>`. */
+  /** Present in the older format only: `**User**: \n<prompt>`. */
   input?: string;
   sample_score: {
     score: { value: { acc: number }; extracted_prediction: string; prediction: string };
@@ -17,11 +21,17 @@ export interface ReviewLine {
 export const fixturePath = (relative: string): string =>
   fileURLToPath(new URL(`../fixtures/${relative}`, import.meta.url));
 
-export function readReviews(run: 'qwen-plus' | 'qwen2.5-7b-instruct', subset: 'IQ' | 'EQ'): ReviewLine[] {
-  const folder =
-    run === 'qwen-plus'
-      ? 'evalscope/viz-qwen-plus/reviews/qwen-plus'
-      : 'evalscope/viz-qwen2.5-7b-instruct-2025-11/reviews/qwen2.5-7b-instruct';
+/** The two fixture runs: `newer` (review lines with `messages`), `older` (review lines with `input`). */
+export type ReviewFormat = 'newer' | 'older';
+
+const MODELS: Record<ReviewFormat, string> = { newer: 'quiz-model-a', older: 'quiz-model-b' };
+
+/** The report of a fixture run: `reports/<model>/iquiz.json`. */
+export const reportPath = (format: ReviewFormat): string =>
+  fixturePath(`evalscope/${format}-format/reports/${MODELS[format]}/iquiz.json`);
+
+export function readReviews(format: ReviewFormat, subset: 'IQ' | 'EQ'): ReviewLine[] {
+  const folder = `evalscope/${format}-format/reviews/${MODELS[format]}`;
   return readFileSync(fixturePath(`${folder}/iquiz_${subset}.jsonl`), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')

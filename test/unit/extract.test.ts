@@ -152,12 +152,13 @@ describe('extractAnswer', () => {
   });
 });
 
-describe('extractAnswer on real EvalScope outputs (held out)', () => {
-  const runs = ['qwen-plus', 'qwen2.5-7b-instruct'] as const;
-  for (const run of runs) {
+describe('extractAnswer on EvalScope review files (fixtures in both review formats)', () => {
+  // extracted_prediction in each line is the letter EvalScope's parse_answers_zh (evalscope/utils/multi_choices.py)
+  // reads from the reply; the fixture states it, the test checks that we read the same letter.
+  for (const format of ['newer', 'older'] as const) {
     for (const subset of ['IQ', 'EQ'] as const) {
-      it(`matches EvalScope's extracted_prediction for ${run} ${subset}`, () => {
-        const reviews = readReviews(run, subset);
+      it(`matches EvalScope's extracted_prediction for the ${format} format, ${subset}`, () => {
+        const reviews = readReviews(format, subset);
         expect(reviews).toHaveLength(10);
         for (const review of reviews) {
           const { prediction, extracted_prediction } = review.sample_score.score;
@@ -168,4 +169,13 @@ describe('extractAnswer on real EvalScope outputs (held out)', () => {
       });
     }
   }
+
+  it('covers the final-line variants the older format has (a label followed by its option text)', () => {
+    const lastLines = readReviews('older', 'IQ').map((review) =>
+      review.sample_score.score.prediction.split('\n').at(-1),
+    );
+    expect(lastLines).toEqual(
+      expect.arrayContaining(['答案：A) 8页', '答案：B) 4个', '答案：D)', '答案：A) 3.3']),
+    );
+  });
 });

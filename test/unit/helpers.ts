@@ -1,4 +1,6 @@
-import type { PreflightInput } from '../../src/host/checks.js';
+import type { PreflightInput } from '../../src/host/checks/types.js';
+import { ServerSchema } from '../../src/plan/schema.js';
+import { localHostNeeds } from '../../src/server/local/host-needs.js';
 
 /**
  * What `vllm serve` gets after the model for the tutorial server (served as Qwen3-8B, 8192 tokens, the qwen3
@@ -22,7 +24,8 @@ export function tutorialServeFlags(host: string): string[] {
 /** The preflight input of a plain local plan (port auto, no pin, no parser, no EvalScope), with overrides. */
 export function preflightInput(overrides: Partial<PreflightInput> = {}): PreflightInput {
   return {
-    mode: 'local',
+    needs: localHostNeeds(ServerSchema.parse({ model: 'Qwen/Qwen3-8B' }), {}),
+    absentIs: 'error',
     executable: 'vllm',
     python: null,
     model: 'Qwen/Qwen3-8B',
@@ -30,7 +33,6 @@ export function preflightInput(overrides: Partial<PreflightInput> = {}): Preflig
     port: 'auto',
     gpuMemoryUtilization: 0.9,
     tensorParallelSize: 1,
-    cudaVisibleDevices: null,
     vllmVersionPin: null,
     reasoningParser: null,
     extraArgs: [],

@@ -1,28 +1,26 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkDisk } from '../../src/host/checks/disk.js';
+import { checkDriver, checkGpuMemory, checkGpus, visibleGpus } from '../../src/host/checks/gpus.js';
+import { checkModel, checkWeights } from '../../src/host/checks/model.js';
+import { checkPort } from '../../src/host/checks/port.js';
+import { runChecks } from '../../src/host/checks/run-checks.js';
+import { checkEvalscope } from '../../src/host/checks/tools.js';
+import type { HostFacts } from '../../src/host/checks/types.js';
+import { checkServeFlags, checkVllm } from '../../src/host/checks/vllm.js';
+import { isSimulatorExecutable } from '../../src/host/facts.js';
+import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../src/host/nvidia-smi.js';
 import {
-  checkDisk,
-  checkDriver,
-  checkEvalscope,
-  checkGpuMemory,
-  checkGpus,
-  checkModel,
-  checkPort,
-  checkServeFlags,
-  checkVllm,
-  checkWeights,
   machinePreflightInput,
   preflightInputFromPlan,
   resolvePlanPath,
-  runChecks,
-  visibleGpus,
-  type HostFacts,
-} from '../../src/host/checks.js';
-import { isSimulatorExecutable } from '../../src/host/facts.js';
-import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../src/host/nvidia-smi.js';
+} from '../../src/host/preflight-input.js';
+import { dockerHostNeeds } from '../../src/server/docker/host-needs.js';
+import { externalHostNeeds } from '../../src/server/external/host-needs.js';
+import { localHostNeeds } from '../../src/server/local/host-needs.js';
 import { expandHome } from '../../src/util/paths.js';
-import { PlanSchema } from '../../src/plan/schema.js';
+import { PlanSchema, ServerSchema, type ServerSpec } from '../../src/plan/schema.js';
 import { parseVersion, type Version } from '../../src/util/pep440.js';
 import { preflightInput as input } from './helpers.js';
 
@@ -84,6 +82,15 @@ function facts(overrides: Partial<HostFacts> = {}): HostFacts {
   };
 }
 
+function server(fields: Record<string, unknown> = {}): ServerSpec {
+  return ServerSchema.parse({ model: 'Qwen/Qwen3-8B', ...fields });
+}
+
+/** A local server that sees these GPUs, as its `cuda_visible_devices` sets them. */
+function localOn(devices: string) {
+  return localHostNeeds(server({ cuda_visible_devices: devices }), {});
+}
+
 function failedGpu(kind: 'not-installed' | 'no-devices' | 'driver-not-loaded'): GpuQueryResult {
   return {
     ok: false,
@@ -125,7 +132,7 @@ describe('checkGpus', () => {
       status: 'skipped',
       detail: expect.stringContaining('simulator'),
     });
-    expect(checkGpus(input({ mode: 'external' }), facts({ gpu: null }))).toMatchObject({
+    expect(checkGpus(input({ needs: externalHostNeeds() }), facts({ gpu: null }))).toMatchObject({
       status: 'skipped',
       detail: expect.stringContaining('external'),
     });
@@ -219,9 +226,9 @@ describe('checkGpuMemory', () => {
     const busy: GpuProcess = { ...ORPHAN, pid: 9921, name: 'python3', gpuIndex: 1 };
     const gpu = gpuResult([h100(0), h100(1, 20000)], [busy]);
     expect(
-      checkGpuMemory(input({ cudaVisibleDevices: '0' }), facts({ gpu })).map((r) => [r.id, r.status]),
+      checkGpuMemory(input({ needs: localOn('0') }), facts({ gpu })).map((r) => [r.id, r.status]),
     ).toEqual([['gpu-memory:0', 'ok']]);
-    const [second] = checkGpuMemory(input({ cudaVisibleDevices: '1' }), facts({ gpu }));
+    const [second] = checkGpuMemory(input({ needs: localOn('1') }), facts({ gpu }));
     expect(second).toMatchObject({ id: 'gpu-memory:1', status: 'error' });
     // vLLM calls the only visible GPU cuda:0.
     expect(second?.detail).toContain('Free memory on device cuda:0');
@@ -236,7 +243,7 @@ describe('checkGpuMemory', () => {
   });
 
   it('too few GPUs for tensor_parallel_size', () => {
-    const results = checkGpuMemory(input({ tensorParallelSize: 2, cudaVisibleDevices: '0' }), facts());
+    const results = checkGpuMemory(input({ tensorParallelSize: 2, needs: localOn('0') }), facts());
     expect(results[0]).toMatchObject({
       id: 'gpu-count',
       status: 'error',
@@ -357,7 +364,7 @@ describe('checkPort, checkDisk', () => {
       fix: expect.stringContaining("ss -ltnp 'sport = :8000'"),
     });
     expect(checkPort(input({ port: 80 }), facts({ port: port('denied') }))?.status).toBe('error');
-    expect(checkPort(input({ mode: 'external' }), facts())).toBeNull();
+    expect(checkPort(input({ needs: externalHostNeeds() }), facts())).toBeNull();
   });
 
   it.each([
@@ -384,7 +391,10 @@ describe('checkVllm, checkEvalscope', () => {
     const missing = facts({ vllm: { version: null, detail: 'vllm: command not found' } });
     expect(checkVllm(input(), missing)?.status).toBe('error');
     expect(checkVllm(machinePreflightInput('/tmp', {}), missing)?.status).toBe('warning');
-    expect(checkVllm(input({ mode: 'docker' }), facts({ vllm: null }))?.status).toBe('skipped');
+    const docker = dockerHostNeeds(
+      server({ runtime: 'docker', docker: { image: 'vllm/vllm-openai:v0.11.0' } }),
+    );
+    expect(checkVllm(input({ needs: docker }), facts({ vllm: null }))?.status).toBe('skipped');
   });
 
   it('a pin that disagrees with the installed vLLM', () => {
@@ -455,53 +465,116 @@ describe('preflightInputFromPlan', () => {
   }
 
   it('applies vLLM defaults; output.dir is taken from the working directory, as evalrig plan writes it', () => {
-    expect(preflightInputFromPlan(plan({}), '/plans', { HOME: '/home/me' })).toMatchObject({
-      mode: 'local',
+    const local = plan({});
+    const needs = localHostNeeds(local.server, {});
+    expect(preflightInputFromPlan(local, '/plans', needs, { HOME: '/home/me' })).toMatchObject({
+      needs,
+      absentIs: 'error',
       gpuMemoryUtilization: 0.9,
       tensorParallelSize: 1,
-      cudaVisibleDevices: null,
       outputDir: resolve(process.cwd(), 'outputs'),
       port: 'auto',
     });
   });
 
-  it('reads the plan fields first, then extra_args, then the environment', () => {
-    const fromFields = plan({
-      gpu_memory_utilization: 0.8,
-      tensor_parallel_size: 2,
-      cuda_visible_devices: [2, 3],
-      vllm_version: '0.9.2',
-    });
-    expect(preflightInputFromPlan(fromFields, '/plans', { CUDA_VISIBLE_DEVICES: '0' })).toMatchObject({
+  it('reads the plan fields first, then extra_args', () => {
+    const fromFields = plan({ gpu_memory_utilization: 0.8, tensor_parallel_size: 2, vllm_version: '0.9.2' });
+    const needs = localHostNeeds(fromFields.server, {});
+    expect(preflightInputFromPlan(fromFields, '/plans', needs, {})).toMatchObject({
       gpuMemoryUtilization: 0.8,
       tensorParallelSize: 2,
-      cudaVisibleDevices: '2,3',
       vllmVersionPin: '0.9.2',
     });
     const fromArgs = plan({ extra_args: ['--gpu_memory_utilization=0.7', '-tp', '4'] });
-    expect(preflightInputFromPlan(fromArgs, '/plans', { CUDA_VISIBLE_DEVICES: '1' })).toMatchObject({
+    expect(preflightInputFromPlan(fromArgs, '/plans', needs, {})).toMatchObject({
       gpuMemoryUtilization: 0.7,
       tensorParallelSize: 4,
-      cudaVisibleDevices: '1',
     });
   });
 
   it('no eval needs EvalScope today: every backend is native', () => {
-    expect(preflightInputFromPlan(plan({}), '/plans', {}).needsEvalscope).toBe(false);
+    expect(preflightInputFromPlan(plan({}), '/plans', externalHostNeeds(), {}).needsEvalscope).toBe(false);
   });
 
   it("output.dir under ~ goes to the home folder: HOME from the environment given, else the user's", () => {
     const home = plan({});
     home.output.dir = '~/runs';
-    expect(preflightInputFromPlan(home, '/plans', { HOME: '/home/me' }).outputDir).toBe('/home/me/runs');
-    expect(preflightInputFromPlan(home, '/plans', {}).outputDir).toBe(join(homedir(), 'runs'));
+    const needs = localHostNeeds(home.server, {});
+    expect(preflightInputFromPlan(home, '/plans', needs, { HOME: '/home/me' }).outputDir).toBe(
+      '/home/me/runs',
+    );
+    expect(preflightInputFromPlan(home, '/plans', needs, {}).outputDir).toBe(join(homedir(), 'runs'));
+  });
+});
+
+describe('what each runtime needs from this host', () => {
+  const image = 'vllm/vllm-openai:v0.11.0';
+
+  function docker(gpus?: unknown) {
+    return dockerHostNeeds(
+      server({ runtime: 'docker', docker: { image, ...(gpus === undefined ? {} : { gpus }) } }),
+    );
+  }
+
+  it('local: the GPUs of cuda_visible_devices, else server.env, else our environment; vLLM, model and port here', () => {
+    expect(localHostNeeds(server({ cuda_visible_devices: [2, 3] }), { CUDA_VISIBLE_DEVICES: '0' })).toEqual({
+      gpus: { selection: '2,3' },
+      vllm: 'this-host',
+      modelOnHost: true,
+      portOnHost: true,
+    });
+    const fromServerEnv = server({ env: { CUDA_VISIBLE_DEVICES: '3' } });
+    expect(localHostNeeds(fromServerEnv, { CUDA_VISIBLE_DEVICES: '1' }).gpus).toEqual({ selection: '3' });
+    expect(localHostNeeds(server(), { CUDA_VISIBLE_DEVICES: '1' }).gpus).toEqual({ selection: '1' });
+    expect(localHostNeeds(server(), {}).gpus).toEqual({ selection: null });
   });
 
-  it('docker: the GPUs come from docker.gpus', () => {
-    const docker = plan({ runtime: 'docker', docker: { image: 'vllm/vllm-openai:v0.11.0', gpus: 2 } });
-    expect(preflightInputFromPlan(docker, '/plans', {})).toMatchObject({
-      mode: 'docker',
-      cudaVisibleDevices: '0,1',
+  it.each([
+    [undefined, null],
+    ['all', null],
+    [2, '0,1'],
+    [[1, 'GPU-00000000'], '1,GPU-00000000'],
+  ])('docker: docker.gpus %j → GPUs %j of this host', (gpus, selection) => {
+    expect(docker(gpus).gpus).toEqual({ selection });
+  });
+
+  it("docker: no GPU check for docker.gpus none; vLLM is the image's, only the pin checks the flags", () => {
+    const none = input({ needs: docker('none') });
+    expect(checkGpus(none, facts({ gpu: null }))).toMatchObject({
+      status: 'skipped',
+      detail: 'not applicable: docker.gpus is none, the container gets no GPU',
+    });
+    expect(checkGpuMemory(none, facts())).toEqual([]);
+    const container = input({ needs: docker(), reasoningParser: 'qwen3' });
+    expect(checkVllm(container, facts())).toMatchObject({
+      status: 'skipped',
+      detail: 'comes from the Docker image; not checked on this host',
+    });
+    expect(checkServeFlags(container, facts())).toBeNull();
+    expect(checkServeFlags({ ...container, vllmVersionPin: '0.10.1' }, facts())).toMatchObject({
+      status: 'ok',
+      detail: '--reasoning-parser qwen3 for vLLM 0.10.1',
+    });
+    expect(checkModel(container, facts())).toBeNull();
+    const port = { host: '127.0.0.1', port: 8000, status: 'in-use' as const, detail: '' };
+    expect(checkPort({ ...container, port: 8000 }, facts({ port }))?.status).toBe('error');
+  });
+
+  it('external: nothing of this host serves it, so no GPU, vLLM, flags, model or port checks', () => {
+    const external = input({
+      needs: externalHostNeeds(),
+      reasoningParser: 'qwen3',
+      vllmVersionPin: '0.10.1',
+    });
+    const ids = runChecks({ ...external, port: 8000 }, facts({ gpu: null, vllm: null })).map((r) => r.id);
+    expect(ids).toEqual(['gpus', 'disk', 'evalscope', 'python']);
+  });
+
+  it('no plan: our CUDA_VISIBLE_DEVICES, the vLLM on PATH, no model or port', () => {
+    expect(machinePreflightInput('/tmp', { CUDA_VISIBLE_DEVICES: '1' })).toMatchObject({
+      needs: { gpus: { selection: '1' }, vllm: 'this-host', modelOnHost: false, portOnHost: false },
+      absentIs: 'warning',
+      executable: 'vllm',
     });
   });
 });

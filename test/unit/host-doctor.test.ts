@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runChecks, type CheckResult, type PreflightInput } from '../../src/host/checks.js';
+import { runChecks } from '../../src/host/checks/run-checks.js';
+import type { CheckResult, PreflightInput } from '../../src/host/checks/types.js';
 import { gatherHostFacts } from '../../src/host/facts.js';
 import { findFreePort, portIsFree, probePort } from '../../src/util/ports.js';
-import { runPreflight } from '../../src/commands/doctor.js';
+import { runPreflight } from '../../src/run/preflight.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { preflightInput } from './helpers.js';
 
@@ -289,7 +290,7 @@ describe('evalrig doctor as a process', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('evalrig doctor: this machine (no plan given)');
     expect(result.stdout).toMatch(/✓ {2}GPUs +1 GPU \(0: NVIDIA H200\)/);
-    expect(result.stdout).toContain('driver 580.159.04, CUDA 13.0');
+    expect(result.stdout).toContain('driver 580.95.05, CUDA 13.0');
   });
 
   it('a driver that is not loaded: exit 2 and the reason', async () => {

@@ -13,7 +13,7 @@ import {
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'nvidia-smi');
 const FAKE_NVIDIA_SMI = join(FIXTURES, 'fake-nvidia-smi');
-// The field lists of the real capture (which did not ask for uuids).
+// The field lists of the h200-like outputs (which do not ask for uuids).
 const CAPTURE_GPU_FIELDS = ['index', 'name', 'memory.total', 'memory.used', 'memory.free', 'driver_version'];
 const CAPTURE_APP_FIELDS = ['pid', 'process_name', 'used_memory'];
 
@@ -25,25 +25,25 @@ const H200 = {
   index: 0,
   uuid: null,
   name: 'NVIDIA H200',
-  memoryTotalMiB: 143771,
+  memoryTotalMiB: 143752,
   memoryUsedMiB: 0,
-  memoryFreeMiB: 143156,
-  driverVersion: '580.159.04',
+  memoryFreeMiB: 143140,
+  driverVersion: '580.95.05',
 };
 
-describe('parseGpuQuery on the real H200 capture', () => {
+describe('parseGpuQuery on the h200-like outputs (one nvidia-smi output format per file)', () => {
   it.each(['query-gpu.noheader-nounits.txt', 'query-gpu.noheader.txt', 'query-gpu.csv.txt'])('%s', (file) => {
-    expect(parseGpuQuery(fixture(`real-h200/${file}`), CAPTURE_GPU_FIELDS)).toEqual([H200]);
+    expect(parseGpuQuery(fixture(`h200-like/${file}`), CAPTURE_GPU_FIELDS)).toEqual([H200]);
   });
 
   it('reads the busy figures', () => {
     expect(
-      parseGpuQuery(fixture('real-h200/query-gpu.busy.noheader-nounits.txt'), CAPTURE_GPU_FIELDS),
-    ).toEqual([{ ...H200, memoryUsedMiB: 2435, memoryFreeMiB: 140722 }]);
+      parseGpuQuery(fixture('h200-like/query-gpu.busy.noheader-nounits.txt'), CAPTURE_GPU_FIELDS),
+    ).toEqual([{ ...H200, memoryUsedMiB: 5129, memoryFreeMiB: 138011 }]);
   });
 
   it('finds no GPU in an error message', () => {
-    expect(parseGpuQuery(fixture('real-h200/bogus-field.txt'), CAPTURE_GPU_FIELDS)).toEqual([]);
+    expect(parseGpuQuery(fixture('h200-like/bogus-field.txt'), CAPTURE_GPU_FIELDS)).toEqual([]);
   });
 });
 
@@ -71,24 +71,24 @@ describe('parseComputeApps', () => {
   it('reads empty output as no processes', () => {
     expect(
       parseComputeApps(
-        fixture('real-h200/query-compute-apps.idle.noheader-nounits.txt'),
+        fixture('h200-like/query-compute-apps.idle.noheader-nounits.txt'),
         [],
         CAPTURE_APP_FIELDS,
       ),
     ).toEqual([]);
     expect(
-      parseComputeApps(fixture('real-h200/query-compute-apps.idle.csv.txt'), [], CAPTURE_APP_FIELDS),
+      parseComputeApps(fixture('h200-like/query-compute-apps.idle.csv.txt'), [], CAPTURE_APP_FIELDS),
     ).toEqual([]);
   });
 
   it.each(['query-compute-apps.busy.noheader-nounits.txt', 'query-compute-apps.busy.csv.txt'])(
-    'reads the capture %s',
+    'reads %s',
     (file) => {
-      expect(parseComputeApps(fixture(`real-h200/${file}`), [], CAPTURE_APP_FIELDS)).toEqual([
+      expect(parseComputeApps(fixture(`h200-like/${file}`), [], CAPTURE_APP_FIELDS)).toEqual([
         {
-          pid: 471,
+          pid: 23817,
           name: 'python3',
-          usedMemoryMiB: 2426,
+          usedMemoryMiB: 5120,
           gpuUuid: null,
           gpuIndex: null,
           likelyVllmLeftover: true,
@@ -126,10 +126,10 @@ describe('parseComputeApps', () => {
 
 describe('driver and CUDA versions', () => {
   it('reads the plain header and --version', () => {
-    expect(parseCudaVersion(fixture('real-h200/nvidia-smi.idle.txt'))).toBe('13.0');
-    expect(parseDriverVersion(fixture('real-h200/nvidia-smi.idle.txt'))).toBe('580.159.04');
-    expect(parseCudaVersion(fixture('real-h200/version.txt'))).toBe('13.0');
-    expect(parseDriverVersion(fixture('real-h200/version.txt'))).toBe('580.159.04');
+    expect(parseCudaVersion(fixture('h200-like/nvidia-smi.idle.txt'))).toBe('13.0');
+    expect(parseDriverVersion(fixture('h200-like/nvidia-smi.idle.txt'))).toBe('580.95.05');
+    expect(parseCudaVersion(fixture('h200-like/version.txt'))).toBe('13.0');
+    expect(parseDriverVersion(fixture('h200-like/version.txt'))).toBe('580.95.05');
     expect(parseCudaVersion(fixture('old-driver/nvidia-smi.txt'))).toBe('11.8');
   });
 
@@ -183,10 +183,10 @@ describe('queryGpus with a fake nvidia-smi', () => {
     const result = await query('free-h200');
     expect(result).toMatchObject({
       ok: true,
-      gpus: [{ index: 0, name: 'NVIDIA H200', memoryFreeMiB: 143156 }],
+      gpus: [{ index: 0, name: 'NVIDIA H200', memoryFreeMiB: 143140 }],
       processes: [],
       processQueryError: null,
-      driverVersion: '580.159.04',
+      driverVersion: '580.95.05',
       cudaVersion: '13.0',
     });
   });

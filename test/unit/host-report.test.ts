@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../src/host/checks.js';
+import type { CheckResult } from '../../src/host/checks/types.js';
 import { renderChecksJson, renderChecksTable, summarizeChecks } from '../../src/host/report.js';
 
 const RESULTS: CheckResult[] = [

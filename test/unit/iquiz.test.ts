@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadIquiz } from '../../src/datasets/iquiz.js';
-import { choiceLetters } from '../../src/eval/native/prompt.js';
+import { choiceLetters } from '../../src/datasets/letters.js';
 
 const line = (record: unknown): string => JSON.stringify(record);
 const good = (question: string, answer = 'A') => line({ question, choices: ['x', 'y'], answer, level: 1 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlan, parsePath, PlanError } from '../../src/plan/load.js';
-import { interpolate, parseDotEnv } from '../../src/plan/interpolate.js';
+import { interpolate } from '../../src/plan/interpolate.js';
 import { secretMasker } from '../../src/plan/secrets.js';
 
 function writePlan(text: string, extra: Record<string, string> = {}): string {
@@ -133,12 +133,15 @@ describe('interpolation and secrets', () => {
     expect(interpolate('${X}', { X: 'v' })).toMatchObject({ value: 'v', used: ['X'], errors: [] });
   });
 
-  it('parses .env lines', () => {
-    expect(parseDotEnv('# c\nexport A=1\nB="two words"\nC=x # comment\n')).toEqual({
-      A: '1',
-      B: 'two words',
-      C: 'x',
-    });
+  it('reads .env lines: comments, export, quotes, inline comments', () => {
+    const text = VALID.replace(
+      'served_model_name: Qwen3-8B',
+      'served_model_name: ${A}-${B}-${C}-${D}\n  quantization: ${E}',
+    );
+    const dotEnv = '# c\nexport A=1\nB="two words"\nC=x # comment\nD=\'q # kept\'\nE="multi\nline"\n';
+    const { server } = loadPlan(writePlan(text, { '.env': dotEnv }), { env: {} }).plan;
+    expect(server.served_model_name).toBe('1-two words-x-q # kept');
+    expect(server.quantization).toBe('multi\nline');
   });
 
   it('masks every secret occurrence', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeMetrics, summarizeLatency } from '../../src/eval/native/score.js';
 import type { PredictionRecord } from '../../src/eval/types.js';
-import { fixturePath, readReviews } from './evalscope-reviews.js';
+import { readReviews, reportPath, type ReviewFormat } from './evalscope-reviews.js';
 
 function record(subset: string, correct: boolean, extra: Partial<PredictionRecord> = {}): PredictionRecord {
   return {
@@ -34,23 +34,37 @@ interface ReportV1 {
 }
 
 describe('computeMetrics', () => {
-  it("recomputes EvalScope's qwen-plus report from the review files", () => {
-    const fromReviews = (['IQ', 'EQ'] as const).flatMap((subset) =>
-      readReviews('qwen-plus', subset).map((review) =>
-        record(subset, review.sample_score.score.value.acc === 1),
-      ),
+  function fromReviews(format: ReviewFormat): PredictionRecord[] {
+    return (['IQ', 'EQ'] as const).flatMap((subset) =>
+      readReviews(format, subset).map((review) => record(subset, review.sample_score.score.value.acc === 1)),
     );
-    const report = JSON.parse(
-      readFileSync(fixturePath('evalscope/viz-qwen-plus/reports/qwen-plus/iquiz.json'), 'utf8'),
-    ) as ReportV1;
+  }
 
-    const metrics = computeMetrics(fromReviews);
+  function readReport(format: ReviewFormat): ReportV1 {
+    return JSON.parse(readFileSync(reportPath(format), 'utf8')) as ReportV1;
+  }
+
+  it("recomputes the newer-format report's scores from its review files", () => {
+    const report = readReport('newer');
+    const metrics = computeMetrics(fromReviews('newer'));
     expect(metrics.num).toBe(20);
-    expect(metrics.score).toBeCloseTo(0.85, 10);
+    expect(metrics.score).toBeCloseTo(0.8, 10);
     expect(metrics.score).toBeCloseTo(report.score, 10);
     expect(metrics.subsets).toEqual([
-      { name: 'IQ', num: 10, score: 1 },
+      { name: 'IQ', num: 10, score: 0.9 },
       { name: 'EQ', num: 10, score: 0.7 },
+    ]);
+    expect(metrics.subsets).toEqual(report.metrics[0]?.categories[0]?.subsets);
+  });
+
+  it("recomputes the older-format report's scores from its review files", () => {
+    const report = readReport('older');
+    const metrics = computeMetrics(fromReviews('older'));
+    expect(metrics.score).toBeCloseTo(0.45, 10);
+    expect(metrics.score).toBeCloseTo(report.score, 10);
+    expect(metrics.subsets).toEqual([
+      { name: 'IQ', num: 10, score: 0.6 },
+      { name: 'EQ', num: 10, score: 0.3 },
     ]);
     expect(metrics.subsets).toEqual(report.metrics[0]?.categories[0]?.subsets);
   });

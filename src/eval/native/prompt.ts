@@ -1,3 +1,4 @@
+import { choiceLetters } from '../../datasets/letters.js';
 import type { Sample } from '../../datasets/types.js';
 
 /**
@@ -13,16 +14,6 @@ const CHINESE_SINGLE_ANSWER_TEMPLATE_COT =
   '问题：{question}\n' +
   '选项：\n' +
   '{choices}\n';
-
-/** `0 → 'A'`, `1 → 'B'`, … */
-export function choiceLetter(index: number): string {
-  return String.fromCharCode(65 + index);
-}
-
-/** The option letters of a question with this many choices: `['A', 'B', …]`. */
-export function choiceLetters(choiceCount: number): string[] {
-  return Array.from({ length: choiceCount }, (_, index) => choiceLetter(index));
-}
 
 export function renderPrompt(sample: Sample): string {
   const letters = choiceLetters(sample.choices.length);

@@ -7,11 +7,12 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import pLimit from 'p-limit';
+import { choiceLetters } from '../../datasets/letters.js';
 import type { Sample } from '../../datasets/types.js';
 import type { GenerationSettings, NativeEvalSpec } from '../../plan/schema.js';
 import type { Endpoint, EvalResult, PredictionRecord, TokenUsage } from '../types.js';
 import { extractAnswer, splitReasoning, type MessageText } from './extract.js';
-import { choiceLetters, renderPrompt } from './prompt.js';
+import { renderPrompt } from './prompt.js';
 import { computeMetrics, summarizeRepeats } from './score.js';
 
 export interface NativeRunContext {

@@ -1,4 +1,4 @@
-import { repeatStats } from '../../datasets/mcq.js';
+import { repeatStats } from '../../datasets/repeats.js';
 import type { EvalMetrics, LatencySummary, PredictionRecord, RepeatSummary, SubsetScore } from '../types.js';
 
 /**

@@ -1,8 +1,16 @@
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
-import { dockerErrorMessage, dockerStatus, engineConfigured } from './client.js';
+import { ExitCode, UserError } from '../../errors.js';
+import {
+  dockerErrorMessage,
+  dockerStatus,
+  engineAddress,
+  engineConfigured,
+  engineUnreachableMessage,
+} from './client.js';
 import { LABELS } from './options.js';
 import { processStartedAt, START_TIME_SLACK_MS } from '../process-group.js';
+import type { LeftoverSource } from '../runtime.js';
 
 /**
  * Leftover containers of crashed or killed runs. Every evalrig container carries the pid and host name of the
@@ -102,22 +110,6 @@ export async function judgeEvalrigContainers(client: Docker): Promise<Judgement[
   return (await listEvalrigContainers(client)).map((container) => judgeContainer(container, check));
 }
 
-/**
- * Orphans on the engine (for `plan`'s start-up warning). Never throws: with no engine configured or reachable
- * there is nothing to warn about, and the Docker runtime reports an unreachable engine itself.
- */
-export async function findOrphanContainers(client?: Docker): Promise<EvalrigContainer[]> {
-  if (!client && !engineConfigured()) return [];
-  try {
-    const judgements = await judgeEvalrigContainers(client ?? new Docker());
-    return judgements
-      .filter((judgement) => judgement.verdict === 'orphan')
-      .map((judgement) => judgement.container);
-  } catch {
-    return [];
-  }
-}
-
 export interface Removal {
   container: EvalrigContainer;
   removed: boolean;
@@ -152,3 +144,46 @@ export async function removeEvalrigContainer(
     return { container, removed: false, detail: `could not verify: ${dockerErrorMessage(error)}` };
   }
 }
+
+/** Engine API calls of the search and the clean-up: an engine that hangs must not hang `plan` or `cleanup`. */
+const ENGINE_TIMEOUT_MS = 15_000;
+
+function describeContainer(container: EvalrigContainer): string {
+  const run = [
+    container.plan && `plan ${container.plan}`,
+    container.runId && `run ${container.runId}`,
+  ].filter(Boolean);
+  return `${container.status}; ${[...run, container.image].join(', ')}`;
+}
+
+/** evalrig's containers on the engine DOCKER_HOST names, judged by their owner labels. */
+export const dockerLeftovers: LeftoverSource = {
+  get label() {
+    return `evalrig containers on ${engineAddress()}`;
+  },
+  available: engineConfigured,
+  async find() {
+    let judgements: Judgement[];
+    try {
+      judgements = await judgeEvalrigContainers(new Docker({ timeout: ENGINE_TIMEOUT_MS }));
+    } catch (error) {
+      throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
+    }
+    return judgements.map(({ container, verdict, reason }) => ({
+      name: container.name,
+      detail: describeContainer(container),
+      verdict,
+      reason,
+      async stop(graceMs: number) {
+        const client = new Docker({ timeout: graceMs + ENGINE_TIMEOUT_MS });
+        const removal = await removeEvalrigContainer(client, container, Math.ceil(graceMs / 1000));
+        return {
+          stopped: removal.removed,
+          detail: removal.removed
+            ? 'stopped and removed'
+            : `${removal.detail}; try \`docker rm -f ${container.name}\` on ${engineAddress()}`,
+        };
+      },
+    }));
+  },
+};

@@ -19,7 +19,14 @@ import { clientUrl } from '../../util/ports.js';
 import { LogSink } from '../log-sink.js';
 import { findFreePort } from '../../util/ports.js';
 import { delay } from '../../util/delay.js';
-import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from '../runtime.js';
+import {
+  LAUNCHED_SERVER_HINTS,
+  type ExitInfo,
+  type ServerHandle,
+  type StartContext,
+  type StopOptions,
+  type StopReport,
+} from '../runtime.js';
 
 export interface DockerStartOptions {
   /** The engine to use; default `new Docker()`, which honours DOCKER_HOST. */
@@ -217,6 +224,8 @@ export async function startDockerServer(
 
   return {
     runtime: 'docker',
+    launched: true,
+    hints: LAUNCHED_SERVER_HINTS,
     containerId: container.id,
     containerName: create.name ?? container.id,
     baseUrl: clientUrl(hostIp, hostPort),

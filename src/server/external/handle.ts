@@ -6,6 +6,13 @@ export function externalServer(server: ServerSpec): ServerHandle {
   const baseUrl = (server.base_url ?? '').replace(/\/+$/, '').replace(/\/v1$/, '');
   return {
     runtime: 'external',
+    launched: false,
+    hints: {
+      notReady:
+        'check server.base_url and that the server is up (curl it), or raise server.startup_timeout if it is still starting.',
+      keyOwner: 'the endpoint expects',
+      modelMissing: 'Set server.served_model_name to one it lists.',
+    },
     baseUrl,
     apiKey: server.api_key,
     servedModel: server.served_model_name ?? server.model ?? '',

@@ -100,6 +100,6 @@ export async function stopOrphanServer(
   if (gone) rmSync(orphan.file, { force: true });
   return {
     stopped: gone,
-    detail: gone ? `process group ${pgid} stopped` : `process group ${pgid} survived SIGKILL (ps -g ${pgid})`,
+    detail: gone ? 'stopped' : `survived SIGKILL (ps -g ${pgid})`,
   };
 }

@@ -7,7 +7,14 @@ import type { ServerSpec } from '../../plan/schema.js';
 import { LogSink } from '../log-sink.js';
 import { registerLocalServer } from './records.js';
 import { groupAlive, signalGroup, terminateGroup } from '../process-group.js';
-import type { ExitInfo, ServerHandle, StartContext, StopOptions, StopReport } from '../runtime.js';
+import {
+  LAUNCHED_SERVER_HINTS,
+  type ExitInfo,
+  type ServerHandle,
+  type StartContext,
+  type StopOptions,
+  type StopReport,
+} from '../runtime.js';
 import { buildServeArgv, buildServerEnv, maskArgv } from '../../vllm/argv.js';
 
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
@@ -156,6 +163,8 @@ export async function startLocalServer(
 
   return {
     runtime: 'local',
+    launched: true,
+    hints: LAUNCHED_SERVER_HINTS,
     pid: pgid,
     baseUrl: clientUrl(server.host, port),
     apiKey: server.api_key,

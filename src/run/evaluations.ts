@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InterruptedError } from '../errors.js';
+import type { PreparedEval } from '../eval/evaluator.js';
+import { evaluatorFor } from '../eval/registry.js';
+import type { Endpoint } from '../eval/types.js';
+import type { LoadedPlan } from '../plan/load.js';
+import type { ServerHandle } from '../server/runtime.js';
+import type { RunDisplay } from '../util/display.js';
+import { findFatalLine } from '../vllm/fatal-lines.js';
+import type { ManifestFile } from './manifest.js';
+import { summarizeEval, type EvalSummary } from './summary.js';
+
+class ServerExitedError extends Error {}
+
+/** Load and check every evaluation's data before the server starts: a broken dataset costs no GPU time. */
+export async function prepareEvaluations(
+  loaded: LoadedPlan,
+  manifest: ManifestFile,
+  signal: AbortSignal,
+  display: RunDisplay,
+): Promise<PreparedEval[]> {
+  const prepared: PreparedEval[] = [];
+  for (const spec of loaded.plan.evals) {
+    const evaluation = await evaluatorFor(spec).prepare(spec, {
+      planDir: loaded.dir,
+      datasets: loaded.plan.datasets,
+      signal,
+      display,
+    });
+    for (const problem of evaluation.problems) display.warn(`${spec.name}: skipped ${problem}`);
+    manifest.update((m) => m.datasets.push(evaluation.provenance));
+    prepared.push(evaluation);
+  }
+  return prepared;
+}
+
+function failedEval(prepared: PreparedEval, status: 'failed' | 'skipped', error: string): EvalSummary {
+  const { spec } = prepared;
+  return {
+    name: spec.name,
+    backend: spec.backend,
+    dataset: spec.dataset,
+    metric: 'mean_acc',
+    status,
+    num: 0,
+    score: null,
+    subsets: [],
+    truncated: 0,
+    errors: 0,
+    error,
+  };
+}
+
+function describeEvalFailure(reason: unknown, server: ServerHandle): string {
+  if (reason instanceof ServerExitedError) {
+    const fatal = findFatalLine(server.logTail(400));
+    return `${reason.message}${fatal ? `: ${fatal.line}` : ''}`;
+  }
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+export interface EvaluationsContext {
+  runDir: string;
+  manifest: ManifestFile;
+  runSignal: AbortSignal;
+  display: RunDisplay;
+  mask: (text: string) => string;
+}
+
+/**
+ * Each evaluation in turn. One that fails is recorded and the next one runs; when the server dies, the rest are
+ * recorded as skipped; an interruption propagates (InterruptedError) after the current one stops.
+ */
+export async function runEvaluations(
+  prepared: PreparedEval[],
+  endpoint: Endpoint,
+  server: ServerHandle,
+  ctx: EvaluationsContext,
+): Promise<EvalSummary[]> {
+  const summaries: EvalSummary[] = [];
+  let serverDied: string | undefined;
+  for (const evaluation of prepared) {
+    const { spec } = evaluation;
+    if (serverDied) {
+      summaries.push(failedEval(evaluation, 'skipped', `not run: ${serverDied}`));
+      continue;
+    }
+    const evalDir = join(ctx.runDir, 'evals', spec.name);
+    mkdirSync(evalDir, { recursive: true });
+    // The evaluation stops at once when the run is interrupted or the server dies under it.
+    const controller = new AbortController();
+    const onRunAbort = () => controller.abort(ctx.runSignal.reason);
+    ctx.runSignal.addEventListener('abort', onRunAbort, { once: true });
+    if (ctx.runSignal.aborted) onRunAbort();
+    void server.exited.then((exit) =>
+      controller.abort(
+        new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`),
+      ),
+    );
+    try {
+      const result = await ctx.manifest.phase(`eval:${spec.name}`, () =>
+        evaluatorFor(spec).run(evaluation, endpoint, {
+          runDir: ctx.runDir,
+          evalDir,
+          signal: controller.signal,
+          display: ctx.display,
+          mask: ctx.mask,
+        }),
+      );
+      // An evaluator that returns despite an interruption must not turn it into a result.
+      ctx.runSignal.throwIfAborted();
+      summaries.push(summarizeEval(result));
+      if (result.errors > 0)
+        ctx.display.warn(
+          `${spec.name}: ${result.errors} of ${result.num} requests failed (see ${result.predictions_file})`,
+        );
+    } catch (error) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
+      if (reason instanceof InterruptedError) throw reason;
+      // Error texts can quote a response body or a log line: mask before it reaches the console or a file.
+      const message = ctx.mask(describeEvalFailure(reason, server));
+      summaries.push(failedEval(evaluation, 'failed', message));
+      ctx.display.warn(`${spec.name} failed: ${message}`);
+      if (reason instanceof ServerExitedError) serverDied = message;
+    } finally {
+      ctx.runSignal.removeEventListener('abort', onRunAbort);
+      ctx.display.evalEnd();
+    }
+  }
+  return summaries;
+}
+
+/** Why the run failed, in one message: the first failed evaluation, or the requests that failed. */
+export function evaluationFailure(evals: EvalSummary[]): string | null {
+  const failed = evals.find((e) => e.status === 'failed');
+  if (failed) return `${failed.name}: ${failed.error}`;
+  const withErrors = evals.filter((e) => e.errors > 0);
+  if (withErrors.length === 0) return null;
+  return withErrors
+    .map((e) => `${e.name}: ${e.errors} of ${e.num} requests failed (predictions.jsonl has each error)`)
+    .join('; ');
+}

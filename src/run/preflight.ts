@@ -1,0 +1,68 @@
+import { UserError } from '../errors.js';
+import { countByStatus, runChecks } from '../host/checks/run-checks.js';
+import type { CheckResult } from '../host/checks/types.js';
+import { gatherHostFacts } from '../host/facts.js';
+import { preflightInputFromPlan } from '../host/preflight-input.js';
+import { renderChecksTable } from '../host/report.js';
+import type { LoadedPlan } from '../plan/load.js';
+import type { Plan } from '../plan/schema.js';
+import { runtimeFor } from '../server/registry.js';
+import type { ServePlan } from '../server/runtime.js';
+import type { VllmDetection } from '../vllm/detect.js';
+
+export interface PreflightOptions {
+  /** The plan file's folder: relative paths in the plan resolve against it. */
+  planDir: string;
+  nvidiaSmi?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  timeoutMs?: number;
+  /**
+   * What version detection found for this plan already (`evalrig plan` detects it to render the flags), so that
+   * vLLM is not asked twice. Ignored when it only read the pin: the check then asks vLLM to compare.
+   */
+  vllmDetection?: VllmDetection;
+  /** Ask EvalScope for its version even when no eval needs it (`evalrig doctor`). Default: only when needed. */
+  probeEvalscope?: boolean;
+}
+
+/** The host checks for one plan, with what its runtime needs from this host. */
+export async function runPreflight(plan: Plan, options: PreflightOptions): Promise<CheckResult[]> {
+  const env = options.env ?? process.env;
+  const needs = runtimeFor(plan.server).hostNeeds(plan.server, env);
+  const input = preflightInputFromPlan(plan, options.planDir, needs, env);
+  const facts = await gatherHostFacts(input, {
+    nvidiaSmi: options.nvidiaSmi,
+    env,
+    timeoutMs: options.timeoutMs,
+    vllmDetection: options.vllmDetection,
+    probeEvalscope: options.probeEvalscope,
+  });
+  return runChecks(input, facts);
+}
+
+/**
+ * The preflight before a run: warnings and errors are shown, errors refuse the start (exit 2) unless skipped. With
+ * the preflight skipped, the version notices it would have shown are said anyway.
+ */
+export async function preflightBeforeRun(
+  loaded: LoadedPlan,
+  serve: ServePlan,
+  options: { skip: boolean; warn: (message: string) => void },
+): Promise<void> {
+  if (options.skip) {
+    for (const notice of serve.notices) options.warn(notice);
+    return;
+  }
+  const results = await runPreflight(loaded.plan, {
+    planDir: loaded.dir,
+    ...(serve.detection === undefined ? {} : { vllmDetection: serve.detection }),
+  });
+  const counts = countByStatus(results);
+  const noteworthy = results.filter((r) => r.status === 'error' || r.status === 'warning');
+  if (noteworthy.length > 0) console.error(`Host preflight:\n${renderChecksTable(noteworthy)}\n`);
+  if (counts.error > 0) {
+    throw new UserError(
+      `Preflight found ${counts.error} error(s): fix them (evalrig doctor ${loaded.file} shows all checks), or pass --skip-preflight.`,
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import { resolveExecutable } from '../../util/executable.js';
+import { findFreePort, portIsFree } from '../../util/ports.js';
+import { buildServeArgv, buildServerEnv, maskArgv } from '../../vllm/argv.js';
+import { detectVllmVersion } from '../../vllm/detect.js';
+import type { ServePlan, ServerRuntime } from '../runtime.js';
+import { localHostNeeds } from './host-needs.js';
+import { localLeftovers } from './leftovers.js';
+import { startLocalServer } from './start.js';
+
+/** The `vllm serve` command line as --dry-run shows it (secrets masked; `<auto>` for a port chosen at start). */
+export function displayServeArgv(serve: ServePlan, planDir: string): string[] {
+  const { server } = serve;
+  const argv = buildServeArgv(server, {
+    port: server.port === 'auto' ? 0 : server.port,
+    host: server.host,
+    model: server.model ?? '',
+    reasoningFlags: serve.reasoningFlags,
+  }).map((arg, i, all) => (all[i - 1] === '--port' && server.port === 'auto' ? '<auto>' : arg));
+  return [resolveExecutable(server.executable, planDir), ...maskArgv(argv)];
+}
+
+/** `vllm serve` as a process of this host, in its own process group. */
+export const localRuntime: ServerRuntime = {
+  name: 'local',
+  launches: true,
+  async findVersion(server, ctx) {
+    const detection = await detectVllmVersion({
+      executable: resolveExecutable(server.executable, ctx.planDir),
+      python: server.python,
+      pinned: server.vllm_version,
+      env: { ...process.env, ...buildServerEnv(server) },
+      cwd: ctx.planDir,
+    });
+    return { version: detection.version, source: detection.detail, detection };
+  },
+  describe(serve, ctx) {
+    const env = Object.entries(buildServerEnv(serve.server));
+    return [
+      `command: ${displayServeArgv(serve, ctx.planDir).join(' ')}`,
+      env.length > 0 ? 'env:' : 'env: (inherited only)',
+      ...env.map(([name, value]) => `  ${name}=${value}`),
+    ];
+  },
+  hostNeeds: localHostNeeds,
+  async start(serve, ctx) {
+    const { server } = serve;
+    if (server.port !== 'auto' && !(await portIsFree(server.host, server.port))) {
+      throw new Error(
+        `port ${server.port} on ${server.host} is already in use. Stop what listens there, or set server.port: auto.`,
+      );
+    }
+    const port = server.port === 'auto' ? await findFreePort(server.host) : server.port;
+    return startLocalServer(server, port, { ...ctx, reasoningFlags: serve.reasoningFlags });
+  },
+  leftovers: localLeftovers,
+};

@@ -1,0 +1,191 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPlan, PlanError, type LoadOptions } from '../../../src/plan/load.js';
+
+function writePlan(text: string, extra: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'evalrig-plan-'));
+  for (const [name, content] of Object.entries(extra)) writeFileSync(join(dir, name), content);
+  const file = join(dir, 'plan.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function plan(server: string, rest = ''): string {
+  return `name: t
+server:
+  model: /models/Qwen3-8B
+${server}
+evals:
+  - name: iq
+    backend: native
+    dataset: iquiz
+    dataset_path: ./data
+${rest}`;
+}
+
+function problemsOf(file: string, options: LoadOptions = {}) {
+  try {
+    loadPlan(file, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlanError);
+    return (error as PlanError).problems;
+  }
+  throw new Error('expected the plan to be rejected');
+}
+
+describe('names', () => {
+  it('rejects a second evaluation of the same name at its position', () => {
+    const file = writePlan(
+      plan('', '  - name: iq\n    backend: native\n    dataset: iquiz\n    dataset_path: ./other\n'),
+    );
+    const problems = problemsOf(file);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ line: 10, col: 11, path: 'evals[1].name' });
+    expect(problems[0]?.message).toBe(
+      'evaluation name "iq" is already used by evals[0]: each evaluation writes to evals/<name>/, so give each a name of its own',
+    );
+  });
+
+  it('rejects names that differ only in case', () => {
+    const file = writePlan(
+      plan('', '  - name: IQ\n    backend: native\n    dataset: iquiz\n    dataset_path: ./other\n'),
+    );
+    expect(problemsOf(file)[0]?.message).toContain('"IQ" is already used by evals[0] as "iq"');
+  });
+
+  it('rejects a second matrix variant of the same name at its position', () => {
+    const matrix = [
+      'matrix:',
+      '  - name: a',
+      '    set: { "evals[0].limit": 1 }',
+      '  - name: b',
+      '    set: { "evals[0].limit": 2 }',
+      '  - name: a',
+      '    set: { "evals[0].limit": 3 }',
+      '',
+    ].join('\n');
+    const problems = problemsOf(writePlan(plan('', matrix)));
+    expect(problems).toEqual([expect.objectContaining({ line: 15, col: 11, path: 'matrix[2].name' })]);
+    expect(problems[0]?.message).toContain('variant name "a" is already used by matrix[0]');
+  });
+
+  it('rejects duplicate evaluation names a matrix override creates', () => {
+    const file = writePlan(
+      plan(
+        '',
+        '  - name: other\n    backend: native\n    dataset: iquiz\n' +
+          'matrix:\n  - name: v\n    set: { "evals[1].name": iq }\n',
+      ),
+    );
+    const [problem] = problemsOf(file);
+    expect(problem?.path).toBe('matrix[0].set: evals[1].name');
+    expect(problem?.message).toContain('evaluation name "iq" is already used by evals[0]');
+  });
+});
+
+describe('typed interpolation', () => {
+  const typed = plan(
+    [
+      '  max_model_len: ${LEN:-8192}',
+      '  gpu_memory_utilization: ${GPU_MEM}',
+      '  enforce_eager: ${EAGER:-false}',
+      '  port: ${PORT:-auto}',
+      '  served_model_name: ${NAME}',
+      '  env: { SOME_ID: "${NAME}" }',
+      '  startup_timeout: ${STARTUP:-10m}',
+    ].join('\n'),
+  );
+
+  it('gives a substituted value the type its field expects', () => {
+    const { plan: loaded } = loadPlan(writePlan(typed), { env: { GPU_MEM: '0.85', NAME: '0123' } });
+    expect(loaded.server).toMatchObject({
+      max_model_len: 8192,
+      gpu_memory_utilization: 0.85,
+      enforce_eager: false,
+      port: 'auto',
+      served_model_name: '0123',
+      env: { SOME_ID: '0123' },
+      startup_timeout: 600,
+    });
+    const other = loadPlan(writePlan(typed), {
+      env: { LEN: '16384', GPU_MEM: '0.9', NAME: 'true', EAGER: 'true', PORT: '8001', STARTUP: '90' },
+    }).plan.server;
+    expect(other).toMatchObject({
+      max_model_len: 16384,
+      enforce_eager: true,
+      port: 8001,
+      served_model_name: 'true',
+      startup_timeout: 90,
+    });
+  });
+
+  it('reports a value that is not a number at its position, naming the variable', () => {
+    const problems = problemsOf(writePlan(typed), { env: { LEN: 'lots', GPU_MEM: '0.9', NAME: 'm' } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ line: 4, col: 18, path: 'server.max_model_len' });
+    expect(problems[0]?.message).toMatch(/expected number.*\(the value "lots" comes from \$\{LEN\}\)$/);
+  });
+
+  it('names a secret variable without its value', () => {
+    const file = writePlan(plan('  max_model_len: ${HF_TOKEN}'));
+    const [problem] = problemsOf(file, { env: { HF_TOKEN: 'hf_abcdefgh' } });
+    expect(problem?.message).toContain('(the value comes from ${HF_TOKEN})');
+    expect(problem?.message).not.toContain('hf_abcdefgh');
+  });
+
+  it('types matrix overrides by the field they set', () => {
+    const matrix = [
+      'matrix:',
+      '  - name: a',
+      '    set: { server.max_model_len: "${LEN}", server.served_model_name: "${NAME}" }',
+      '  - name: b',
+      '    set: { server.max_model_len: "${BAD}" }',
+      '',
+    ].join('\n');
+    const file = writePlan(plan('', matrix));
+    const problems = problemsOf(file, { env: { LEN: '4096', NAME: '0123', BAD: 'big' } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.path).toBe('matrix[1].set: server.max_model_len');
+    expect(problems[0]?.message).toContain('(the value "big" comes from ${BAD})');
+    const { variants } = loadPlan(file, { env: { LEN: '4096', NAME: '0123', BAD: '2048' } });
+    expect(variants.map((v) => v.plan.server.max_model_len)).toEqual([4096, 2048]);
+    expect(variants[0]?.plan.server.served_model_name).toBe('0123');
+  });
+
+  it('locates an unset variable with list indices in its path', () => {
+    const [problem] = problemsOf(writePlan(plan('').replace('./data', '${DATA}')), { env: {} });
+    expect(problem).toMatchObject({ line: 9, path: 'evals[0].dataset_path' });
+  });
+});
+
+describe('durations', () => {
+  it('reads seconds and texts with units in every duration field', () => {
+    const file = writePlan(
+      plan('  startup_timeout: 1h30m\n  stop_timeout: "500ms"').replace(
+        'dataset_path: ./data',
+        'dataset_path: ./data\n    generation: { timeout: 2m }',
+      ),
+    );
+    const { plan: loaded } = loadPlan(file);
+    expect(loaded.server).toMatchObject({ startup_timeout: 5400, stop_timeout: 0.5 });
+    expect(loaded.evals[0]?.generation.timeout).toBe(120);
+    const set = loadPlan(file, { overrides: ['server.startup_timeout=90', 'server.stop_timeout=10s'] });
+    expect(set.plan.server).toMatchObject({ startup_timeout: 90, stop_timeout: 10 });
+  });
+
+  it('keeps the defaults in seconds', () => {
+    const { plan: loaded } = loadPlan(writePlan(plan('')));
+    expect(loaded.server).toMatchObject({ startup_timeout: 900, stop_timeout: 30 });
+    expect(loaded.evals[0]?.generation.timeout).toBe(600);
+  });
+
+  it('says which forms a duration takes', () => {
+    const [problem] = problemsOf(writePlan(plan('  startup_timeout: 10 minutes')));
+    expect(problem).toMatchObject({ line: 4, path: 'server.startup_timeout' });
+    expect(problem?.message).toContain(
+      'write a duration as seconds (90) or as a text with units ms, s, m, h',
+    );
+  });
+});
