@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { planJsonSchema } from '../../src/commands/schema.js';
 import { loadPlan } from '../../src/plan/load.js';
+import type { Plan } from '../../src/plan/schema.js';
 import {
   DEMO_QUIZ,
   ROOT,
@@ -138,6 +139,44 @@ describe('secrets never reach a file or a log line', () => {
     expect(manifest.server.argv.join(' ')).not.toContain('--api-key');
     expectServerGone(runDir);
   });
+
+  it('masks by name segment: HF_KEY is a secret, TOKENIZERS_PARALLELISM is not, and false stays false', async () => {
+    const key = 'hf-key-abcdefgh-0123';
+    const { file } = writeSimPlan({
+      sim: { HF_KEY: key, TOKENIZERS_PARALLELISM: 'false' },
+      eval: { limit: 1 },
+    });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).not.toContain(key);
+    const runDir = runDirFrom(result.all);
+    const resolved = parse(readFileSync(join(runDir, 'plan.resolved.yaml'), 'utf8')) as Plan;
+    expect(resolved.server.env).toMatchObject({ HF_KEY: '***', TOKENIZERS_PARALLELISM: 'false' });
+    expect(resolved.evals[0]?.generation.stream).toBe(false);
+  });
+});
+
+describe('typed values from the environment', () => {
+  it('validates ${VAR} in number fields and durations with units, and locates a bad value', async () => {
+    const { file } = writeSimPlan();
+    const source = readFileSync(file, 'utf8')
+      .replace('max_model_len: 8192', 'max_model_len: ${LEN:-8192}')
+      .replace('startup_timeout: 30', 'startup_timeout: ${STARTUP:-1m30s}');
+    writeFileSync(file, source);
+    const good = await startCli(['validate', file], { LEN: '16384' });
+    expect(good.exitCode, good.all).toBe(0);
+    const bad = await startCli(['validate', file], { LEN: 'lots', STARTUP: '90 seconds' });
+    expect(bad.exitCode).toBe(2);
+    const lines = source.split('\n');
+    const lenLine = lines.findIndex((line) => line.includes('${LEN')) + 1;
+    const startupLine = lines.findIndex((line) => line.includes('${STARTUP')) + 1;
+    expect(bad.all).toMatch(
+      new RegExp(`plan\\.yaml:${lenLine}:\\d+: server\\.max_model_len: .*"lots" comes from \\$\\{LEN\\}`),
+    );
+    expect(bad.all).toMatch(
+      new RegExp(`plan\\.yaml:${startupLine}:\\d+: server\\.startup_timeout: write a duration`),
+    );
+  });
 });
 
 describe.concurrent('reasoning placement per simulated vLLM version', () => {
@@ -264,14 +303,27 @@ describe('command line', () => {
 });
 
 describe('versions and selection', () => {
-  it('fails at ready when /version differs from the version the flags were rendered for', async () => {
-    const { file } = writeSimPlan({ server: { vllm_version: '0.9.2' } });
+  it('fails at ready when /version needs other flags than the ones rendered for the pinned version', async () => {
+    const { file } = writeSimPlan({
+      server: { vllm_version: '0.11.0' },
+      sim: { VLLM_SIM_VERSION: '0.8.5' },
+    });
     const result = await startCli(['plan', file, '--skip-preflight']);
     expect(result.exitCode, result.all).toBe(1);
     expect(result.all).toContain(
-      'vLLM reports version 0.17.1 at /version, but the flags were rendered for 0.9.2',
+      'vLLM reports version 0.8.5 at /version, but the flags were rendered for 0.11.0',
     );
     expectServerGone(runDirFrom(result.all));
+  });
+
+  it('goes on with a warning when /version differs but needs the same flags', async () => {
+    const { file } = writeSimPlan({ server: { vllm_version: '0.9.2' }, eval: { limit: 1 } });
+    const result = await startCli(['plan', file, '--skip-preflight']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain(
+      'vLLM reports version 0.17.1 at /version, but the flags were rendered for 0.9.2',
+    );
+    expect(result.all).toContain('both get the same flags, so the run goes on');
   });
 
   it('--only runs just the named evaluation of several', async () => {
