@@ -15,6 +15,7 @@ import { startLocalServer } from '../src/server/local/start.js';
 import { findFreePort } from '../src/util/ports.js';
 import { waitUntilReady } from '../src/server/readiness/wait-until-ready.js';
 import { reportFigures } from './_figures.js';
+import { nativeTaskOf } from '../src/eval/native/evaluator.js';
 
 const SAMPLES = 256;
 const CONCURRENCY = 16;
@@ -96,7 +97,7 @@ try {
   const evalDir = join(work, 'eval');
   mkdirSync(evalDir, { recursive: true });
   const result = await runNative(
-    spec,
+    nativeTaskOf(spec),
     samples,
     { baseUrl: `${handle.baseUrl}/v1`, servedModel: 'bench' },
     { evalDir, signal: new AbortController().signal },

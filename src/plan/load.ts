@@ -29,7 +29,10 @@ export interface LoadedPlan {
   file: string;
   /** Folder of the plan file; relative paths in the plan resolve against it. */
   dir: string;
-  /** Values that must never be printed or written (api keys, tokens, interpolated secrets). */
+  /**
+   * Secret texts for free-text masking (`secretMasker`): api keys, tokens, interpolated secrets, short and
+   * number-like ones left out. Files with structure are masked by key instead (`maskPlan`).
+   */
   secrets: string[];
 }
 
@@ -184,7 +187,7 @@ function substitutionNote(doc: Document, path: readonly PropertyKey[], substitut
   const node = doc.getIn(path as (string | number)[], true);
   const names = isScalar(node) && node.range ? substitutions.get(node.range[0]) : undefined;
   if (!names || !isScalar(node)) return '';
-  const variables = names.map((name) => `\${${name}}`).join(' and ');
+  const variables = [...new Set(names)].map((name) => `\${${name}}`).join(' and ');
   const value = names.some((name) => SECRET_NAME.test(name)) ? '' : ` ${JSON.stringify(node.value)}`;
   return ` (the value${value} comes from ${variables})`;
 }

@@ -196,7 +196,12 @@ export const ServerSchema = z
       .optional()
       .describe('GPUs the server may use, e.g. "0,1" or [0, 1]; sets CUDA_VISIBLE_DEVICES'),
     extra_args: z.array(z.string()).default([]).describe('Passed to vllm serve as they are'),
-    env: z.record(z.string(), z.string()).default({}),
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        'Environment of the vLLM process (runtime docker: of the container, under docker.env); values of secret names such as HF_TOKEN or OPENAI_API_KEY are masked',
+      ),
     executable: z.string().default('vllm').describe('A command on PATH, or a path relative to the plan file'),
     startup_timeout: DurationSchema.prefault(900).describe(
       `How long to wait for the server to be ready (/health answers 200). ${DURATION_FORMS}`,

@@ -78,8 +78,8 @@ export function collectSecrets(
 ): string[] {
   const values = new Set<string>();
   if (plan.server.api_key) values.add(plan.server.api_key);
-  const serverEnv = { ...plan.server.env, ...plan.server.docker?.env };
-  for (const [name, value] of Object.entries(serverEnv)) if (isSecretName(name)) values.add(value);
+  for (const env of [plan.server.env, plan.server.docker?.env ?? {}])
+    for (const [name, value] of Object.entries(env)) if (isSecretName(name)) values.add(value);
   for (const name of interpolatedNames) {
     const value = env[name];
     if (value && isSecretName(name)) values.add(value);

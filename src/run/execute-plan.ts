@@ -4,6 +4,7 @@ import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
 import { orphansOf } from '../server/leftovers.js';
 import type { ServePlan } from '../server/runtime.js';
+import { abortable } from '../util/abortable.js';
 import { createDisplay, type RunDisplay } from '../util/display.js';
 import { dryRunText } from './dry-run.js';
 import { preflightBeforeRun } from './preflight.js';
@@ -51,7 +52,9 @@ async function prepareTargets(
       ...loaded,
       plan: withOutputDir(selectEvals(variant.plan, request.only), request.outputDir),
     };
-    targets.push({ name: variant.name, loaded: variantLoaded, serve: await prepareServe(variantLoaded) });
+    // Detection runs vLLM (or Python) to its own time-out; an interruption need not wait for it.
+    const serve = await abortable(prepareServe(variantLoaded), signal);
+    targets.push({ name: variant.name, loaded: variantLoaded, serve });
   }
   return targets;
 }
@@ -122,10 +125,13 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
     await warnAboutLeftovers(targets, display);
     for (const target of targets) {
       interruption.signal.throwIfAborted();
-      await preflightBeforeRun(target.loaded, target.serve, {
-        skip: request.skipPreflight,
-        warn: (message) => display.warn(message),
-      });
+      await abortable(
+        preflightBeforeRun(target.loaded, target.serve, {
+          skip: request.skipPreflight,
+          warn: (message) => display.warn(message),
+        }),
+        interruption.signal,
+      );
     }
     const [single] = targets;
     if (loaded.variants.length === 0 && single) {

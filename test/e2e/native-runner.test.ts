@@ -9,6 +9,7 @@ import type { EvalResult, PredictionRecord } from '../../src/eval/types.js';
 import { NativeEvalSchema } from '../../src/plan/schema.js';
 import { killAllSims, SIM_MAIN, startReadySim, tempDir, type SimHandle } from '../sim/helpers.js';
 import { DEMO_QUIZ, PREDICTION_FIELDS } from './cli-helpers.js';
+import { nativeTaskOf } from '../../src/eval/native/evaluator.js';
 
 // The native evaluator against the vLLM simulator (a real HTTP server in its own process),
 // on the bundled demo quiz whose answer key the simulator is given.
@@ -60,7 +61,7 @@ async function runQuiz(
   });
   const evalDir = tempDir('evalrig-native-');
   const result = await runNative(
-    spec,
+    nativeTaskOf(spec),
     samples,
     { baseUrl: `${sim.baseUrl}/v1`, servedModel: SERVED_MODEL },
     { evalDir, signal: new AbortController().signal, ...ctx },
@@ -232,7 +233,7 @@ describe('runNative against the simulator', () => {
     });
     let abortedAt = 0;
     const run = runNative(
-      spec,
+      nativeTaskOf(spec),
       samples,
       { baseUrl: `${sim.baseUrl}/v1`, servedModel: SERVED_MODEL },
       {

@@ -1,7 +1,21 @@
 import { datasetLoader } from '../../datasets/registry.js';
 import type { ModelScopeProgress } from '../../datasets/modelscope.js';
+import type { NativeEvalSpec } from '../../plan/schema.js';
 import type { Evaluator, PrepareContext } from '../evaluator.js';
-import { runNative } from './runner.js';
+import { estimateTokensAtLeast } from '../token-estimate.js';
+import { renderPrompt } from './prompt.js';
+import { runNative, type NativeTask } from './runner.js';
+
+/** What the runner needs of the plan's evaluation. */
+export function nativeTaskOf(spec: NativeEvalSpec): NativeTask {
+  return {
+    name: spec.name,
+    dataset: spec.dataset,
+    concurrency: spec.concurrency,
+    generation: spec.generation,
+    repeats: spec.mcq?.repeats ?? 1,
+  };
+}
 
 /** Per-chunk data events would flood a CI log; the file-level events say what matters. */
 function showDownload(event: ModelScopeProgress, display: PrepareContext['display']): void {
@@ -31,13 +45,23 @@ export const nativeEvaluator: Evaluator = {
           : 'the files hold no records';
       throw new Error(`${spec.name}: the dataset has no usable samples (${why}).`);
     }
-    return { spec, samples: dataset.samples, provenance: dataset.provenance, problems: dataset.problems };
+    const longestPromptTokens = dataset.samples.reduce(
+      (longest, sample) => Math.max(longest, estimateTokensAtLeast(renderPrompt(sample))),
+      0,
+    );
+    return {
+      spec,
+      samples: dataset.samples,
+      provenance: dataset.provenance,
+      problems: dataset.problems,
+      requestBudget: { longestPromptTokens, maxTokens: spec.generation.max_tokens },
+    };
   },
   async run(prepared, endpoint, ctx) {
     const { spec, samples } = prepared;
     ctx.display.evalStart(spec.name, samples.length);
     let correct = 0;
-    return runNative(spec, samples, endpoint, {
+    return runNative(nativeTaskOf(spec), samples, endpoint, {
       evalDir: ctx.evalDir,
       signal: ctx.signal,
       mask: ctx.mask,

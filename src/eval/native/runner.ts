@@ -8,8 +8,9 @@ import type {
 } from 'openai/resources/chat/completions';
 import pLimit from 'p-limit';
 import { choiceLetters } from '../../datasets/letters.js';
+import { abortable } from '../../util/abortable.js';
 import type { Sample } from '../../datasets/types.js';
-import type { GenerationSettings, NativeEvalSpec } from '../../plan/schema.js';
+import type { GenerationSettings } from '../../plan/schema.js';
 import type { Endpoint, EvalResult, PredictionRecord, TokenUsage } from '../types.js';
 import { extractAnswer, splitReasoning, type MessageText } from './extract.js';
 import { renderPrompt } from './prompt.js';
@@ -23,6 +24,18 @@ export interface NativeRunContext {
   onProgress?: (done: number, total: number, record: PredictionRecord) => void;
   /** Applied to request error texts before they are written (a body may echo a key). */
   mask?: (text: string) => string;
+}
+
+/** What the runner needs of an evaluation: its names for the result, how many at once, how to ask. */
+export interface NativeTask {
+  name: string;
+  dataset: string;
+  /** Requests in flight at most. */
+  concurrency: number;
+  /** Sampling, `max_tokens`, streaming, the request time-out and the client's retries. */
+  generation: GenerationSettings;
+  /** Passes over the data (seeded repeats): the result reports each pass's accuracy and their spread. */
+  repeats: number;
 }
 
 export const PREDICTIONS_FILE = 'predictions.jsonl';
@@ -78,18 +91,18 @@ export interface Completion {
 }
 
 /**
- * Asks every sample's question (at most `spec.concurrency` at once), scores the answers and writes
+ * Asks every sample's question (at most `task.concurrency` at once), scores the answers and writes
  * `predictions.jsonl` and `result.json` into `ctx.evalDir`. A request that fails after the client's
  * retries is recorded as an error (a wrong answer) and the run goes on.
  */
 export async function runNative(
-  spec: NativeEvalSpec,
+  task: NativeTask,
   samples: Sample[],
   endpoint: Endpoint,
   ctx: NativeRunContext,
 ): Promise<EvalResult> {
   ctx.signal.throwIfAborted();
-  const { generation } = spec;
+  const { generation } = task;
   const client = new VllmClient({
     baseURL: endpoint.baseUrl,
     apiKey: endpoint.apiKey ?? 'EMPTY',
@@ -125,7 +138,7 @@ export async function runNative(
   };
 
   const started = performance.now();
-  const limit = pLimit(spec.concurrency);
+  const limit = pLimit(task.concurrency);
   try {
     await Promise.all(samples.map((_, index) => limit(evaluateAt, index)));
   } finally {
@@ -136,15 +149,15 @@ export async function runNative(
   stop.signal.throwIfAborted();
 
   const result: EvalResult = {
-    name: spec.name,
+    name: task.name,
     backend: 'native',
-    dataset: spec.dataset,
+    dataset: task.dataset,
     metric: 'mean_acc',
     ...computeMetrics(records),
     wall_ms: Math.round(wallMs),
     predictions_file: predictionsFile,
   };
-  const repeats = summarizeRepeats(records, spec.mcq?.repeats ?? 1);
+  const repeats = summarizeRepeats(records, task.repeats);
   if (repeats) result.repeats = repeats;
   await writeFile(path.join(ctx.evalDir, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
   return result;
@@ -164,7 +177,7 @@ async function evaluateSample(
   const started = performance.now();
   let completion: Completion;
   try {
-    completion = await settleOnAbort(
+    completion = await abortable(
       generation.stream
         ? streamCompletion(client, request, controller, started, generation.timeout)
         : fetchCompletion(client, request, controller.signal),
@@ -181,16 +194,6 @@ async function evaluateSample(
     requests.close(controller);
   }
   return { ...scoreCompletion(sample, prompt, completion), latency_ms: elapsedMs(started) };
-}
-
-/** Rejects as soon as `signal` aborts: the client sleeps between retries without watching its signal. */
-function settleOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** The record for a completion (or for none, when the request failed), without timing. */
