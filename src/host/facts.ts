@@ -9,7 +9,10 @@ import { parseVersion } from '../util/pep440.js';
 import type { DiskFacts, HostFacts, ModelFacts, PreflightInput, ToolFacts } from './checks/types.js';
 import { resolvePlanPath } from './preflight-input.js';
 import { queryGpus } from './nvidia-smi.js';
-import { pythonPackageVersionSnippet, runProbe } from '../util/probe.js';
+import { pythonPackageVersionSnippet, runProbe, type ProbeOptions } from '../util/probe.js';
+
+/** How long a probe may take, and the interruption that kills it. */
+type ProbeLimits = Pick<ProbeOptions, 'timeoutMs' | 'signal'>;
 
 /** The I/O half of the preflight: everything `runChecks` judges is measured here, concurrently. */
 
@@ -18,6 +21,8 @@ export interface GatherOptions {
   nvidiaSmi?: string;
   /** Per probe; a hung driver or a slow `import` must not hang `evalrig doctor`. */
   timeoutMs?: number;
+  /** The command's interruption: probes in flight are killed. */
+  signal?: AbortSignal;
   /** Our environment (PATH, HOME); the plan's `server.env` is added on top for the server's tools. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -147,13 +152,13 @@ async function measureDisk(outputDir: string): Promise<DiskFacts> {
 async function probeEvalscope(
   python: string,
   env: Readonly<Record<string, string | undefined>>,
-  timeoutMs?: number,
+  limits: ProbeLimits,
 ): Promise<ToolFacts> {
-  const cli = await runProbe('evalscope', ['--version'], { env, timeoutMs });
+  const cli = await runProbe('evalscope', ['--version'], { env, ...limits });
   // The program name goes, so that `evalscope 1.0.0` is a version line like the ones vLLM prints.
   const fromCli = cli.ok ? parseVersion(cli.stdout.replace(/^\s*evalscope\s+/gim, ''))?.raw : undefined;
   if (fromCli) return { command: 'evalscope', found: true, version: fromCli, detail: 'evalscope --version' };
-  const py = await runProbe(python, ['-c', pythonPackageVersionSnippet('evalscope')], { env, timeoutMs });
+  const py = await runProbe(python, ['-c', pythonPackageVersionSnippet('evalscope')], { env, ...limits });
   const fromPython = py.ok ? parseVersion(py.stdout)?.raw : undefined;
   if (fromPython)
     return { command: python, found: true, version: fromPython, detail: `${python} package metadata` };
@@ -173,9 +178,9 @@ async function probeEvalscope(
 async function probePython(
   python: string,
   env: Readonly<Record<string, string | undefined>>,
-  timeoutMs?: number,
+  limits: ProbeLimits,
 ): Promise<ToolFacts> {
-  const result = await runProbe(python, ['--version'], { env, timeoutMs });
+  const result = await runProbe(python, ['--version'], { env, ...limits });
   if (!result.ok) return { command: python, found: false, version: null, detail: result.message };
   // Python 2 and very old 3.x print the version on stderr.
   const version = /Python\s+(\S+)/.exec(`${result.stdout}\n${result.stderr}`)?.[1] ?? null;
@@ -199,7 +204,8 @@ export async function gatherHostFacts(
 ): Promise<HostFacts> {
   const ourEnv = options.env ?? process.env;
   const serverEnv = { ...ourEnv, ...input.env };
-  const timeoutMs = options.timeoutMs;
+  const { timeoutMs, signal } = options;
+  const limits: ProbeLimits = { timeoutMs, signal };
   const executable = resolveExecutable(input.executable, input.baseDir);
   const vllmOnHost = input.needs.vllm === 'this-host';
   const simulator =
@@ -210,7 +216,7 @@ export async function gatherHostFacts(
   const evalscopeMatters = options.probeEvalscope ?? input.needsEvalscope;
 
   const [gpu, vllm, evalscope, pythonFacts, model, port, disk] = await Promise.all([
-    gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, timeoutMs }) : null,
+    gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, ...limits }) : null,
     !vllmOnHost
       ? null
       : (detected ??
@@ -219,10 +225,10 @@ export async function gatherHostFacts(
           python: input.python ?? undefined,
           env: serverEnv,
           cwd: input.baseDir,
-          timeoutMs,
+          ...limits,
         })),
-    evalscopeMatters ? probeEvalscope(python, ourEnv, timeoutMs) : null,
-    probePython(python, ourEnv, timeoutMs),
+    evalscopeMatters ? probeEvalscope(python, ourEnv, limits) : null,
+    probePython(python, ourEnv, limits),
     input.needs.modelOnHost && input.model !== null
       ? inspectModel(input.model, input.baseDir, ourEnv['HOME'])
       : null,

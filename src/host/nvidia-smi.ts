@@ -235,12 +235,13 @@ export interface QueryGpusOptions {
   nvidiaSmi?: string;
   env?: Readonly<Record<string, string | undefined>>;
   timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 /** Asks nvidia-smi for the GPUs, the processes holding their memory, and the driver's CUDA version. */
 export async function queryGpus(options: QueryGpusOptions = {}): Promise<GpuQueryResult> {
   const nvidiaSmi = options.nvidiaSmi ?? 'nvidia-smi';
-  const probe = { env: options.env, timeoutMs: options.timeoutMs ?? 15_000 };
+  const probe = { env: options.env, timeoutMs: options.timeoutMs ?? 15_000, signal: options.signal };
   const listed = await runProbe(
     nvidiaSmi,
     [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'],

@@ -203,16 +203,48 @@ function applyOverrides(doc: Document, overrides: readonly string[]): void {
   }
 }
 
+/** A matrix variant under validation: its problems are located at its overrides in the plan file. */
+interface VariantSource {
+  /** The plan file's document (the variant's own document has no matrix). */
+  doc: Document;
+  index: number;
+  overrides: readonly string[];
+}
+
+/** Where the override that set `path` (or a key above it) is in the plan file's document. */
+function overridePath(variant: VariantSource, path: readonly PropertyKey[]): PropertyKey[] | undefined {
+  let best: { text: string; length: number } | undefined;
+  for (const text of variant.overrides) {
+    const target = parsePath(text);
+    const covers = target.length <= path.length && target.every((segment, i) => segment === path[i]);
+    if (covers && target.length > (best?.length ?? 0)) best = { text, length: target.length };
+  }
+  return best && ['matrix', variant.index, 'set', best.text, ...path.slice(best.length)];
+}
+
 interface ValidateOptions {
   /** Where `${…}` filled values, so a problem with such a value names its variables. */
   substitutions: Substitutions;
-  /** For a matrix variant: its matrix entry, where every problem is located. */
-  locateAt?: (string | number)[];
+  variant?: VariantSource;
 }
 
 /** Validate the document as a plan. */
 function validate(doc: Document, counter: LineCounter, file: string, options: ValidateOptions): Plan {
-  const { substitutions, locateAt } = options;
+  const { substitutions, variant } = options;
+  const setPath = variant ? ['matrix', variant.index, 'set'] : [];
+  // Where the value at a plan path is written: for a variant, at the override that set it (or its whole `set`).
+  const source = (path: readonly PropertyKey[]) =>
+    variant ? { doc: variant.doc, path: overridePath(variant, path) ?? setPath } : { doc, path };
+  const locate = (path: readonly PropertyKey[], key?: string) => {
+    if (!variant) return positionOf(doc, counter, path, key);
+    const at = source(key === undefined ? path : [...path, key]);
+    return positionOf(at.doc, counter, at.path);
+  };
+  const noteFor = (path: readonly PropertyKey[]) => {
+    const at = source(path);
+    return substitutionNote(at.doc, at.path, substitutions);
+  };
+  const prefix = variant ? `${formatPath(setPath)}: ` : '';
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object') {
     throw new PlanError(file, [
@@ -227,8 +259,8 @@ function validate(doc: Document, counter: LineCounter, file: string, options: Va
       // A mistyped discriminator (`backnd: native`) hides the real problem behind "no matching discriminator".
       const objectPath = unionObjectPath(issue);
       return unknownKeys.map(({ key, hint }) => ({
-        ...positionOf(doc, counter, locateAt ?? objectPath, locateAt ? undefined : key),
-        path: formatPath([...objectPath, key]),
+        ...locate(objectPath, key),
+        path: prefix + formatPath([...objectPath, key]),
         message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
       }));
     }
@@ -237,10 +269,8 @@ function validate(doc: Document, counter: LineCounter, file: string, options: Va
     const keyIssue = issue.code === 'custom' && typeof issue.params?.unknownKey === 'string';
     const objectPath = keyIssue ? issue.path.slice(0, -1) : issue.path;
     const locateKey = keyIssue ? String(issue.path.at(-1)) : key;
-    const pos = positionOf(doc, counter, locateAt ?? objectPath, locateAt ? undefined : locateKey);
     const path = formatPath(key === undefined ? issue.path : [...issue.path, key]);
-    const note = substitutionNote(doc, issue.path, substitutions);
-    return { ...pos, path: locateAt ? `${formatPath(locateAt)}: ${path}` : path, message: message + note };
+    return { ...locate(objectPath, locateKey), path: prefix + path, message: message + noteFor(issue.path) };
   });
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   throw new PlanError(file, problems);
@@ -264,15 +294,11 @@ function expandMatrix(
         expectsStringAt(PlanSchema, path) && (typeof value === 'number' || typeof value === 'boolean')
           ? String(value)
           : value;
-      const node = variantDoc.createNode(typed);
-      // The source position of the override's value, so that a problem with it can name its variables.
-      const source = doc.getIn(['matrix', index, 'set', text], true);
-      if (isScalar(node) && isScalar(source)) node.range = source.range;
-      variantDoc.setIn(path, node);
+      variantDoc.setIn(path, variantDoc.createNode(typed));
     }
     const variantPlan = validate(variantDoc, counter, file, {
       substitutions,
-      locateAt: ['matrix', index, 'set'],
+      variant: { doc, index, overrides: Object.keys(variant.set) },
     });
     return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
   });

@@ -1,11 +1,11 @@
 import type { Plan } from './schema.js';
 
 /**
- * Masking rule: a variable is secret when one of its `_`-separated name segments is TOKEN, KEY, SECRET, PASSWORD,
- * PASSWD, PASS or CREDENTIAL (plural too), or its name ends in APIKEY, ACCESSKEY or PRIVATEKEY; plan.resolved.yaml
- * and other structured output are masked by key (`maskPlan`: server.api_key, secret-named env entries, secret flag
- * values become `***`, so no value changes type), while free text (logs, messages) has every secret value of at
- * least 8 characters that does not read as a number replaced by `***`.
+ * Masking rule: a name is secret when one of its `_`-separated segments is TOKEN, KEY, SECRET, PASSWORD, PASSWD,
+ * PASS or CREDENTIAL (or a plural) or it ends in APIKEY, ACCESSKEY or PRIVATEKEY; files with structure
+ * (plan.resolved.yaml) get `***` for the values of secret keys (server.api_key, secret-named env entries, secret
+ * flags), and free text (logs, messages) gets `***` for every secret value of 8 or more characters that is not
+ * a number.
  *
  * Segments, not substrings: TOKENIZERS_PARALLELISM or MONKEY_PATCH are not secrets, HF_KEY is. The length floor
  * keeps a short or number-like value (`false`, `1`, a port) from turning every such word of a log into `***`.

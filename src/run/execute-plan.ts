@@ -53,7 +53,7 @@ async function prepareTargets(
       plan: withOutputDir(selectEvals(variant.plan, request.only), request.outputDir),
     };
     // Detection runs vLLM (or Python) to its own time-out; an interruption need not wait for it.
-    const serve = await abortable(prepareServe(variantLoaded), signal);
+    const serve = await abortable(prepareServe(variantLoaded, signal), signal);
     targets.push({ name: variant.name, loaded: variantLoaded, serve });
   }
   return targets;
@@ -129,6 +129,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
         preflightBeforeRun(target.loaded, target.serve, {
           skip: request.skipPreflight,
           warn: (message) => display.warn(message),
+          signal: interruption.signal,
         }),
         interruption.signal,
       );

@@ -23,6 +23,8 @@ export interface PreflightOptions {
   vllmDetection?: VllmDetection;
   /** Ask EvalScope for its version even when no eval needs it (`evalrig doctor`). Default: only when needed. */
   probeEvalscope?: boolean;
+  /** The command's interruption: probes in flight are killed. */
+  signal?: AbortSignal;
 }
 
 /** The host checks for one plan, with what its runtime needs from this host. */
@@ -36,6 +38,7 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
     timeoutMs: options.timeoutMs,
     vllmDetection: options.vllmDetection,
     probeEvalscope: options.probeEvalscope,
+    signal: options.signal,
   });
   return runChecks(input, facts);
 }
@@ -47,7 +50,7 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
 export async function preflightBeforeRun(
   loaded: LoadedPlan,
   serve: ServePlan,
-  options: { skip: boolean; warn: (message: string) => void },
+  options: { skip: boolean; warn: (message: string) => void; signal: AbortSignal },
 ): Promise<void> {
   if (options.skip) {
     for (const notice of serve.notices) options.warn(notice);
@@ -55,6 +58,7 @@ export async function preflightBeforeRun(
   }
   const results = await runPreflight(loaded.plan, {
     planDir: loaded.dir,
+    signal: options.signal,
     ...(serve.detection === undefined ? {} : { vllmDetection: serve.detection }),
   });
   const counts = countByStatus(results);

@@ -9,12 +9,13 @@ import { renderVersionedServeFlags } from '../vllm/flags.js';
  * Find the vLLM version the runtime's way and render the flags it takes; a flag it would reject stops here
  * (exit 2), before anything starts. `plan --dry-run`, `validate` and the run all go through this.
  */
-export async function prepareServe(loaded: LoadedPlan): Promise<ServePlan> {
+export async function prepareServe(loaded: LoadedPlan, signal?: AbortSignal): Promise<ServePlan> {
   const { server } = loaded.plan;
   const runtime = runtimeFor(server);
   const { version, source, detection } = await runtime.findVersion(server, {
     planDir: loaded.dir,
     planName: loaded.plan.name,
+    signal,
   });
   if (!runtime.launches) {
     return { server, reasoningFlags: [], version: null, versionSource: source, notices: [] };

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { ExitCode, InterruptedError } from '../errors.js';
 import type { Endpoint } from '../eval/types.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { secretMasker } from '../plan/secrets.js';
+import { maskPlan, secretMasker } from '../plan/secrets.js';
 import { ReadinessError } from '../server/readiness/readiness-error.js';
 import { waitUntilReady, type ReadyInfo } from '../server/readiness/wait-until-ready.js';
 import { runtimeFor } from '../server/registry.js';
@@ -57,7 +57,8 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     ? { runDir: options.runDir, runId: basename(options.runDir) }
     : createRunDir(plan.output.dir, plan.name, startedAt);
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, 'plan.resolved.yaml'), mask(stringify(plan)));
+  // Masked by key, not by text: the YAML must keep its structure and types.
+  writeFileSync(join(runDir, 'plan.resolved.yaml'), stringify(maskPlan(plan, loaded.secrets)));
   const manifest = new ManifestFile(runDir, {
     runId,
     planFile: loaded.file,

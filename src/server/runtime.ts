@@ -28,6 +28,8 @@ export interface RuntimeContext {
   /** Folder of the plan file: relative paths in the plan resolve against it. */
   planDir: string;
   planName: string;
+  /** The command's interruption: a version probe in flight is killed. */
+  signal?: AbortSignal;
 }
 
 export interface VersionFinding {

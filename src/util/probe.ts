@@ -6,6 +6,8 @@ export interface ProbeOptions {
   cwd?: string;
   /** A tool that hangs (a broken driver, a Python import stuck on a lock) must not hang the preflight. */
   timeoutMs?: number;
+  /** The command's interruption: the probe is killed, so nothing outlives a Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 export type ProbeFailure = {
@@ -30,14 +32,32 @@ export async function runProbe(
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const result = await execa(command, args, {
+  // In a process group of its own, so that a time-out or an interruption ends the whole tool: a wrapper script's
+  // children would otherwise live on, holding our pipes open.
+  const child = execa(command, args, {
     env: options.env,
     extendEnv: true,
     cwd: options.cwd,
-    timeout: timeoutMs,
     reject: false,
     stdin: 'ignore',
+    detached: true,
   });
+  const killGroup = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, timeoutMs);
+  options.signal?.addEventListener('abort', killGroup, { once: true });
+  const result = await child;
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', killGroup);
   const shown = [command, ...args].join(' ');
   if (!result.failed) return { ok: true, stdout: result.stdout, stderr: result.stderr };
   const output = [result.stdout, result.stderr]
@@ -62,7 +82,7 @@ export async function runProbe(
       message: `${command}: permission denied (not executable)`,
     };
   }
-  if (result.timedOut) {
+  if (timedOut) {
     return {
       ok: false,
       reason: 'timeout',

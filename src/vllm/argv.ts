@@ -1,5 +1,4 @@
 import type { ServerSpec } from '../plan/schema.js';
-import { SECRET_FLAGS } from '../plan/secrets.js';
 
 /** What the argv needs beyond the plan: the port actually chosen and the flags rendered for the vLLM version. */
 export interface ServeArgsInput {
@@ -58,15 +57,4 @@ export function buildServerEnv(server: ServerSpec): Record<string, string> {
 /** `vllm serve MODEL ...flags`, as the local runtime runs it. */
 export function buildServeArgv(server: ServerSpec, input: ServeArgsInput): string[] {
   return ['serve', input.model, ...buildEngineFlags(server, input)];
-}
-
-/** The argv with secret values replaced, for logs, the manifest and `--dry-run`. */
-export function maskArgv(argv: readonly string[]): string[] {
-  return argv.map((arg, index) => {
-    const previous = argv[index - 1];
-    if (previous !== undefined && SECRET_FLAGS.has(previous.replace(/_/g, '-'))) return '***';
-    const eq = arg.indexOf('=');
-    if (eq > 0 && SECRET_FLAGS.has(arg.slice(0, eq).replace(/_/g, '-'))) return `${arg.slice(0, eq)}=***`;
-    return arg;
-  });
 }

@@ -17,6 +17,7 @@ export interface DetectOptions {
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
   timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 function defaultPython(executable: string): string {
@@ -47,7 +48,7 @@ export async function detectVllmVersion(options: DetectOptions): Promise<VllmDet
       detail: `server.vllm_version "${options.pinned}" is not a version such as 0.9.2 or 0.10.1.1`,
     };
   }
-  const probe = { env: options.env, cwd: options.cwd, timeoutMs: options.timeoutMs };
+  const probe = { env: options.env, cwd: options.cwd, timeoutMs: options.timeoutMs, signal: options.signal };
 
   const cli = await runProbe(options.executable, ['--version'], probe);
   const fromCli = cli.ok ? parseVersion(cli.stdout) : null;

@@ -3,7 +3,8 @@ import { PlanSchema } from '../../src/plan/schema.js';
 import { findFatalLine } from '../../src/vllm/fatal-lines.js';
 import { clientUrl } from '../../src/util/ports.js';
 import { capacityFact, startupPhaseOf } from '../../src/vllm/startup-phases.js';
-import { buildEngineFlags, buildServeArgv, buildServerEnv, maskArgv } from '../../src/vllm/argv.js';
+import { buildEngineFlags, buildServeArgv, buildServerEnv } from '../../src/vllm/argv.js';
+import { maskSecretFlags } from '../../src/plan/secrets.js';
 import { tutorialServeFlags } from './helpers.js';
 
 function server(extra: Record<string, unknown> = {}) {
@@ -64,8 +65,8 @@ describe('vllm serve argv', () => {
       host: 'h',
       model: 'm',
     });
-    expect(maskArgv(argv).join(' ')).not.toContain('sk-very-secret');
-    expect(maskArgv(['--api_key=abc'])).toEqual(['--api_key=***']);
+    expect(maskSecretFlags(argv).join(' ')).not.toContain('sk-very-secret');
+    expect(maskSecretFlags(['--api_key=abc'])).toEqual(['--api_key=***']);
   });
 
   it('reaches a wildcard bind address through loopback', () => {

@@ -3,7 +3,8 @@ import type Dockerode from 'dockerode';
 import type { ServerSpec } from '../../plan/schema.js';
 import { BYTE_SIZE_PATTERN, type DockerSpec, type VolumeSpec } from '../../plan/docker-schema.js';
 import { SECRET_NAME } from '../../plan/secrets.js';
-import { buildEngineFlags, buildServerEnv, maskArgv } from '../../vllm/argv.js';
+import { buildEngineFlags, buildServerEnv } from '../../vllm/argv.js';
+import { maskSecretFlags } from '../../plan/secrets.js';
 
 /**
  * Plan → Docker create options, with no I/O: everything that depends on the machine (home folder, which paths
@@ -278,7 +279,7 @@ function dockerRunParts(create: Dockerode.ContainerCreateOptions, withLabels: bo
   for (const entry of (host.ExtraHosts ?? []) as string[]) options.push(['--add-host', entry]);
   for (const entry of create.Env ?? []) options.push(['-e', maskEnvEntry(entry)]);
   if (create.StopTimeout !== undefined) options.push(['--stop-timeout', String(create.StopTimeout)]);
-  return { options, image: create.Image ?? '', command: maskArgv(create.Cmd ?? []) };
+  return { options, image: create.Image ?? '', command: maskSecretFlags(create.Cmd ?? []) };
 }
 
 /**

@@ -1,6 +1,8 @@
+import { maskEnv } from '../../plan/secrets.js';
 import { resolveExecutable } from '../../util/executable.js';
 import { findFreePort, portIsFree } from '../../util/ports.js';
-import { buildServeArgv, buildServerEnv, maskArgv } from '../../vllm/argv.js';
+import { buildServeArgv, buildServerEnv } from '../../vllm/argv.js';
+import { maskSecretFlags } from '../../plan/secrets.js';
 import { detectVllmVersion } from '../../vllm/detect.js';
 import type { ServePlan, ServerRuntime } from '../runtime.js';
 import { localHostNeeds } from './host-needs.js';
@@ -16,7 +18,7 @@ export function displayServeArgv(serve: ServePlan, planDir: string): string[] {
     model: server.model ?? '',
     reasoningFlags: serve.reasoningFlags,
   }).map((arg, i, all) => (all[i - 1] === '--port' && server.port === 'auto' ? '<auto>' : arg));
-  return [resolveExecutable(server.executable, planDir), ...maskArgv(argv)];
+  return [resolveExecutable(server.executable, planDir), ...maskSecretFlags(argv)];
 }
 
 /** `vllm serve` as a process of this host, in its own process group. */
@@ -30,11 +32,12 @@ export const localRuntime: ServerRuntime = {
       pinned: server.vllm_version,
       env: { ...process.env, ...buildServerEnv(server) },
       cwd: ctx.planDir,
+      signal: ctx.signal,
     });
     return { version: detection.version, source: detection.detail, detection };
   },
   describe(serve, ctx) {
-    const env = Object.entries(buildServerEnv(serve.server));
+    const env = Object.entries(maskEnv(buildServerEnv(serve.server)));
     return [
       `command: ${displayServeArgv(serve, ctx.planDir).join(' ')}`,
       env.length > 0 ? 'env:' : 'env: (inherited only)',

@@ -15,7 +15,8 @@ import {
   type StopOptions,
   type StopReport,
 } from '../runtime.js';
-import { buildServeArgv, buildServerEnv, maskArgv } from '../../vllm/argv.js';
+import { buildServeArgv, buildServerEnv } from '../../vllm/argv.js';
+import { maskSecretFlags } from '../../plan/secrets.js';
 
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
 const OUTPUT_DRAIN_MS = 500;
@@ -103,7 +104,7 @@ export async function startLocalServer(
           host: hostname(),
           started_at: new Date().toISOString(),
           run_dir: ctx.runDir,
-          command: [executable, ...maskArgv(argv)].join(' '),
+          command: [executable, ...maskSecretFlags(argv)].join(' '),
         });
 
   let stopping: Promise<StopReport> | undefined;
@@ -169,7 +170,7 @@ export async function startLocalServer(
     baseUrl: clientUrl(server.host, port),
     apiKey: server.api_key,
     servedModel: server.served_model_name ?? model,
-    displayArgv: [executable, ...maskArgv(argv)],
+    displayArgv: [executable, ...maskSecretFlags(argv)],
     exited: Promise.race([exited, spawnFailed]),
     logTail: (lines) => sink.lines(lines),
     onLogLine: (listener) => sink.onLine(listener),

@@ -80,7 +80,7 @@ describe('names', () => {
       ),
     );
     const [problem] = problemsOf(file);
-    expect(problem?.path).toBe('matrix[0].set: evals[1].name');
+    expect(problem).toMatchObject({ line: 15, path: 'matrix[0].set: evals[1].name' });
     expect(problem?.message).toContain('evaluation name "iq" is already used by evals[0]');
   });
 });
@@ -147,7 +147,7 @@ describe('typed interpolation', () => {
     const file = writePlan(plan('', matrix));
     const problems = problemsOf(file, { env: { LEN: '4096', NAME: '0123', BAD: 'big' } });
     expect(problems).toHaveLength(1);
-    expect(problems[0]?.path).toBe('matrix[1].set: server.max_model_len');
+    expect(problems[0]).toMatchObject({ line: 14, col: 34, path: 'matrix[1].set: server.max_model_len' });
     expect(problems[0]?.message).toContain('(the value "big" comes from ${BAD})');
     const { variants } = loadPlan(file, { env: { LEN: '4096', NAME: '0123', BAD: '2048' } });
     expect(variants.map((v) => v.plan.server.max_model_len)).toEqual([4096, 2048]);
