@@ -302,30 +302,7 @@ describe('command line', () => {
   });
 });
 
-describe('versions and selection', () => {
-  it('fails at ready when /version needs other flags than the ones rendered for the pinned version', async () => {
-    const { file } = writeSimPlan({
-      server: { vllm_version: '0.11.0' },
-      sim: { VLLM_SIM_VERSION: '0.8.5' },
-    });
-    const result = await startCli(['plan', file, '--skip-preflight']);
-    expect(result.exitCode, result.all).toBe(1);
-    expect(result.all).toContain(
-      'vLLM reports version 0.8.5 at /version, but the flags were rendered for 0.11.0',
-    );
-    expectServerGone(runDirFrom(result.all));
-  });
-
-  it('goes on with a warning when /version differs but needs the same flags', async () => {
-    const { file } = writeSimPlan({ server: { vllm_version: '0.9.2' }, eval: { limit: 1 } });
-    const result = await startCli(['plan', file, '--skip-preflight']);
-    expect(result.exitCode, result.all).toBe(0);
-    expect(result.all).toContain(
-      'vLLM reports version 0.17.1 at /version, but the flags were rendered for 0.9.2',
-    );
-    expect(result.all).toContain('both get the same flags, so the run goes on');
-  });
-
+describe('selection', () => {
   it('--only runs just the named evaluation of several', async () => {
     const quiz = { backend: 'native', dataset: 'iquiz', dataset_path: DEMO_QUIZ, concurrency: 4, limit: 1 };
     const { file } = writeSimPlan({

@@ -5,19 +5,20 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadMcqDataset } from '../../src/datasets/mcq/load.js';
-import { DatasetError } from '../../src/datasets/problems.js';
-import { defaultCacheDir } from '../../src/util/paths.js';
+import { loadMcqDataset } from '../../../src/datasets/mcq/load.js';
+import { DatasetError } from '../../../src/datasets/problems.js';
+import { defaultCacheDir } from '../../../src/util/paths.js';
 import {
   defaultModelScopeEndpoint,
   fetchModelScopeFiles,
   modelScopeErrorMessage,
   modelScopeFileUrl,
   type ModelScopeProgress,
-} from '../../src/datasets/modelscope.js';
-import { resolveDatasetSource } from '../../src/datasets/resolve.js';
+} from '../../../src/datasets/modelscope.js';
+import { resolveDatasetSource } from '../../../src/datasets/resolve.js';
+import { FIXTURES } from '../../paths.js';
 
-const fixtureFolder = join(import.meta.dirname, '..', 'fixtures', 'datasets', 'iquiz-like');
+const fixtureFolder = join(FIXTURES, 'datasets', 'iquiz-like');
 const DATASET = 'AI-ModelScope/IQuiz';
 const FILES = ['IQ.jsonl', 'EQ.jsonl'];
 const REPO_PATH = `/api/v1/datasets/${DATASET}/repo`;

@@ -9,16 +9,17 @@ import {
   parseDriverVersion,
   parseGpuQuery,
   queryGpus,
-} from '../../src/host/nvidia-smi.js';
+} from '../../../src/host/nvidia-smi.js';
+import { FIXTURES } from '../../paths.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'nvidia-smi');
-const FAKE_NVIDIA_SMI = join(FIXTURES, 'fake-nvidia-smi');
+const NVIDIA_SMI_FIXTURES = join(FIXTURES, 'nvidia-smi');
+const FAKE_NVIDIA_SMI = join(NVIDIA_SMI_FIXTURES, 'fake-nvidia-smi');
 // The field lists of the h200-like outputs (which do not ask for uuids).
 const CAPTURE_GPU_FIELDS = ['index', 'name', 'memory.total', 'memory.used', 'memory.free', 'driver_version'];
 const CAPTURE_APP_FIELDS = ['pid', 'process_name', 'used_memory'];
 
 function fixture(path: string): string {
-  return readFileSync(join(FIXTURES, path), 'utf8');
+  return readFileSync(join(NVIDIA_SMI_FIXTURES, path), 'utf8');
 }
 
 const H200 = {
@@ -233,7 +234,7 @@ describe('queryGpus with a fake nvidia-smi', () => {
   });
 
   it('no nvidia-smi at all', async () => {
-    const result = await queryGpus({ nvidiaSmi: join(FIXTURES, 'no-such-nvidia-smi') });
+    const result = await queryGpus({ nvidiaSmi: join(NVIDIA_SMI_FIXTURES, 'no-such-nvidia-smi') });
     expect(result).toMatchObject({ ok: false, failure: { kind: 'not-installed' } });
   });
 });

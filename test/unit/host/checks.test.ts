@@ -1,28 +1,28 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDisk } from '../../src/host/checks/disk.js';
-import { checkDriver, checkGpuMemory, checkGpus, visibleGpus } from '../../src/host/checks/gpus.js';
-import { checkModel, checkWeights } from '../../src/host/checks/model.js';
-import { checkPort } from '../../src/host/checks/port.js';
-import { runChecks } from '../../src/host/checks/run-checks.js';
-import { checkEvalscope } from '../../src/host/checks/tools.js';
-import type { HostFacts } from '../../src/host/checks/types.js';
-import { checkServeFlags, checkVllm } from '../../src/host/checks/vllm.js';
-import { isSimulatorExecutable } from '../../src/host/facts.js';
-import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../src/host/nvidia-smi.js';
+import { checkDisk } from '../../../src/host/checks/disk.js';
+import { checkDriver, checkGpuMemory, checkGpus, visibleGpus } from '../../../src/host/checks/gpus.js';
+import { checkModel, checkWeights } from '../../../src/host/checks/model.js';
+import { checkPort } from '../../../src/host/checks/port.js';
+import { runChecks } from '../../../src/host/checks/run-checks.js';
+import { checkEvalscope } from '../../../src/host/checks/tools.js';
+import type { HostFacts } from '../../../src/host/checks/types.js';
+import { checkServeFlags, checkVllm } from '../../../src/host/checks/vllm.js';
+import { isSimulatorExecutable } from '../../../src/host/facts.js';
+import type { GpuInfo, GpuProcess, GpuQueryResult } from '../../../src/host/nvidia-smi.js';
 import {
   machinePreflightInput,
   preflightInputFromPlan,
   resolvePlanPath,
-} from '../../src/host/preflight-input.js';
-import { dockerHostNeeds } from '../../src/server/docker/host-needs.js';
-import { externalHostNeeds } from '../../src/server/external/host-needs.js';
-import { localHostNeeds } from '../../src/server/local/host-needs.js';
-import { expandHome } from '../../src/util/paths.js';
-import { PlanSchema, ServerSchema, type ServerSpec } from '../../src/plan/schema.js';
-import { parseVersion, type Version } from '../../src/util/pep440.js';
-import { preflightInput as input } from './helpers.js';
+} from '../../../src/host/preflight-input.js';
+import { dockerHostNeeds } from '../../../src/server/docker/host-needs.js';
+import { externalHostNeeds } from '../../../src/server/external/host-needs.js';
+import { localHostNeeds } from '../../../src/server/local/host-needs.js';
+import { expandHome } from '../../../src/util/paths.js';
+import { PlanSchema, ServerSchema, type ServerSpec } from '../../../src/plan/schema.js';
+import { parseVersion, type Version } from '../../../src/util/pep440.js';
+import { preflightInput as input } from '../helpers.js';
 
 const GIB = 1024 ** 3;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, summarizeLatency } from '../../src/eval/native/score.js';
-import type { PredictionRecord } from '../../src/eval/types.js';
+import { computeMetrics, summarizeLatency } from '../../../../src/eval/native/score.js';
+import type { PredictionRecord } from '../../../../src/eval/types.js';
 import { readReviews, reportPath, type ReviewFormat } from './evalscope-reviews.js';
 
 function record(subset: string, correct: boolean, extra: Partial<PredictionRecord> = {}): PredictionRecord {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DockerSpecSchema, isUnpinnedImage } from '../../src/plan/docker-schema.js';
-import { PlanSchema } from '../../src/plan/schema.js';
-import { judgeContainer, type EvalrigContainer } from '../../src/server/docker/leftovers.js';
-import { PullTracker, pullFailureHint } from '../../src/server/docker/image.js';
+import { DockerSpecSchema, isUnpinnedImage } from '../../../../src/plan/docker-schema.js';
+import { PlanSchema } from '../../../../src/plan/schema.js';
+import { judgeContainer, type EvalrigContainer } from '../../../../src/server/docker/leftovers.js';
+import { PullTracker, pullFailureHint } from '../../../../src/server/docker/image.js';
 import {
   buildContainerCreateOptions,
   containerName,
@@ -13,9 +13,9 @@ import {
   planDockerMounts,
   type ContainerInput,
   type MountEnvironment,
-} from '../../src/server/docker/options.js';
-import { describeDockerServer, exitInfoFromStatus } from '../../src/server/docker/start.js';
-import { tutorialServeFlags } from './helpers.js';
+} from '../../../../src/server/docker/options.js';
+import { describeDockerServer, exitInfoFromStatus } from '../../../../src/server/docker/start.js';
+import { tutorialServeFlags } from '../../helpers.js';
 
 const MODEL = '/root/autodl-tmp/Qwen/Qwen3-8B';
 

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMcqDataset } from '../../src/datasets/mcq/load.js';
-import { parseRepeatId, repeatStats } from '../../src/datasets/repeats.js';
-import { seededRandom, seededShuffle, selectSamples } from '../../src/datasets/select.js';
-import type { Sample } from '../../src/datasets/types.js';
+import { loadMcqDataset } from '../../../src/datasets/mcq/load.js';
+import { parseRepeatId, repeatStats } from '../../../src/datasets/repeats.js';
+import { seededRandom, seededShuffle, selectSamples } from '../../../src/datasets/select.js';
+import type { Sample } from '../../../src/datasets/types.js';
+import { FIXTURES } from '../../paths.js';
 
-const iquizLike = join(import.meta.dirname, '..', 'fixtures', 'datasets', 'iquiz-like');
+const iquizLike = join(FIXTURES, 'datasets', 'iquiz-like');
 
 function sample(subset: string, index: number, choices = ['w', 'x', 'y', 'z'], answer = 'B'): Sample {
   return { id: `${subset}-${index}`, subset, question: `q${index}`, choices, answer, meta: {} };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractAnswer, splitReasoning } from '../../src/eval/native/extract.js';
+import { extractAnswer, splitReasoning } from '../../../../src/eval/native/extract.js';
 import { promptLetters, readReviews } from './evalscope-reviews.js';
 
 const ABCD = ['A', 'B', 'C', 'D'];

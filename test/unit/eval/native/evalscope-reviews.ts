@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { FIXTURES } from '../../../paths.js';
 
 /**
  * The fields of an EvalScope review line that the tests use; both review shapes have them. The fixtures
@@ -18,8 +19,7 @@ export interface ReviewLine {
   };
 }
 
-export const fixturePath = (relative: string): string =>
-  fileURLToPath(new URL(`../fixtures/${relative}`, import.meta.url));
+export const fixturePath = (relative: string): string => join(FIXTURES, relative);
 
 /** The two fixture runs: `newer` (review lines with `messages`), `older` (review lines with `input`). */
 export type ReviewFormat = 'newer' | 'older';

@@ -2,19 +2,14 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runChecks } from '../../src/host/checks/run-checks.js';
-import type { CheckResult, PreflightInput } from '../../src/host/checks/types.js';
-import { gatherHostFacts } from '../../src/host/facts.js';
-import { findFreePort, portIsFree, probePort } from '../../src/util/ports.js';
-import { runPreflight } from '../../src/run/preflight.js';
-import { loadPlan } from '../../src/plan/load.js';
-import { preflightInput } from './helpers.js';
+import { runChecks } from '../../../src/host/checks/run-checks.js';
+import type { PreflightInput } from '../../../src/host/checks/types.js';
+import { gatherHostFacts } from '../../../src/host/facts.js';
+import { preflightInput } from '../helpers.js';
+import { FIXTURES } from '../../paths.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-const FAKE_NVIDIA_SMI = join(ROOT, 'test', 'fixtures', 'nvidia-smi', 'fake-nvidia-smi');
+const FAKE_NVIDIA_SMI = join(FIXTURES, 'nvidia-smi', 'fake-nvidia-smi');
 
 let dir: string;
 
@@ -23,24 +18,6 @@ function executable(path: string, body: string): string {
   writeFileSync(path, `#!/bin/sh\n${body}\n`);
   chmodSync(path, 0o755);
   return path;
-}
-
-/** A plan folder with a fake vLLM, a small model folder and an output folder. */
-function writePlan(name: string, server: string): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      'server:',
-      ...server.split('\n').map((line) => `  ${line}`),
-      'evals:',
-      '  - {name: iq, backend: native, dataset: iquiz, dataset_path: data}',
-      'output: {dir: out}',
-      '',
-    ].join('\n'),
-  );
-  return file;
 }
 
 beforeAll(() => {
@@ -203,154 +180,5 @@ describe('gatherHostFacts', () => {
       env,
     });
     expect(facts.model).toEqual({ kind: 'hub', reference: 'Qwen/Qwen3-8B' });
-  });
-});
-
-describe('runPreflight', () => {
-  it("takes the run's vLLM detection and leaves EvalScope out, as `evalrig plan` runs it", async () => {
-    const file = writePlan('preflight', 'executable: ./missing/vllm\nmodel: ./models/tiny');
-    const { plan, dir: planDir } = loadPlan(file);
-    const vllmDetection = {
-      version: { major: 0, minor: 10, patch: 1, more: [1], raw: '0.10.1.1' },
-      source: 'cli' as const,
-      detail: 'from prepareServe',
-    };
-    const env = { ...process.env, FAKE_NVIDIA_SMI_SCENARIO: 'free-h200' };
-    const results = await runPreflight(plan, { planDir, nvidiaSmi: FAKE_NVIDIA_SMI, env, vllmDetection });
-    const byId = Object.fromEntries(results.map((r) => [r.id, r]));
-    expect(byId['vllm']).toMatchObject({
-      status: 'ok',
-      detail: expect.stringContaining('vLLM 0.10.1.1 (from prepareServe)'),
-    });
-    expect(byId['evalscope']).toBeUndefined();
-
-    const doctor = await runPreflight(plan, {
-      planDir,
-      nvidiaSmi: FAKE_NVIDIA_SMI,
-      env,
-      vllmDetection,
-      probeEvalscope: true,
-    });
-    expect(doctor.map((r) => r.id)).toContain('evalscope');
-  });
-});
-
-describe('ports', () => {
-  it('findFreePort gives a port nothing listens on, which can then be bound', async () => {
-    const port = await findFreePort('127.0.0.1');
-    expect(port).toBeGreaterThan(0);
-    expect(await portIsFree('127.0.0.1', port)).toBe(true);
-    const server: Server = createServer();
-    await new Promise<void>((listening) =>
-      server.listen({ port, host: '127.0.0.1', exclusive: true }, listening),
-    );
-    try {
-      expect(await probePort('127.0.0.1', port)).toEqual({
-        host: '127.0.0.1',
-        port,
-        status: 'in-use',
-        detail: 'EADDRINUSE',
-      });
-      expect(await portIsFree('127.0.0.1', port)).toBe(false);
-    } finally {
-      await new Promise<void>((closed) => server.close(() => closed()));
-    }
-  });
-
-  it('probePort: an address that is not this machine is unavailable', async () => {
-    // 192.0.2.0/24 is TEST-NET-1: never assigned to a local interface.
-    expect(await probePort('192.0.2.1', 8000)).toMatchObject({
-      status: 'unavailable',
-      detail: 'EADDRNOTAVAIL',
-    });
-  });
-});
-
-describe('evalrig doctor as a process', () => {
-  beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist', 'src', 'commands', 'doctor.js'))) {
-      throw new Error('dist/ has no doctor command: run `npm run build` first (`npm test` does).');
-    }
-  });
-
-  function doctor(args: string[], scenario: string) {
-    return execa('node', [CLI, 'doctor', '--nvidia-smi', FAKE_NVIDIA_SMI, ...args], {
-      reject: false,
-      env: { FAKE_NVIDIA_SMI_SCENARIO: scenario, NO_COLOR: '1' },
-    });
-  }
-
-  function checks(stdout: string): Record<string, CheckResult> {
-    const parsed = JSON.parse(stdout) as { checks: CheckResult[] };
-    return Object.fromEntries(parsed.checks.map((check) => [check.id, check]));
-  }
-
-  it('a machine with a free H200: exit 0', async () => {
-    const result = await doctor([], 'free-h200');
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('evalrig doctor: this machine (no plan given)');
-    expect(result.stdout).toMatch(/✓ {2}GPUs +1 GPU \(0: NVIDIA H200\)/);
-    expect(result.stdout).toContain('driver 580.95.05, CUDA 13.0');
-  });
-
-  it('a driver that is not loaded: exit 2 and the reason', async () => {
-    const result = await doctor([], 'driver-not-loaded');
-    expect(result.exitCode).toBe(2);
-    expect(result.stdout).toContain("couldn't communicate with the NVIDIA driver");
-    expect(result.stdout).toContain('fix: Load or reinstall the driver');
-  });
-
-  it('a driver too old for vLLM: exit 2', async () => {
-    const result = await doctor(['--json'], 'old-driver');
-    expect(result.exitCode).toBe(2);
-    expect(checks(result.stdout)['driver']).toMatchObject({
-      status: 'error',
-      detail: expect.stringContaining('CUDA 11.8'),
-    });
-  });
-
-  it('a plan on a GPU held by an orphan engine: exit 2, naming the PID', async () => {
-    const plan = writePlan(
-      'held',
-      'executable: ./venv/bin/vllm\nmodel: ./models/tiny\nreasoning_parser: qwen3',
-    );
-    const result = await doctor([plan, '--json'], 'orphan-enginecore');
-    expect(result.exitCode).toBe(2);
-    const byId = checks(result.stdout);
-    expect(byId['gpu-memory:0']).toMatchObject({
-      status: 'error',
-      fix: expect.stringContaining('Kill 48213'),
-    });
-    expect(byId['vllm']).toMatchObject({ status: 'ok', detail: expect.stringContaining('vLLM 0.9.2') });
-    expect(byId['model']?.status).toBe('ok');
-  });
-
-  it('the same plan on a free H200: exit 0', async () => {
-    const plan = writePlan('free', 'executable: ./venv/bin/vllm\nmodel: ./models/tiny');
-    const result = await doctor([plan], 'free-h200');
-    expect(result.stderr).toBe('');
-    expect(result.exitCode).toBe(0);
-  });
-
-  it('a plan on the simulator needs no GPU', async () => {
-    const plan = writePlan('sim', 'executable: ./sim/bin/vllm\nmodel: Qwen/Qwen3-8B');
-    const result = await doctor([plan, '--json'], 'no-gpu');
-    expect(result.exitCode).toBe(0);
-    expect(checks(result.stdout)['gpus']).toMatchObject({
-      status: 'skipped',
-      detail: expect.stringContaining('simulator'),
-    });
-    // Doctor reports EvalScope whether or not the plan needs it.
-    expect(checks(result.stdout)['evalscope']).toBeDefined();
-  });
-
-  it('an invalid plan and a bad option are user errors', async () => {
-    const plan = writePlan('bad', 'executable: ./venv/bin/vllm');
-    const invalid = await doctor([plan], 'free-h200');
-    expect(invalid.exitCode).toBe(2);
-    expect(invalid.stderr).toContain('runtime local needs model');
-    const option = await doctor(['--bogus'], 'free-h200');
-    expect(option.exitCode).toBe(2);
-    expect(option.stderr).toContain("Unknown option '--bogus'");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../src/host/checks/types.js';
-import { renderChecksJson, renderChecksTable, summarizeChecks } from '../../src/host/report.js';
+import type { CheckResult } from '../../../src/host/checks/types.js';
+import { renderChecksJson, renderChecksTable, summarizeChecks } from '../../../src/host/report.js';
 
 const RESULTS: CheckResult[] = [
   { id: 'gpus', title: 'GPUs', status: 'ok', detail: '1 GPU (0: NVIDIA H200)', fix: null },

@@ -3,13 +3,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadMcqDataset } from '../../src/datasets/mcq/load.js';
-import { parseCsv, parseCsvRows, parseJsonl } from '../../src/datasets/mcq/parse.js';
-import { parseGoldAnswer, recordToQuestion, stripOptionPrefix } from '../../src/datasets/mcq/record.js';
-import { DatasetError, formatDatasetProblems } from '../../src/datasets/problems.js';
-import { McqDatasetOptionsSchema } from '../../src/plan/dataset-options.js';
+import { loadMcqDataset } from '../../../src/datasets/mcq/load.js';
+import { parseCsv, parseCsvRows, parseJsonl } from '../../../src/datasets/mcq/parse.js';
+import { parseGoldAnswer, recordToQuestion, stripOptionPrefix } from '../../../src/datasets/mcq/record.js';
+import { DatasetError, formatDatasetProblems } from '../../../src/datasets/problems.js';
+import { McqDatasetOptionsSchema } from '../../../src/plan/dataset-options.js';
+import { FIXTURES } from '../../paths.js';
 
-const fixtures = join(import.meta.dirname, '..', 'fixtures', 'datasets');
+const fixtures = join(FIXTURES, 'datasets');
 const fixture = (...parts: string[]): string => join(fixtures, ...parts);
 
 const tempDirs: string[] = [];

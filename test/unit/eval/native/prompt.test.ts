@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseIquizJsonl } from '../../src/datasets/iquiz.js';
-import { choiceLetters } from '../../src/datasets/letters.js';
-import { renderPrompt } from '../../src/eval/native/prompt.js';
+import { parseIquizJsonl } from '../../../../src/datasets/iquiz.js';
+import { choiceLetters } from '../../../../src/datasets/letters.js';
+import { renderPrompt } from '../../../../src/eval/native/prompt.js';
 import { fixturePath, readReviews } from './evalscope-reviews.js';
 
 /** The quiz records the fixture runs were asked (test/fixtures/iquiz/). */

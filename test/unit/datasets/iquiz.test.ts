@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadIquiz } from '../../src/datasets/iquiz.js';
-import { choiceLetters } from '../../src/datasets/letters.js';
+import { loadIquiz } from '../../../src/datasets/iquiz.js';
+import { choiceLetters } from '../../../src/datasets/letters.js';
+import { DEMO_QUIZ } from '../../paths.js';
 
 const line = (record: unknown): string => JSON.stringify(record);
 const good = (question: string, answer = 'A') => line({ question, choices: ['x', 'y'], answer, level: 1 });
@@ -142,7 +142,7 @@ describe('loadIquiz', () => {
 
 describe('the bundled demo quiz', () => {
   it('has 16 IQ and 24 EQ well-formed questions with 2-4 choices and levels 1-3', async () => {
-    const demo = fileURLToPath(new URL('../../data/demo-quiz', import.meta.url));
+    const demo = DEMO_QUIZ;
     const dataset = await loadIquiz(demo, {});
     expect(dataset.problems).toEqual([]);
     const count = (subset: string) => dataset.samples.filter((sample) => sample.subset === subset).length;

@@ -1,8 +1,12 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, InternalServerError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { buildChatRequest, describeRequestError, scoreCompletion } from '../../src/eval/native/runner.js';
-import { GenerationSchema } from '../../src/plan/schema.js';
-import type { Sample } from '../../src/datasets/types.js';
+import {
+  buildChatRequest,
+  describeRequestError,
+  scoreCompletion,
+} from '../../../../src/eval/native/runner.js';
+import { GenerationSchema } from '../../../../src/plan/schema.js';
+import type { Sample } from '../../../../src/datasets/types.js';
 
 const sample: Sample = {
   id: 'IQ-3',
