@@ -1,45 +1,21 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../../src/host/checks/run-checks.js';
 import type { PreflightInput } from '../../../src/host/checks/types.js';
 import { gatherHostFacts } from '../../../src/host/facts.js';
 import { preflightInput } from '../helpers.js';
-import { FIXTURES } from '../../paths.js';
+import { FAKE_NVIDIA_SMI, executable, useHostWorkspace } from '../host-workspace.js';
 
-const FAKE_NVIDIA_SMI = join(FIXTURES, 'nvidia-smi', 'fake-nvidia-smi');
-
-let dir: string;
-
-function executable(path: string, body: string): string {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
-beforeAll(() => {
-  chmodSync(FAKE_NVIDIA_SMI, 0o755);
-  dir = mkdtempSync(join(tmpdir(), 'evalrig-doctor-'));
-  executable(join(dir, 'venv', 'bin', 'vllm'), '[ "$1" = "--version" ] && echo 0.9.2');
-  executable(join(dir, 'sim', 'bin', 'vllm'), '[ "$1" = "--version" ] && echo 0.10.1');
-  mkdirSync(join(dir, 'models', 'tiny'), { recursive: true });
-  writeFileSync(join(dir, 'models', 'tiny', 'config.json'), '{}');
-  writeFileSync(join(dir, 'models', 'tiny', 'model.safetensors'), Buffer.alloc(4096));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const workspace = useHostWorkspace();
 
 function local(overrides: Partial<PreflightInput>): PreflightInput {
   return preflightInput({
     executable: './venv/bin/vllm',
     model: './models/tiny',
-    outputDir: join(dir, 'out'),
-    baseDir: dir,
+    outputDir: join(workspace.dir(), 'out'),
+    baseDir: workspace.dir(),
     ...overrides,
   });
 }
@@ -60,7 +36,7 @@ describe('gatherHostFacts', () => {
       weightBytes: 4096,
     });
     expect(facts.disk?.availableBytes).toBeGreaterThan(0);
-    expect(facts.disk?.path).toBe(dir);
+    expect(facts.disk?.path).toBe(workspace.dir());
   });
 
   it('the simulator: no GPU query at all', async () => {
@@ -87,8 +63,8 @@ describe('gatherHostFacts', () => {
   });
 
   it('reuses a detection the run made already: vLLM is not started again', async () => {
-    const marker = join(dir, 'counting-vllm.calls');
-    executable(join(dir, 'counting', 'vllm'), `echo called >> ${marker}; echo 0.9.2`);
+    const marker = join(workspace.dir(), 'counting-vllm.calls');
+    executable(join(workspace.dir(), 'counting', 'vllm'), `echo called >> ${marker}; echo 0.9.2`);
     const vllmDetection = {
       version: { major: 0, minor: 10, patch: 1, more: [1], raw: '0.10.1.1' },
       source: 'cli' as const,
@@ -127,8 +103,8 @@ describe('gatherHostFacts', () => {
   });
 
   it('EvalScope is probed only when asked or needed', async () => {
-    const marker = join(dir, 'evalscope.calls');
-    const bin = join(dir, 'evalscope-bin');
+    const marker = join(workspace.dir(), 'evalscope.calls');
+    const bin = join(workspace.dir(), 'evalscope-bin');
     executable(
       join(bin, 'evalscope'),
       `echo called >> ${marker}; echo "2025-08-20 10:00:00 - evalscope - INFO - starting"; echo "evalscope 1.0.0"`,
@@ -158,7 +134,7 @@ describe('gatherHostFacts', () => {
   });
 
   it('EvalScope older than 1.0 answers through its package metadata', async () => {
-    const bin = join(dir, 'old-evalscope-bin');
+    const bin = join(workspace.dir(), 'old-evalscope-bin');
     executable(join(bin, 'evalscope'), 'echo "usage: evalscope [-h] {eval,perf}" >&2; exit 2');
     const python = executable(join(bin, 'python-with-evalscope'), 'echo 0.17.1.post1');
     const facts = await gatherHostFacts(local({ python }), {

@@ -23,3 +23,16 @@ export function problemsOf(file: string, options: LoadOptions = {}): PlanProblem
   }
   throw new Error('expected the plan to be rejected');
 }
+
+/** A small valid plan: one server, one IQuiz evaluation. */
+export const VALID = `name: t
+server:
+  model: /models/Qwen3-8B
+  served_model_name: Qwen3-8B
+  max_model_len: 8192
+evals:
+  - name: iq
+    backend: native
+    dataset: iquiz
+    dataset_path: ./data
+`;

@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan, parsePath } from '../../../src/plan/load.js';
 import { interpolate } from '../../../src/plan/interpolate.js';
 import { secretMasker } from '../../../src/plan/secrets.js';
-import { writePlan } from './helpers.js';
-
-const VALID = `name: t
-server:
-  model: /models/Qwen3-8B
-  served_model_name: Qwen3-8B
-  max_model_len: 8192
-evals:
-  - name: iq
-    backend: native
-    dataset: iquiz
-    dataset_path: ./data
-`;
+import { VALID, writePlan } from './helpers.js';
 
 describe('interpolation and secrets', () => {
   it('handles defaults, escapes and unset variables', () => {

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../../src/plan/load.js';
-import { problemsOf, writePlan } from './helpers.js';
-
-const VALID = `name: t
-server:
-  model: /models/Qwen3-8B
-  served_model_name: Qwen3-8B
-  max_model_len: 8192
-evals:
-  - name: iq
-    backend: native
-    dataset: iquiz
-    dataset_path: ./data
-`;
+import { VALID, problemsOf, writePlan } from './helpers.js';
 
 function plan(server: string, rest = ''): string {
   return `name: t

@@ -1,53 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../src/host/checks/types.js';
-import { CLI, FIXTURES, ROOT } from '../../paths.js';
+import { CLI, ROOT } from '../../paths.js';
+import { FAKE_NVIDIA_SMI, useHostWorkspace } from '../host-workspace.js';
 
-const FAKE_NVIDIA_SMI = join(FIXTURES, 'nvidia-smi', 'fake-nvidia-smi');
-
-let dir: string;
-
-function executable(path: string, body: string): string {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
-/** A plan folder with a fake vLLM, a small model folder and an output folder. */
-function writePlan(name: string, server: string): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      'server:',
-      ...server.split('\n').map((line) => `  ${line}`),
-      'evals:',
-      '  - {name: iq, backend: native, dataset: iquiz, dataset_path: data}',
-      'output: {dir: out}',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
-beforeAll(() => {
-  chmodSync(FAKE_NVIDIA_SMI, 0o755);
-  dir = mkdtempSync(join(tmpdir(), 'evalrig-doctor-'));
-  executable(join(dir, 'venv', 'bin', 'vllm'), '[ "$1" = "--version" ] && echo 0.9.2');
-  executable(join(dir, 'sim', 'bin', 'vllm'), '[ "$1" = "--version" ] && echo 0.10.1');
-  mkdirSync(join(dir, 'models', 'tiny'), { recursive: true });
-  writeFileSync(join(dir, 'models', 'tiny', 'config.json'), '{}');
-  writeFileSync(join(dir, 'models', 'tiny', 'model.safetensors'), Buffer.alloc(4096));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const workspace = useHostWorkspace();
+const { writePlan } = workspace;
 
 describe('evalrig doctor as a process', () => {
   beforeAll(() => {

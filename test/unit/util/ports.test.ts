@@ -1,35 +1,6 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findFreePort, portIsFree, probePort } from '../../../src/util/ports.js';
-import { FIXTURES } from '../../paths.js';
-
-const FAKE_NVIDIA_SMI = join(FIXTURES, 'nvidia-smi', 'fake-nvidia-smi');
-
-let dir: string;
-
-function executable(path: string, body: string): string {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
-beforeAll(() => {
-  chmodSync(FAKE_NVIDIA_SMI, 0o755);
-  dir = mkdtempSync(join(tmpdir(), 'evalrig-doctor-'));
-  executable(join(dir, 'venv', 'bin', 'vllm'), '[ "$1" = "--version" ] && echo 0.9.2');
-  executable(join(dir, 'sim', 'bin', 'vllm'), '[ "$1" = "--version" ] && echo 0.10.1');
-  mkdirSync(join(dir, 'models', 'tiny'), { recursive: true });
-  writeFileSync(join(dir, 'models', 'tiny', 'config.json'), '{}');
-  writeFileSync(join(dir, 'models', 'tiny', 'model.safetensors'), Buffer.alloc(4096));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('ports', () => {
   it('findFreePort gives a port nothing listens on, which can then be bound', async () => {
