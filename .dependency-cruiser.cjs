@@ -59,9 +59,9 @@ module.exports = {
     ...layerRules,
     {
       name: 'no-cycles',
-      comment: 'no import cycle, within a folder or across folders',
+      comment: 'no import cycle, within a folder or across folders, in evalrig or its simulator',
       severity: 'error',
-      from: { path: '^src/' },
+      from: { path: '^(src|sim)/' },
       to: { circular: true },
     },
     ...runtimeFolderRules,

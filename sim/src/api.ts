@@ -1,44 +1,9 @@
-import {
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-  createServer,
-} from 'node:http';
-import type { AnswerBook } from './answers.js';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { handleChat } from './chat.js';
-import type { ServeArgs } from './cli.js';
-import type { Scheduler } from './engine.js';
-import type { HttpErrorInjector } from './faults.js';
-import type { Knobs } from './knobs.js';
-import type { ProcessLog } from './log.js';
-import type { MetricsRenderer } from './metrics.js';
-import type { ParserSetup } from './reasoning.js';
+import { type ApiState, sendJson, sendText } from './http.js';
 import { UNAUTHORIZED_BODY, modelListBody } from './responses.js';
-import type { VersionRules } from './versions.js';
 
 // The OpenAI-compatible HTTP API on node:http, answering like vLLM's FastAPI app behind uvicorn.
-
-export interface ApiState {
-  readonly rules: VersionRules;
-  readonly knobs: Knobs;
-  readonly args: ServeArgs;
-  readonly servedNames: readonly string[];
-  readonly maxModelLen: number;
-  readonly apiKey: string | null;
-  readonly parser: ParserSetup;
-  readonly log: ProcessLog;
-  readonly scheduler: Scheduler;
-  readonly book: AnswerBook;
-  readonly metrics: MetricsRenderer;
-  readonly injector: HttpErrorInjector;
-  readonly logRequests: boolean;
-  engineDead: boolean;
-  /** Chat requests received so far (slow_tokens counts from here). */
-  chatRequests: number;
-  /** Called once per chat request that completed normally (crash_after counts these). */
-  onChatCompleted(): void;
-}
 
 /** The routes vLLM lists at start-up that the simulator serves (`/metrics` is a mount, not listed). */
 export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -48,57 +13,6 @@ export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['/v1/models', ['GET']],
   ['/v1/chat/completions', ['POST']],
 ];
-
-function client(req: IncomingMessage): string {
-  const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  return `${address}:${req.socket.remotePort ?? 0}`;
-}
-
-/** Sends the status line and headers, logging the access line as uvicorn does at that moment. */
-export function writeHead(
-  state: ApiState,
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string | number>,
-): void {
-  state.log.uvicorn(
-    'INFO',
-    `${client(req)} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status} ${STATUS_CODES[status] ?? ''}`,
-    'out',
-  );
-  res.writeHead(status, { server: 'uvicorn', ...headers });
-}
-
-export function sendJson(
-  state: ApiState,
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-): void {
-  const text = JSON.stringify(body);
-  writeHead(state, req, res, status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function sendText(
-  state: ApiState,
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  text: string,
-  type?: string,
-): void {
-  writeHead(state, req, res, status, {
-    ...(type ? { 'content-type': type } : {}),
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

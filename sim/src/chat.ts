@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ApiState, sendJson, writeHead } from './api.js';
+import { type ApiState, sendJson, writeHead } from './http.js';
 import { reply } from './answers.js';
 import { ENGINE_DEAD_MESSAGE } from './fatal.js';
 import { pyRepr, pyString } from './py.js';
