@@ -108,6 +108,12 @@ describe('extractAnswer', () => {
     expect(extractAnswer(content, ABCD)).toBe(expected);
   });
 
+  it('reads more than EvalScope where the model clearly answered (docs/architecture.md)', () => {
+    // EvalScope's last-capital fallback would give C here: the lower-case label after the marker is read instead.
+    expect(extractAnswer('答案：b，不是 C', ABCD)).toBe('B');
+    expect(extractAnswer('**答案**：B，不是 C', ABCD)).toBe('B');
+  });
+
   it('takes the last answer line when there are several', () => {
     expect(extractAnswer('初步判断\n答案：A\n再想想，不对。\n答案：C', ABCD)).toBe('C');
   });
