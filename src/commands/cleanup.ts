@@ -1,5 +1,5 @@
 import { ExitCode, UserError } from '../errors.js';
-import { cleanupLeftovers } from '../server/leftovers.js';
+import { cleanupLeftovers } from '../server/leftovers/sweep.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ExitCode, InterruptedError } from '../errors.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
-import { orphansOf } from '../server/leftovers.js';
+import { orphansOf } from '../server/leftovers/sweep.js';
 import type { ServePlan } from '../server/runtime.js';
 import { abortable } from '../util/abortable.js';
 import { createDisplay, type RunDisplay } from '../util/display.js';

@@ -132,6 +132,18 @@ describe.skipIf(suite.skip)('a crashed evalrig leaves a container; evalrig clean
     },
   );
 
+  it('an evalrig that exits without its teardown (an uncaught error) removes its container on the way out', async () => {
+    const runId = suite.runId();
+    const result = await execa(
+      'node',
+      ['--import', 'tsx', 'test/docker/fixtures/start-and-wait.ts', runId, SIM_IMAGE, 'exit'],
+      { cwd: ROOT, reject: false },
+    );
+    expect(result.stdout).toMatch(/STARTED \S+/);
+    expect(result.exitCode).toBe(3);
+    expect(await containersOfRun(runId)).toEqual([]);
+  });
+
   it('an engine that does not answer is named, with what to do (exit 1)', async () => {
     const result = await execa('node', [CLI, 'cleanup'], {
       reject: false,

@@ -1,6 +1,10 @@
 import { ExitCode, UserError } from '../../errors.js';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
+import { abortable } from '../../util/abortable.js';
 
 /** The socket Docker's clients use when DOCKER_HOST is not set. */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
@@ -68,12 +72,30 @@ export function engineUnreachableMessage(error: unknown, address = engineAddress
   return lines.join('\n');
 }
 
+/** How long the engine may take to answer a ping: a hung engine must not hang the start. */
+const PING_TIMEOUT_MS = 10_000;
+
 /** A client that answered a ping; a UserError that says which engine and what to do when none answers. */
 export async function connectDocker(client: Docker = new Docker()): Promise<Docker> {
   try {
-    await client.ping();
+    await abortable(client.ping() as Promise<unknown>, AbortSignal.timeout(PING_TIMEOUT_MS));
     return client;
   } catch (error) {
     throw new UserError(engineUnreachableMessage(error, clientAddress(client)), ExitCode.runFailed);
   }
+}
+
+/**
+ * Removes a container from an 'exit' handler, where nothing asynchronous runs any more: through a short-lived Node
+ * process that uses the same client library (and so the same DOCKER_HOST).
+ */
+export function removeContainerSync(id: string): void {
+  const dockerode = pathToFileURL(createRequire(import.meta.url).resolve('dockerode')).href;
+  const script =
+    `import Docker from ${JSON.stringify(dockerode)};` +
+    'await new Docker().getContainer(process.argv[1]).remove({ force: true, v: true }).catch(() => {});';
+  spawnSync(process.execPath, ['--input-type=module', '-e', script, id], {
+    stdio: 'ignore',
+    timeout: 20_000,
+  });
 }

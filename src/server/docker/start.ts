@@ -6,7 +6,14 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { DockerSpec } from '../../plan/docker-schema.js';
 import type { ServerSpec } from '../../plan/schema.js';
-import { connectDocker, dockerErrorMessage, dockerStatus, engineAddress } from './client.js';
+import {
+  connectDocker,
+  dockerErrorMessage,
+  dockerStatus,
+  engineAddress,
+  removeContainerSync,
+} from './client.js';
+import { guardUntilStopped } from '../leftovers/exit-guard.js';
 import { ensureImage } from './image.js';
 import {
   buildContainerCreateOptions,
@@ -221,6 +228,9 @@ export async function startDockerServer(
     );
   }
   const exited = watchExit(container, logs.ended);
+  const stop = stopOnce(container, exited, logs, sink);
+  // Last resort if evalrig exits without its teardown; where not even this runs, the labels let cleanup find it.
+  const unguard = guardUntilStopped(() => removeContainerSync(container.id));
 
   return {
     runtime: 'docker',
@@ -235,7 +245,11 @@ export async function startDockerServer(
     exited,
     logTail: (lines) => sink.lines(lines),
     onLogLine: (listener) => sink.onLine(listener),
-    stop: stopOnce(container, exited, logs, sink),
+    stop: (options) =>
+      stop(options).then((report) => {
+        if (report.verified) unguard();
+        return report;
+      }),
   };
 }
 

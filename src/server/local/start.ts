@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { execa } from 'execa';
 import { delay } from '../../util/delay.js';
+import { guardUntilStopped } from '../leftovers/exit-guard.js';
 import { resolveExecutable } from '../../util/executable.js';
 import { clientUrl } from '../../util/ports.js';
 import type { ServerSpec } from '../../plan/schema.js';
@@ -88,12 +89,11 @@ export async function startLocalServer(
   });
   const pgid = child.pid;
 
-  // Last resort if evalrig itself dies without its teardown (an uncaught error, process.exit): the group is
-  // detached, so nothing else would stop it. 'exit' handlers must be synchronous, hence SIGKILL.
-  const killOnExit = () => {
+  // Last resort if evalrig itself dies without its teardown: the group is detached, so nothing else would stop
+  // it. 'exit' handlers must be synchronous, hence SIGKILL.
+  const unguard = guardUntilStopped(() => {
     if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
-  };
-  process.once('exit', killOnExit);
+  });
   // And where no handler can run (evalrig SIGKILLed), a record lets `evalrig cleanup` find the group later.
   const forget =
     pgid === undefined
@@ -154,7 +154,7 @@ export async function startLocalServer(
           detail: `${report.detail}; server.log is incomplete: ${sink.writeError.message}`,
         };
       if (report.verified) {
-        process.off('exit', killOnExit);
+        unguard();
         forget();
       }
       return report;

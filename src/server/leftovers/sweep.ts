@@ -1,6 +1,6 @@
-import type { Leftover, LeftoverSource } from './runtime.js';
-import { allRuntimes, runtimeFor } from './registry.js';
-import type { ServerSpec } from '../plan/schema.js';
+import type { Leftover, LeftoverSource } from '../runtime.js';
+import { allRuntimes, runtimeFor } from '../registry.js';
+import type { ServerSpec } from '../../plan/schema.js';
 
 /**
  * What dead evalrig runs left running, for every runtime that starts something: `evalrig cleanup` lists and stops
