@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * Plan keys for a generic multiple-choice dataset read from local JSONL / CSV files.
- * The lead wires `McqDatasetOptionsSchema` into the plan schema; `loadMcqDataset` parses with it too,
- * so programmatic callers get the same defaults and the same errors.
+ * The plan schema uses `McqDatasetOptionsSchema` for `mcq:`; `loadMcqDataset` parses with it too, so
+ * programmatic callers get the same defaults and the same errors.
  */
 
 const fieldName = z.string().min(1);

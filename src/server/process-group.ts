@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { delay } from '../util/delay.js';
 
 /** Signalling and watching a whole process group: vLLM's EngineCore and workers live in the server's group. */
 
@@ -62,7 +63,7 @@ export async function waitGroupGone(pgid: number, ms: number, interrupt?: Promis
   for (;;) {
     if (!groupAlive(pgid)) return true;
     if (interrupted || Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await delay(POLL_MS);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Waits `ms`, or rejects with the signal's reason as soon as it aborts. The timer is unref'd: a pending wait never
- * keeps evalrig alive on its own.
+ * Waits `ms`, or rejects with the signal's reason as soon as it aborts. The timer keeps the process alive: a
+ * teardown that polls between waits must not be cut short by an event loop with nothing else to do.
  */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -16,7 +16,6 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

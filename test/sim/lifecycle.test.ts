@@ -32,7 +32,7 @@ function shapeOf(value: unknown): unknown {
   return value === null ? 'null' : typeof value;
 }
 
-/** The "Done when" command line of the brief. */
+/** The tutorial's `vllm serve` command line for Qwen3-8B. */
 function doneWhenArgs(port: number): string[] {
   return [
     'serve',

@@ -39,9 +39,10 @@ describe('timing and capacity', () => {
     const start = Date.now();
     const times = await eventTimes(await post(sim, { stream: true, max_tokens: 30 }), start);
     expect(times[0]).toBeGreaterThanOrEqual(290);
-    // 29 more tokens at 10 ms each after the first.
+    // 29 more tokens at 10 ms each after the first: the last cannot come before 300 + 290 ms, however busy the
+    // machine (a late first chunk can only shorten the spread, so the spread itself is not asserted).
     const last = times[times.length - 1] ?? 0;
-    expect(last - (times[0] ?? 0)).toBeGreaterThanOrEqual(250);
+    expect(last).toBeGreaterThanOrEqual(580);
     expect(last).toBeLessThan(3000); // generous: CI machines are busy
     expect(times.length).toBeGreaterThan(5); // several chunks, not one burst
   });
