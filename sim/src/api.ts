@@ -24,6 +24,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function route(state: ApiState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // A wedged engine: the connection is accepted and then nothing comes back.
+  if (state.hung) return;
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const method = req.method ?? 'GET';
   // Only /v1 paths are guarded; OPTIONS passes; the header must be exactly `Bearer <key>` (vllm-versions §4.4).

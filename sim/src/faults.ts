@@ -3,6 +3,7 @@ import { hashUnit } from './hash.js';
 // VLLM_SIM_FAULT grammar: a comma-separated list of
 //   crash_on_load:cuda_oom | kv_cache | gpu_memory | port_in_use
 //   crash_after:N                 the engine dies once N chat requests have completed
+//   hang_after:N                  once N chat requests have completed, nothing is answered any more (wedged engine)
 //   never_ready                   the load stalls during CUDA graph capture, the port never opens
 //   http_error:STATUS@RATE        each chat request fails with STATUS with probability RATE (0..1]
 //   http_error:STATUSxCOUNT       the next COUNT chat requests fail with STATUS
@@ -28,6 +29,7 @@ export interface SlowTokens {
 export interface Faults {
   readonly crashOnLoad: LoadCrash | null;
   readonly crashAfter: number | null;
+  readonly hangAfter: number | null;
   readonly neverReady: boolean;
   readonly httpErrors: readonly HttpErrorRule[];
   readonly slowTokens: SlowTokens | null;
@@ -37,6 +39,7 @@ export interface Faults {
 export const NO_FAULTS: Faults = {
   crashOnLoad: null,
   crashAfter: null,
+  hangAfter: null,
   neverReady: false,
   httpErrors: [],
   slowTokens: null,
@@ -94,6 +97,9 @@ export function parseFaults(spec: string): Faults {
       }
       case 'crash_after':
         faults.crashAfter = positiveInt(needArg(), 'crash_after N');
+        break;
+      case 'hang_after':
+        faults.hangAfter = positiveInt(needArg(), 'hang_after N');
         break;
       case 'http_error':
         faults.httpErrors.push(parseHttpError(needArg()));

@@ -26,6 +26,8 @@ export interface ApiState {
   readonly injector: HttpErrorInjector;
   readonly logRequests: boolean;
   engineDead: boolean;
+  /** hang_after: the engine is wedged; no request gets an answer any more, /health included. */
+  hung: boolean;
   /** Chat requests received so far (slow_tokens counts from here). */
   chatRequests: number;
   /** Called once per chat request that completed normally (crash_after counts these). */

@@ -228,6 +228,7 @@ export class ApiServerProcess {
       injector: new HttpErrorInjector(this.knobs.faults.httpErrors, this.knobs.seed),
       logRequests: this.rules.logsRequestsByDefault ? !a.disableLogRequests : a.enableLogRequests,
       engineDead: false,
+      hung: false,
       chatRequests: 0,
       onChatCompleted: () => this.onChatCompleted(),
     };
@@ -281,6 +282,12 @@ export class ApiServerProcess {
 
   private onChatCompleted(): void {
     this.completed++;
+    if (this.completed === this.knobs.faults.hangAfter && this.state) {
+      // hang_after: the engine stops in its busy loop without dying; the API server waits on it forever.
+      this.state.hung = true;
+      this.state.scheduler.halt();
+      return;
+    }
     if (this.completed !== this.knobs.faults.crashAfter) return;
     // crash_after: the engine fails in its busy loop; its exit then reads as engine death.
     this.state?.scheduler.halt();

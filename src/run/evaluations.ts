@@ -5,13 +5,22 @@ import type { PreparedEval } from '../eval/evaluator.js';
 import { evaluatorFor } from '../eval/registry.js';
 import type { Endpoint } from '../eval/types.js';
 import type { LoadedPlan } from '../plan/load.js';
-import type { ServerHandle } from '../server/runtime.js';
+import {
+  ServerStoppedAnsweringError,
+  watchHealth,
+  type HealthWatchOptions,
+} from '../server/readiness/health-watch.js';
+import type { ExitInfo, ServerHandle } from '../server/runtime.js';
 import type { RunDisplay } from '../util/display.js';
 import { findFatalLine } from '../vllm/fatal-lines.js';
 import type { ManifestFile } from './manifest.js';
 import { summarizeEval, type EvalSummary } from './summary.js';
 
 class ServerExitedError extends Error {}
+
+function exitedError(exit: ExitInfo): ServerExitedError {
+  return new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`);
+}
 
 /** Load and check every evaluation's data before the server starts: a broken dataset costs no GPU time. */
 export async function prepareEvaluations(
@@ -66,6 +75,13 @@ export interface EvaluationsContext {
   runSignal: AbortSignal;
   display: RunDisplay;
   mask: (text: string) => string;
+  /** How the server's /health is watched while an evaluation runs. */
+  health: HealthWatchOptions;
+}
+
+/** Lets every callback of promises settled by now run: a server that already exited is seen as exited. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -80,8 +96,13 @@ export async function runEvaluations(
 ): Promise<EvalSummary[]> {
   const summaries: EvalSummary[] = [];
   let serverDied: string | undefined;
+  let exit: ExitInfo | undefined;
+  void server.exited.then((info) => (exit = info));
   for (const evaluation of prepared) {
     const { spec } = evaluation;
+    // A server that died between two evaluations: the next one must not send its requests to a dead port.
+    await settle();
+    if (exit && !serverDied) serverDied = describeEvalFailure(exitedError(exit), server);
     if (serverDied) {
       summaries.push(failedEval(evaluation, 'skipped', `not run: ${serverDied}`));
       continue;
@@ -93,11 +114,10 @@ export async function runEvaluations(
     const onRunAbort = () => controller.abort(ctx.runSignal.reason);
     ctx.runSignal.addEventListener('abort', onRunAbort, { once: true });
     if (ctx.runSignal.aborted) onRunAbort();
-    void server.exited.then((exit) =>
-      controller.abort(
-        new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`),
-      ),
-    );
+    void server.exited.then((info) => controller.abort(exitedError(info)));
+    // A hung server (or an external endpoint gone away) shows no exit: its /health says it.
+    const health = watchHealth(server, ctx.health);
+    void health.stoppedAnswering.then((reason) => controller.abort(reason));
     try {
       const result = await ctx.manifest.phase(`eval:${spec.name}`, () =>
         evaluatorFor(spec).run(evaluation, endpoint, {
@@ -122,8 +142,10 @@ export async function runEvaluations(
       const message = ctx.mask(describeEvalFailure(reason, server));
       summaries.push(failedEval(evaluation, 'failed', message));
       ctx.display.warn(`${spec.name} failed: ${message}`);
-      if (reason instanceof ServerExitedError) serverDied = message;
+      if (reason instanceof ServerExitedError || reason instanceof ServerStoppedAnsweringError)
+        serverDied = message;
     } finally {
+      health.stop();
       ctx.runSignal.removeEventListener('abort', onRunAbort);
       ctx.display.evalEnd();
     }

@@ -118,6 +118,25 @@ describe.concurrent('one signal trap for the whole command', () => {
   });
 });
 
+describe.concurrent('a watched server', () => {
+  it('a wedged server stops the evaluation with "vLLM stopped answering", not one time-out per request', async () => {
+    const { file } = writeSimPlan({
+      server: { health_interval: '200ms', unhealthy_after: '1s' },
+      sim: { VLLM_SIM_FAULT: 'hang_after:3', VLLM_SIM_TOKEN_LATENCY_MS: '5' },
+      eval: { concurrency: 1 },
+      generation: { timeout: 600 },
+    });
+    const started = Date.now();
+    const result = await startCli(['plan', file, '--skip-preflight']);
+    expect(result.exitCode, result.all).toBe(1);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(result.all).toMatch(
+      /quiz failed: vLLM stopped answering: http:\/\/127\.0\.0\.1:\d+\/health has failed for/,
+    );
+    expectServerGone(runDirFrom(result.all));
+  });
+});
+
 describe('leftovers', () => {
   it('a local plan never talks to Docker; cleanup asks every runtime', async () => {
     // A Docker engine stand-in on a unix socket that counts what it is asked and answers with an empty list.

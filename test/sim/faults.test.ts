@@ -14,9 +14,10 @@ import {
 
 afterEach(killAllSims);
 
-async function post(sim: SimHandle, body: Record<string, unknown>): Promise<Response> {
+async function post(sim: SimHandle, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
   return fetch(`${sim.baseUrl}/v1/chat/completions`, {
     method: 'POST',
+    signal,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }], ...body }),
   });
@@ -95,6 +96,22 @@ describe('runtime faults', () => {
       out.indexOf('EngineDeadError'),
     );
     expect(out).toMatch(/\(EngineCore_DP0 pid=\d+\) ERROR .*\] EngineCore encountered a fatal error\./);
+  });
+
+  it('hang_after:N wedges the server: later requests, /health included, get no answer; the process lives on', async () => {
+    const sim = await startReadySim({ env: { VLLM_SIM_FAULT: 'hang_after:1' } });
+    expect((await post(sim, { max_tokens: 1 })).status).toBe(200);
+    const health = await fetch(`${sim.baseUrl}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+      (response) => `answered ${response.status}`,
+      (error: Error) => error.name,
+    );
+    expect(health).toBe('TimeoutError');
+    const chat = await post(sim, { max_tokens: 1 }, AbortSignal.timeout(1_000)).then(
+      (response) => `answered ${response.status}`,
+      (error: Error) => error.name,
+    );
+    expect(chat).toBe('TimeoutError');
+    expect(sim.child.exitCode).toBeNull();
   });
 
   it('never_ready keeps the port closed and logs stop during graph capture', async () => {
