@@ -74,13 +74,25 @@ export const GenerationSchema = z
     chat_template_kwargs: chatTemplateKwargs.optional().describe('e.g. {enable_thinking: false}'),
     stream: z.boolean().default(false),
     timeout: DurationSchema.prefault(600).describe(
-      `How long one attempt of a request may take; after the last retry it is counted as an error. ${DURATION_FORMS}`,
+      `Stall time-out: the longest wait for the response to begin and, when streaming, between two chunks; without streaming, the wait for the whole response (stream long reasoning, so that only a stall counts). A stall is retried. ${DURATION_FORMS}`,
+    ),
+    max_request_time: DurationSchema.prefault(3600).describe(
+      `The longest one attempt of a request may take in all, however steadily tokens flow; not retried. ${DURATION_FORMS}`,
     ),
     retries: z
       .int()
       .min(0)
       .default(2)
-      .describe("Retries on connection errors, timeouts, 408, 409, 429 and 5xx (the OpenAI client's rule)"),
+      .describe(
+        'Further attempts after a transient failure (5xx, 429 after its Retry-After, 408, a refused or broken connection, a stall), with exponential backoff and jitter; 400, 401, 404 are not retried',
+      ),
+    max_consecutive_failures: z
+      .int()
+      .positive()
+      .default(10)
+      .describe(
+        'Stop the evaluation when this many requests in a row failed after their retries (vLLM stopped answering)',
+      ),
   })
   .describe('Sampling and request settings sent with every request');
 
@@ -151,6 +163,12 @@ export const DatasetsSchema = z.strictObject({
 
 const port = z.union([z.int().min(1).max(65535), z.literal('auto')]);
 
+/** A value that becomes an argument of `vllm serve`: one starting with `-` would be read as an option. */
+const notAnOption = z
+  .string()
+  .min(1)
+  .refine((text) => !text.startsWith('-'), 'may not start with "-" (vllm serve would read it as an option)');
+
 export const ServerSchema = z
   .strictObject({
     runtime: z.enum(['local', 'docker', 'external']).default('local'),
@@ -161,8 +179,10 @@ export const ServerSchema = z
       .describe(
         'Sent as a Bearer token; vLLM gets it as the VLLM_API_KEY environment variable (never on a command line). Masked in logs and run files',
       ),
-    model: z.string().optional().describe('runtime local: the model path or Hugging Face / ModelScope id'),
-    served_model_name: z.string().optional().describe('Default: the model argument, as vLLM does'),
+    model: notAnOption
+      .optional()
+      .describe('runtime local: the model path or Hugging Face / ModelScope id'),
+    served_model_name: notAnOption.optional().describe('Default: the model argument, as vLLM does'),
     host: z.string().default('127.0.0.1'),
     port: port.default('auto'),
     max_model_len: z.int().positive().optional(),
@@ -208,6 +228,12 @@ export const ServerSchema = z
     ),
     stop_timeout: DurationSchema.prefault(30).describe(
       `How long the server gets to exit after SIGTERM (docker stop) before it is killed. ${DURATION_FORMS}`,
+    ),
+    health_interval: DurationSchema.prefault(5).describe(
+      `While evaluating, how often /health is asked whether the server still answers. ${DURATION_FORMS}`,
+    ),
+    unhealthy_after: DurationSchema.prefault(30).describe(
+      `While evaluating, how long /health may keep failing before the evaluation stops ("vLLM stopped answering") instead of waiting out every request. ${DURATION_FORMS}`,
     ),
     docker: DockerSpecSchema.optional().describe('runtime docker: image, GPUs, volumes (see docs/docker.md)'),
   })

@@ -148,6 +148,10 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       runSignal: signal,
       display,
       mask,
+      health: {
+        intervalMs: plan.server.health_interval * 1000,
+        unhealthyAfterMs: plan.server.unhealthy_after * 1000,
+      },
     });
     error = evaluationFailure(evals);
     if (error) status = 'failed';
