@@ -1,9 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { runtimeFor } from '../server/registry.js';
 import type { ServePlan } from '../server/runtime.js';
 import { formatVersion } from '../util/pep440.js';
 import { renderVersionedServeFlags } from '../vllm/flags.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** A server reachable from other machines is the plan's choice, but one worth saying out loud. */
+function bindNotices(host: string): string[] {
+  if (LOOPBACK.has(host)) return [];
+  return [
+    `server.host is ${host}: vLLM is reachable from other machines. Its API (/v1) needs the run's key, but ` +
+      '/health, /metrics and /version answer anyone; keep 127.0.0.1 unless something else must reach it.',
+  ];
+}
 
 /**
  * Find the vLLM version the runtime's way and render the flags it takes; a flag it would reject stops here
@@ -18,7 +30,7 @@ export async function prepareServe(loaded: LoadedPlan, signal?: AbortSignal): Pr
     signal,
   });
   if (!runtime.launches) {
-    return { server, reasoningFlags: [], version: null, versionSource: source, notices: [] };
+    return { server, reasoningFlags: [], version: null, versionSource: source, notices: [], secrets: [] };
   }
   const rendered = renderVersionedServeFlags({
     reasoningParser: server.reasoning_parser,
@@ -30,12 +42,15 @@ export async function prepareServe(loaded: LoadedPlan, signal?: AbortSignal): Pr
       `The plan's server flags do not suit vLLM ${formatVersion(version)} (${source}):\n${rendered.errors.map((e) => `  - ${e}`).join('\n')}`,
     );
   }
+  // A key of the run's own unless the plan brings one: a published port then serves nobody else.
+  const apiKey = server.api_key ?? `evalrig-${randomBytes(24).toString('base64url')}`;
   return {
-    server: { ...server, extra_args: rendered.extraArgs },
+    server: { ...server, extra_args: rendered.extraArgs, api_key: apiKey },
     reasoningFlags: rendered.reasoningFlags,
     version,
     versionSource: source,
     ...(detection === undefined ? {} : { detection }),
-    notices: rendered.notices,
+    notices: [...rendered.notices, ...bindNotices(server.host)],
+    secrets: server.api_key === undefined ? [apiKey] : [],
   };
 }

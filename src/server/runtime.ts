@@ -50,6 +50,8 @@ export interface ServePlan {
   detection?: VllmDetection;
   /** What was changed or assumed for that version, one sentence each. */
   notices: string[];
+  /** Secrets made for this run (the generated API key): masked wherever the plan's are. */
+  secrets: string[];
 }
 
 /** Something a dead evalrig left running, as one runtime found it. */

@@ -2,7 +2,15 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectServerGone, readJson, runDirFrom, startCli, waitFor, writeSimPlan } from './cli-helpers.js';
+import {
+  expectServerGone,
+  readJson,
+  runDirFrom,
+  SIM_VLLM,
+  startCli,
+  waitFor,
+  writeSimPlan,
+} from './cli-helpers.js';
 
 /** `evalrig plan` as a whole command: what happens around the run (versions, budget, signals, matrices, leftovers). */
 
@@ -134,6 +142,31 @@ describe.concurrent('a watched server', () => {
       /quiz failed: vLLM stopped answering: http:\/\/127\.0\.0\.1:\d+\/health has failed for/,
     );
     expectServerGone(runDirFrom(result.all));
+  });
+});
+
+describe.concurrent("the run's own API key", () => {
+  it('is generated, reaches vLLM through its environment, and appears in no file of the run and not on the console', async () => {
+    const { file, dir } = writeSimPlan({ eval: { limit: 2 } });
+    // A vllm that notes the key it was given, somewhere outside the run folder, then is the simulator.
+    const seen = join(dir, 'keys-seen');
+    const vllm = join(dir, 'vllm-noting-its-key');
+    writeFileSync(vllm, `#!/bin/sh\necho "key=$VLLM_API_KEY" >> ${seen}\nexec ${SIM_VLLM} "$@"\n`);
+    chmodSync(vllm, 0o755);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/executable: .*/, `executable: ${vllm}`));
+    const result = await startCli(['plan', file, '--skip-preflight']);
+    expect(result.exitCode, result.all).toBe(0);
+    const key = readFileSync(seen, 'utf8').trim().split('\n').at(-1)?.replace(/^key=/, '') ?? '';
+    expect(key).toMatch(/^evalrig-[A-Za-z0-9_-]{32}$/);
+    expect(result.all).not.toContain(key);
+    const runDir = runDirFrom(result.all);
+    const files = readdirSync(runDir, { recursive: true, withFileTypes: true }).filter((entry) =>
+      entry.isFile(),
+    );
+    expect(files.length).toBeGreaterThan(5);
+    for (const entry of files)
+      expect(readFileSync(join(entry.parentPath, entry.name), 'utf8'), entry.name).not.toContain(key);
+    expectServerGone(runDir);
   });
 });
 

@@ -20,6 +20,7 @@ function servedFor(version: string): ServePlan {
     reasoningFlags: rendered.reasoningFlags,
     version: parsed,
     versionSource: 'pinned by server.vllm_version',
+    secrets: [],
     notices: [],
   };
 }
