@@ -50,12 +50,12 @@ describe('timing and capacity', () => {
   it('runs at most --max-num-seqs sequences; the rest wait', async () => {
     const sim = await startReadySim({
       args: ['--max-num-seqs', '2'],
-      env: { VLLM_SIM_TOKEN_LATENCY_MS: '10' },
+      env: { VLLM_SIM_TOKEN_LATENCY_MS: '50' },
     });
     const start = Date.now();
-    // Long enough (~2 s each) that all six are in the server together even on a busy machine.
+    // Long enough (~1.5 s each) that all six are in the server together even on a busy machine.
     const requests = Array.from({ length: 6 }, () =>
-      post(sim, { max_tokens: 200 }).then(async (r) => {
+      post(sim, { max_tokens: 30 }).then(async (r) => {
         expect(r.status).toBe(200);
         await r.json();
         return Date.now() - start;
@@ -69,8 +69,8 @@ describe('timing and capacity', () => {
     expect(seen.running).toBe(2);
     expect(seen.waiting).toBeGreaterThan(0);
     const finished = await Promise.all(requests);
-    // Three rounds of ~2 s each: the last cannot end before three rounds' worth of tokens.
-    expect(Math.max(...finished)).toBeGreaterThanOrEqual(3 * 199 * 10);
+    // Three rounds of 30 tokens at 50 ms: the last cannot end before three rounds' worth of tokens.
+    expect(Math.max(...finished)).toBeGreaterThanOrEqual(3 * 29 * 50);
     expect(await metrics(sim)).toEqual({ running: 0, waiting: 0 });
   });
 
