@@ -3,7 +3,7 @@ import type { EvalSpec, Plan } from '../plan/schema.js';
 import type { HostNeeds } from '../util/host-needs.js';
 import { expandHome } from '../util/paths.js';
 import { normaliseFlagNames, readFlagValue } from '../vllm/flags.js';
-import type { PreflightInput } from './checks/types.js';
+import type { PreflightInput, OtherRun } from './checks/types.js';
 
 const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 
@@ -41,6 +41,7 @@ export function preflightInputFromPlan(
   planDir: string,
   needs: HostNeeds,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  otherRuns: OtherRun[] = [],
 ): PreflightInput {
   const server = plan.server;
   const extra = normaliseFlagNames(server.extra_args);
@@ -69,6 +70,7 @@ export function preflightInputFromPlan(
     needsEvalscope: plan.evals.some((spec) => runsEvalscope(spec.backend)),
     env: server.env,
     baseDir: planDir,
+    otherRuns,
   };
 }
 
@@ -102,5 +104,6 @@ export function machinePreflightInput(
     needsEvalscope: false,
     env: {},
     baseDir: cwd,
+    otherRuns: [],
   };
 }

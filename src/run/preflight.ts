@@ -1,13 +1,13 @@
-import { UserError } from '../errors.js';
+import { ExitCode, UserError } from '../errors.js';
 import { countByStatus, runChecks } from '../host/checks/run-checks.js';
-import type { CheckResult } from '../host/checks/types.js';
+import type { CheckResult, OtherRun } from '../host/checks/types.js';
 import { gatherHostFacts } from '../host/facts.js';
 import { preflightInputFromPlan } from '../host/preflight-input.js';
 import { renderChecksTable } from '../host/report.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
 import { runtimeFor } from '../server/registry.js';
-import type { ServePlan } from '../server/runtime.js';
+import type { ServePlan, ServerRuntime } from '../server/runtime.js';
 import type { VllmDetection } from '../vllm/detect.js';
 
 export interface PreflightOptions {
@@ -27,11 +27,22 @@ export interface PreflightOptions {
   signal?: AbortSignal;
 }
 
+/** Live servers of other evalrig runs that this plan's runtime knows of (a local plan never asks Docker). */
+async function otherRuns(runtime: ServerRuntime): Promise<OtherRun[]> {
+  const source = runtime.leftovers;
+  if (!source?.available()) return [];
+  const found = await source.find().catch(() => []);
+  return found
+    .filter((leftover) => leftover.verdict === 'owned')
+    .map(({ name, detail, gpus }) => ({ name, detail, gpus }));
+}
+
 /** The host checks for one plan, with what its runtime needs from this host. */
 export async function runPreflight(plan: Plan, options: PreflightOptions): Promise<CheckResult[]> {
   const env = options.env ?? process.env;
-  const needs = runtimeFor(plan.server).hostNeeds(plan.server, env);
-  const input = preflightInputFromPlan(plan, options.planDir, needs, env);
+  const runtime = runtimeFor(plan.server);
+  const needs = runtime.hostNeeds(plan.server, env);
+  const input = preflightInputFromPlan(plan, options.planDir, needs, env, await otherRuns(runtime));
   const facts = await gatherHostFacts(input, {
     nvidiaSmi: options.nvidiaSmi,
     env,
@@ -44,7 +55,7 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
 }
 
 /**
- * The preflight before a run: warnings and errors are shown, errors refuse the start (exit 2) unless skipped. With
+ * The preflight before a run: warnings and errors are shown, errors refuse the start (exit 4) unless skipped. With
  * the preflight skipped, the version notices it would have shown are said anyway.
  */
 export async function preflightBeforeRun(
@@ -67,6 +78,7 @@ export async function preflightBeforeRun(
   if (counts.error > 0) {
     throw new UserError(
       `Preflight found ${counts.error} error(s): fix them (evalrig doctor ${loaded.file} shows all checks), or pass --skip-preflight.`,
+      ExitCode.preflightRefused,
     );
   }
 }

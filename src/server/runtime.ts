@@ -63,6 +63,8 @@ export interface Leftover {
   /** `orphan`: its evalrig is gone, nothing else will stop it; `owned`: a live run's; `foreign`: not ours to judge. */
   verdict: 'orphan' | 'owned' | 'foreign';
   reason: string;
+  /** The GPUs it uses, CUDA_VISIBLE_DEVICES style (null: all of them); absent when unknown. */
+  gpus?: string | null;
   /** SIGTERM (or docker stop), the grace, SIGKILL; verified. */
   stop(graceMs: number): Promise<{ stopped: boolean; detail: string }>;
 }

@@ -40,6 +40,7 @@ export function preflightInput(overrides: Partial<PreflightInput> = {}): Preflig
     needsEvalscope: false,
     env: {},
     baseDir: '/plans',
+    otherRuns: [],
     ...overrides,
   };
 }

@@ -283,3 +283,33 @@ export function checkGpuMemory(input: PreflightInput, facts: HostFacts): CheckRe
   }
   return results;
 }
+
+/** Whether two CUDA_VISIBLE_DEVICES selections may share a GPU; null (all GPUs) shares with everything. */
+function mayShareGpu(ours: string | null, theirs: string | null | undefined): boolean {
+  if (ours === null || theirs === null || theirs === undefined) return true;
+  const entries = (selection: string) => selection.split(',').map((entry) => entry.trim());
+  const mine = new Set(entries(ours));
+  return entries(theirs).some((entry) => mine.has(entry));
+}
+
+/**
+ * Two vLLMs on one GPU each plan for `gpu_memory_utilization` of it: the second fails its start minutes later, or
+ * both run slowly. Another evalrig run's live server on the GPUs this plan would use is refused before the start.
+ */
+export function checkOtherRuns(input: PreflightInput, facts: HostFacts): CheckResult | null {
+  const selection = gpuSelection(input, facts);
+  if ('notApplicable' in selection || input.otherRuns.length === 0) return null;
+  const sharing = input.otherRuns.filter((run) => mayShareGpu(selection.selection, run.gpus));
+  const title = 'other evalrig runs';
+  if (sharing.length === 0)
+    return ok('other-runs', title, `${input.otherRuns.length} other run(s) here, on other GPUs`);
+  return {
+    id: 'other-runs',
+    title,
+    status: 'error',
+    detail: `another evalrig run serves on these GPUs: ${sharing.map((run) => `${run.name}: ${run.detail}`).join('; ')}`,
+    fix:
+      'Wait for that run to end, give this plan other GPUs (server.cuda_visible_devices), or, if that evalrig is ' +
+      'stuck, stop it (then `evalrig cleanup --yes` removes what it leaves).',
+  };
+}

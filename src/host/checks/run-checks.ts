@@ -1,5 +1,5 @@
 import { checkDisk } from './disk.js';
-import { checkDriver, checkGpuMemory, checkGpus } from './gpus.js';
+import { checkDriver, checkGpuMemory, checkGpus, checkOtherRuns } from './gpus.js';
 import { checkModel, checkWeights } from './model.js';
 import { checkPort } from './port.js';
 import { checkEvalscope, checkPython } from './tools.js';
@@ -17,6 +17,7 @@ export function runChecks(input: PreflightInput, facts: HostFacts): CheckResult[
     checkGpus(input, facts),
     checkDriver(input, facts),
     ...checkGpuMemory(input, facts),
+    checkOtherRuns(input, facts),
     checkVllm(input, facts),
     checkServeFlags(input, facts),
     checkModel(input, facts),

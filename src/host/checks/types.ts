@@ -46,6 +46,16 @@ export interface PreflightInput {
   env: Record<string, string>;
   /** The plan folder (relative paths resolve against it), or the working directory. */
   baseDir: string;
+  /** vLLM servers of other evalrig runs live on this host now, as the runtime's records show them. */
+  otherRuns: OtherRun[];
+}
+
+export interface OtherRun {
+  /** e.g. `process group 4242`. */
+  name: string;
+  detail: string;
+  /** Its GPUs, CUDA_VISIBLE_DEVICES style; null or absent: all of them, or unknown. */
+  gpus?: string | null;
 }
 
 export type ModelFacts =

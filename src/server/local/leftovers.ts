@@ -1,16 +1,20 @@
 import type { LeftoverSource } from '../runtime.js';
-import { findOrphanServers, stopOrphanServer } from './records.js';
+import { findRecordedServers, stopOrphanServer } from './records.js';
 
-/** vLLM process groups whose evalrig was killed before its teardown, found through the records it left. */
+/**
+ * vLLM process groups of this host started by evalrig, found through the records it keeps until a verified stop:
+ * orphans when their evalrig was killed before its teardown, otherwise another run's live server.
+ */
 export const localLeftovers: LeftoverSource = {
   label: 'local vLLM processes',
   available: () => true,
   find: async () =>
-    findOrphanServers().map((orphan) => ({
-      name: `process group ${orphan.record.pgid}`,
-      detail: `${orphan.record.command} (run ${orphan.record.run_dir}, started ${orphan.record.started_at})`,
-      verdict: 'orphan' as const,
-      reason: `evalrig pid ${orphan.record.owner_pid} is gone`,
-      stop: (graceMs: number) => stopOrphanServer(orphan, graceMs),
+    findRecordedServers().map((server) => ({
+      name: `process group ${server.record.pgid}`,
+      detail: `${server.record.command} (run ${server.record.run_dir}, started ${server.record.started_at})`,
+      verdict: server.ownerAlive ? ('owned' as const) : ('orphan' as const),
+      reason: `evalrig pid ${server.record.owner_pid} ${server.ownerAlive ? 'is running' : 'is gone'}`,
+      gpus: server.record.gpus,
+      stop: (graceMs: number) => stopOrphanServer(server, graceMs),
     })),
 };

@@ -22,6 +22,8 @@ export interface LocalServerRecord {
   started_at: string;
   run_dir: string;
   command: string;
+  /** The GPUs it was given (CUDA_VISIBLE_DEVICES); null: all of them. Absent in records of older evalrigs. */
+  gpus?: string | null;
 }
 
 export interface OrphanServer {
@@ -76,18 +78,29 @@ function readRecords(env: NodeJS.ProcessEnv): OrphanServer[] {
   });
 }
 
+export interface RecordedServer extends OrphanServer {
+  /** Whether the evalrig that started it still runs (then it is that run's server, not a leftover). */
+  ownerAlive: boolean;
+}
+
 /**
- * Server groups of this host whose evalrig is gone but which still run. Records of groups that are gone are
- * deleted on the way (their run ended without a verified stop, but nothing is left).
+ * Server groups of this host that still run, with whether their evalrig does. Records of groups that are gone
+ * are deleted on the way (their run ended without a verified stop, but nothing is left).
  */
-export function findOrphanServers(env: NodeJS.ProcessEnv = process.env): OrphanServer[] {
+export function findRecordedServers(env: NodeJS.ProcessEnv = process.env): RecordedServer[] {
   const host = hostname();
-  return readRecords(env).filter(({ record, file }) => {
-    if (record.host !== host || runningSince(record.owner_pid, new Date(record.started_at))) return false;
-    if (groupAlive(record.pgid) && sameGroup(record)) return true;
-    rmSync(file, { force: true });
-    return false;
+  return readRecords(env).flatMap(({ record, file }) => {
+    if (record.host !== host) return [];
+    const ownerAlive = runningSince(record.owner_pid, new Date(record.started_at));
+    if (groupAlive(record.pgid) && sameGroup(record)) return [{ record, file, ownerAlive }];
+    if (!ownerAlive) rmSync(file, { force: true });
+    return [];
   });
+}
+
+/** Server groups of this host whose evalrig is gone but which still run. */
+export function findOrphanServers(env: NodeJS.ProcessEnv = process.env): OrphanServer[] {
+  return findRecordedServers(env).filter((server) => !server.ownerAlive);
 }
 
 /** SIGTERM the orphan's group, SIGKILL after the grace, verify, and forget it when gone. */

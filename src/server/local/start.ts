@@ -6,6 +6,7 @@ import { resolveExecutable } from '../../util/executable.js';
 import { clientUrl } from '../../util/ports.js';
 import type { ServerSpec } from '../../plan/schema.js';
 import { LogSink } from '../log-sink.js';
+import { localHostNeeds } from './host-needs.js';
 import { registerLocalServer } from './records.js';
 import { groupAlive, signalGroup, terminateGroup } from '../process-group.js';
 import {
@@ -18,6 +19,12 @@ import {
 } from '../runtime.js';
 import { buildServeArgv, buildServerEnv } from '../../vllm/argv.js';
 import { maskSecretFlags } from '../../plan/secrets.js';
+
+/** The GPUs the server sees, as its CUDA_VISIBLE_DEVICES says; null: all of them. */
+function gpuSelection(server: ServerSpec): string | null {
+  const { gpus } = localHostNeeds(server, process.env);
+  return 'selection' in gpus ? gpus.selection : null;
+}
 
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
 const OUTPUT_DRAIN_MS = 500;
@@ -105,6 +112,7 @@ export async function startLocalServer(
           started_at: new Date().toISOString(),
           run_dir: ctx.runDir,
           command: [executable, ...maskSecretFlags(argv)].join(' '),
+          gpus: gpuSelection(server),
         });
 
   let stopping: Promise<StopReport> | undefined;
@@ -116,13 +124,18 @@ export async function startLocalServer(
     if (pgid === undefined || !groupAlive(pgid)) {
       return { outcome: 'graceful', duration_ms: 0, verified: true, detail: 'the server had already exited' };
     }
-    const { gone, outcome } = await terminateGroup(pgid, options.immediate ? 0 : options.graceMs, skipped);
+    const { gone, outcome, killWaitMs } = await terminateGroup(
+      pgid,
+      options.immediate ? 0 : options.graceMs,
+      skipped,
+    );
     const duration = Date.now() - started;
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     const detail = gone
       ? outcome === 'graceful'
-        ? `process group ${pgid} exited after SIGTERM in ${(duration / 1000).toFixed(1)} s`
-        : `process group ${pgid} did not exit within ${options.immediate ? 0 : options.graceMs / 1000} s of SIGTERM; killed with SIGKILL`
-      : `process group ${pgid} still has processes after SIGKILL (a process stuck in the GPU driver?): check with ps -g ${pgid} and nvidia-smi`;
+        ? `process group ${pgid} exited after SIGTERM in ${seconds(duration)}`
+        : `process group ${pgid} did not exit within ${options.immediate ? 0 : options.graceMs / 1000} s of SIGTERM; killed with SIGKILL, gone ${seconds(killWaitMs)} later`
+      : `process group ${pgid} still has processes ${seconds(killWaitMs)} after SIGKILL (a process stuck in the GPU driver?): check with ps -g ${pgid} and nvidia-smi`;
     return { outcome, duration_ms: duration, verified: gone, detail };
   }
 

@@ -2,7 +2,13 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkDisk } from '../../../src/host/checks/disk.js';
-import { checkDriver, checkGpuMemory, checkGpus, visibleGpus } from '../../../src/host/checks/gpus.js';
+import {
+  checkDriver,
+  checkGpuMemory,
+  checkGpus,
+  checkOtherRuns,
+  visibleGpus,
+} from '../../../src/host/checks/gpus.js';
 import { checkModel, checkWeights } from '../../../src/host/checks/model.js';
 import { checkPort } from '../../../src/host/checks/port.js';
 import { runChecks } from '../../../src/host/checks/run-checks.js';
@@ -255,6 +261,37 @@ describe('checkGpuMemory', () => {
     const gpu = gpuResult([h100(0, 40000)]);
     expect(checkGpuMemory(input(), facts({ gpu }))[0]?.status).toBe('error');
     expect(checkGpuMemory(input({ gpuMemoryUtilization: 0.45 }), facts({ gpu }))[0]?.status).toBe('ok');
+  });
+});
+
+describe('checkOtherRuns', () => {
+  const other = (gpus: string | null) => ({
+    name: 'process group 4242',
+    detail: 'vllm serve … (run outputs/x)',
+    gpus,
+  });
+
+  it('refuses the GPUs another evalrig run serves on, saying which run and what to do', () => {
+    const result = checkOtherRuns(input({ otherRuns: [other(null)] }), facts());
+    expect(result).toMatchObject({ id: 'other-runs', status: 'error' });
+    expect(result?.detail).toContain('process group 4242');
+    expect(result?.fix).toContain('server.cuda_visible_devices');
+    expect(checkOtherRuns(input({ needs: localOn('1,2'), otherRuns: [other('2')] }), facts())?.status).toBe(
+      'error',
+    );
+  });
+
+  it('lets runs on other GPUs be', () => {
+    expect(checkOtherRuns(input({ needs: localOn('1'), otherRuns: [other('0')] }), facts())?.status).toBe(
+      'ok',
+    );
+  });
+
+  it('says nothing when no other run is live, or this host’s GPUs do not matter', () => {
+    expect(checkOtherRuns(input(), facts())).toBeNull();
+    expect(checkOtherRuns(input({ otherRuns: [other(null)] }), facts({ simulator: true }))).toBeNull();
+    const external = externalHostNeeds();
+    expect(checkOtherRuns(input({ needs: external, otherRuns: [other(null)] }), facts())).toBeNull();
   });
 });
 
