@@ -137,11 +137,16 @@ async function measureDisk(outputDir: string): Promise<DiskFacts> {
     if (parent === path) break;
     path = parent;
   }
+  // The run creates its folder below `path`: that needs write access there, not just free space.
+  const notWritable = await access(path, constants.W_OK).then(
+    () => null,
+    (error: NodeJS.ErrnoException) => error.code ?? error.message,
+  );
   try {
     const fs = await statfs(path);
-    return { path, availableBytes: fs.bavail * fs.bsize, error: null };
+    return { path, availableBytes: fs.bavail * fs.bsize, error: null, notWritable };
   } catch (error) {
-    return { path, availableBytes: null, error: (error as Error).message };
+    return { path, availableBytes: null, error: (error as Error).message, notWritable };
   }
 }
 

@@ -9,6 +9,15 @@ export function checkDisk(input: PreflightInput, facts: HostFacts): CheckResult 
   const disk = facts.disk;
   if (input.outputDir === null || disk === null) return null;
   const title = 'Disk (outputs)';
+  if (disk.notWritable) {
+    return {
+      id: 'disk',
+      title,
+      status: 'error',
+      detail: `cannot write the run folder under ${disk.path} (${disk.notWritable})`,
+      fix: 'Set output.dir (or --output-dir) to a folder you can write.',
+    };
+  }
   if (disk.availableBytes === null) {
     return {
       id: 'disk',

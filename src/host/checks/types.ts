@@ -79,6 +79,8 @@ export interface DiskFacts {
   path: string;
   availableBytes: number | null;
   error: string | null;
+  /** Why evalrig could not write there (permission, a read-only file system); null when it can. */
+  notWritable?: string | null;
 }
 
 export interface ToolFacts {

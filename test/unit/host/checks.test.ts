@@ -413,6 +413,16 @@ describe('checkPort, checkDisk', () => {
       checkDisk(input(), facts({ disk: { path: '/data', availableBytes: bytes, error: null } }))?.status,
     ).toBe(status);
   });
+
+  it('refuses an output folder evalrig cannot write', () => {
+    const disk = { path: '/data', availableBytes: 100 * GIB, error: null, notWritable: 'EROFS' };
+    const result = checkDisk(input(), facts({ disk }));
+    expect(result).toMatchObject({
+      status: 'error',
+      detail: 'cannot write the run folder under /data (EROFS)',
+    });
+    expect(result?.fix).toContain('--output-dir');
+  });
 });
 
 describe('checkVllm, checkEvalscope', () => {
