@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiState, sendJson, writeHead } from './http.js';
 import { reply } from './answers.js';
+import { streamFaultFor } from './faults.js';
 import { ENGINE_DEAD_MESSAGE } from './fatal.js';
 import { pyRepr, pyString } from './py.js';
 import { classify, segments } from './reasoning.js';
@@ -278,10 +279,20 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
 
   writeHead(state, req, res, 200, { 'content-type': 'text/event-stream; charset=utf-8' });
   const send = (body: unknown): boolean => res.write(`data: ${JSON.stringify(body)}\n\n`);
+  const fault = streamFaultFor(knobs.faults, knobs.seed, index);
+  const faultAt = Math.max(1, Math.floor(tokens.length / 2));
   const running = (completion: number) => (r.continuousUsage ? usage(promptTokens, completion) : null);
   let sent = 0;
   const handle = state.scheduler.submit(spec, {
     onTokens(emitted, done) {
+      if (settled) return;
+      if (fault && emitted >= faultAt && !done) {
+        // break_stream / stall_stream: the engine's slot is freed; the client sees a cut or a silence.
+        settled = true;
+        handle.abort();
+        if (fault === 'break') res.destroy();
+        return;
+      }
       // vLLM sends the role chunk with the first engine output, i.e. after TTFT.
       if (sent === 0) send(chunkBody(rules, meta, 'role', '', null, running(0)));
       const runs = segments(tokens, parts, sent, emitted);

@@ -8,6 +8,8 @@ import { hashUnit } from './hash.js';
 //   http_error:STATUS@RATE        each chat request fails with STATUS with probability RATE (0..1]
 //   http_error:STATUSxCOUNT       the next COUNT chat requests fail with STATUS
 //   slow_tokens:F[@N]             per-token latency × F, for requests after the first N (default 0)
+//   break_stream:RATE             a streamed answer is cut off halfway (the connection closes) with probability RATE
+//   stall_stream:RATE             a streamed answer stops halfway and never ends, with probability RATE
 //   ignore_sigterm                server and engine ignore SIGTERM/SIGINT; only SIGKILL ends them
 
 const LOAD_CRASHES = ['cuda_oom', 'kv_cache', 'gpu_memory', 'port_in_use'] as const;
@@ -34,6 +36,10 @@ export interface Faults {
   readonly httpErrors: readonly HttpErrorRule[];
   readonly slowTokens: SlowTokens | null;
   readonly ignoreSigterm: boolean;
+  /** Probability that a stream is cut off halfway. */
+  readonly breakStream: number;
+  /** Probability that a stream stops halfway without ending. */
+  readonly stallStream: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -44,6 +50,8 @@ export const NO_FAULTS: Faults = {
   httpErrors: [],
   slowTokens: null,
   ignoreSigterm: false,
+  breakStream: 0,
+  stallStream: 0,
 };
 
 function isLoadCrash(text: string): text is LoadCrash {
@@ -66,6 +74,13 @@ function parseHttpError(arg: string): HttpErrorRule {
   const rate = Number(m[2]);
   if (!(rate > 0 && rate <= 1)) throw new Error(`http_error RATE must be in (0, 1], got '${m[2]}'`);
   return { status, rate, count: null };
+}
+
+function parseRate(arg: string, what: string): number {
+  const rate = Number(arg);
+  if (!/^[0-9.]+$/.test(arg) || !(rate > 0 && rate <= 1))
+    throw new Error(`${what} RATE must be in (0, 1], got '${arg}'`);
+  return rate;
 }
 
 function parseSlowTokens(arg: string): SlowTokens {
@@ -107,6 +122,12 @@ export function parseFaults(spec: string): Faults {
       case 'slow_tokens':
         faults.slowTokens = parseSlowTokens(needArg());
         break;
+      case 'break_stream':
+        faults.breakStream = parseRate(needArg(), 'break_stream');
+        break;
+      case 'stall_stream':
+        faults.stallStream = parseRate(needArg(), 'stall_stream');
+        break;
       case 'never_ready':
       case 'ignore_sigterm':
         if (arg !== undefined) throw new Error(`fault '${name}' takes no argument`);
@@ -145,4 +166,13 @@ export class HttpErrorInjector {
     }
     return null;
   }
+}
+
+export type StreamFault = 'break' | 'stall' | null;
+
+/** Whether the streamed answer to chat request `index` is cut off or stalls halfway; seeded, so runs repeat. */
+export function streamFaultFor(faults: Faults, seed: number, index: number): StreamFault {
+  if (faults.breakStream > 0 && hashUnit('break_stream', seed, 0, index) < faults.breakStream) return 'break';
+  if (faults.stallStream > 0 && hashUnit('stall_stream', seed, 0, index) < faults.stallStream) return 'stall';
+  return null;
 }

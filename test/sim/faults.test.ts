@@ -114,6 +114,36 @@ describe('runtime faults', () => {
     expect(sim.child.exitCode).toBeNull();
   });
 
+  it('break_stream and stall_stream cut or stall a streamed answer halfway', async () => {
+    const broken = await startReadySim({
+      env: { VLLM_SIM_FAULT: 'break_stream:1', VLLM_SIM_TOKEN_LATENCY_MS: '5' },
+    });
+    const cut = await post(broken, { stream: true }).then((response) =>
+      response.text().then(
+        () => 'complete',
+        (error: Error) => `broke: ${error.message}`,
+      ),
+    );
+    expect(cut).toMatch(/^broke: /);
+
+    const stalled = await startReadySim({
+      env: { VLLM_SIM_FAULT: 'stall_stream:1', VLLM_SIM_TOKEN_LATENCY_MS: '5' },
+    });
+    const response = await post(stalled, { stream: true }, AbortSignal.timeout(2_000));
+    const reader = response.body?.getReader();
+    let text = '';
+    const ending = await (async () => {
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) return 'ended';
+        text += new TextDecoder().decode(chunk.value);
+      }
+    })().catch((error: Error) => error.name);
+    expect(ending).toBe('TimeoutError');
+    expect(text).toContain('data: {');
+    expect(text).not.toContain('[DONE]');
+  });
+
   it('never_ready keeps the port closed and logs stop during graph capture', async () => {
     const sim = await startSim({ env: { VLLM_SIM_FAULT: 'never_ready', VLLM_SIM_LOAD_TIME: '0.3' } });
     await sim.waitForOutput(/Capturing CUDA graphs/);
