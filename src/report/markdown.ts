@@ -1,3 +1,4 @@
+import { continuation } from './continuation.js';
 import { renderMarkdownTable, scoreRows, TABLE_HEAD } from './table.js';
 import type { RunSummary } from '../run/summary.js';
 
@@ -7,13 +8,16 @@ function ms(value: number | undefined): string {
 
 /** report.md: what a person reads first after a nightly run. */
 export function renderMarkdownReport(summary: RunSummary): string {
+  const attempt = summary.attempt > 1 ? `attempt ${summary.attempt} (resumed) ` : '';
   const lines = [
     `# ${summary.plan}: ${summary.status.toUpperCase()}`,
     '',
     `- model: \`${summary.model}\`, vLLM ${summary.vllm_version ?? 'unknown'}`,
-    `- started ${summary.started_at}, took ${summary.duration_s.toFixed(1)} s, exit code ${summary.exit_code}`,
+    `- ${attempt}started ${summary.started_at}, took ${summary.duration_s.toFixed(1)} s, exit code ${summary.exit_code}`,
   ];
   if (summary.teardown) lines.push(`- teardown: ${summary.teardown.detail}`);
+  const onwards = continuation(summary, (command) => `\`${command}\``);
+  if (onwards) lines.push(`- ${onwards}`);
   if (summary.error) lines.push('', '## Error', '', '```', summary.error, '```');
   lines.push('', '## Scores', '', renderMarkdownTable(TABLE_HEAD, scoreRows(summary)));
   const details = summary.evals.filter((e) => e.result);

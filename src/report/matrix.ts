@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { MatrixSummary } from '../run/summary.js';
+import { continuation } from './continuation.js';
 import { formatScore, renderMarkdownTable } from './table.js';
 
 /** One row per eval × subset, one column per variant: the results side by side. */
@@ -47,5 +48,7 @@ export function writeMatrixReport(matrix: MatrixSummary): void {
   ];
   for (const { name, summary } of matrix.variants)
     text.push(`- ${name}: [report](${name}/report.md), ${summary.status}`);
+  const onwards = continuation({ resume_command: matrix.resume_command }, (command) => `\`${command}\``);
+  if (onwards) text.push('', onwards);
   writeFileSync(join(matrix.run_dir, 'report.md'), text.join('\n') + '\n');
 }

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import type { PreparedEval } from '../eval/evaluator.js';
 import { evaluatorFor } from '../eval/registry.js';
@@ -14,6 +13,7 @@ import type { ExitInfo, ServerHandle } from '../server/runtime.js';
 import type { RunDisplay } from '../util/display.js';
 import { findFatalLine } from '../vllm/fatal-lines.js';
 import type { ManifestFile } from './manifest.js';
+import { evalDirOf } from './run-dir.js';
 import { summarizeEval, type EvalSummary } from './summary.js';
 
 class ServerExitedError extends Error {}
@@ -22,10 +22,12 @@ function exitedError(exit: ExitInfo): ServerExitedError {
   return new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`);
 }
 
-/** Load and check every evaluation's data before the server starts: a broken dataset costs no GPU time. */
+/**
+ * Load and check every evaluation's data before the server starts: a broken dataset costs no GPU time. The caller
+ * records the provenance (a resume compares it with the run's first).
+ */
 export async function prepareEvaluations(
   loaded: LoadedPlan,
-  manifest: ManifestFile,
   signal: AbortSignal,
   display: RunDisplay,
 ): Promise<PreparedEval[]> {
@@ -38,7 +40,6 @@ export async function prepareEvaluations(
       display,
     });
     for (const problem of evaluation.problems) display.warn(`${spec.name}: skipped ${problem}`);
-    manifest.update((m) => m.datasets.push(evaluation.provenance));
     prepared.push(evaluation);
   }
   return prepared;
@@ -75,6 +76,8 @@ export interface EvaluationsContext {
   runSignal: AbortSignal;
   display: RunDisplay;
   mask: (text: string) => string;
+  /** A resumed run: each evaluation continues from its predictions on disk. */
+  resume: boolean;
   /** How the server's /health is watched while an evaluation runs. */
   health: HealthWatchOptions;
 }
@@ -107,7 +110,7 @@ export async function runEvaluations(
       summaries.push(failedEval(evaluation, 'skipped', `not run: ${serverDied}`));
       continue;
     }
-    const evalDir = join(ctx.runDir, 'evals', spec.name);
+    const evalDir = evalDirOf(ctx.runDir, spec.name);
     mkdirSync(evalDir, { recursive: true });
     // The evaluation stops at once when the run is interrupted or the server dies under it.
     const controller = new AbortController();
@@ -126,6 +129,7 @@ export async function runEvaluations(
           signal: controller.signal,
           display: ctx.display,
           mask: ctx.mask,
+          resume: ctx.resume,
         }),
       );
       // An evaluator that returns despite an interruption must not turn it into a result.

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, InterruptedError } from '../errors.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
 import type { Plan } from '../plan/schema.js';
+import { secretMasker } from '../plan/secrets.js';
 import { orphansOf } from '../server/leftovers/sweep.js';
 import type { ServePlan } from '../server/runtime.js';
 import { abortable } from '../util/abortable.js';
@@ -10,51 +12,110 @@ import { dryRunText } from './dry-run.js';
 import { preflightBeforeRun } from './preflight.js';
 import { prepareServe } from './prepare.js';
 import type { RunReporter } from './reporter.js';
-import { createRunDir } from './run-dir.js';
+import { matrixChanges, planChanges, resolvedPlans, ResumeRefusedError } from './resume/changes.js';
+import { pastablePath, planCommand, type PlanCommandLine } from './resume/command-line.js';
+import { locateRun } from './resume/locate.js';
+import { createRunDir, MANIFEST_FILE, writeResolvedPlan } from './run-dir.js';
 import { runPlan } from './run-plan.js';
 import { trapStopSignals, type Interruption } from './signals.js';
-import { summarizeMatrix, writeMatrixSummary, type MatrixSummary } from './summary.js';
+import {
+  readFinishedRun,
+  summarizeMatrix,
+  writeMatrixSummary,
+  type MatrixSummary,
+  type RunSummary,
+} from './summary.js';
 
-export interface PlanRequest {
-  file: string;
-  /** `--set path=value` overrides. */
-  overrides?: string[];
-  /** `--only NAME`: the evaluations to keep. */
-  only?: string[];
-  /** `--output-dir`: replaces output.dir everywhere, the preflight's disk check included. */
-  outputDir?: string;
+export interface PlanRequest extends PlanCommandLine {
   dryRun: boolean;
-  skipPreflight: boolean;
+  /** `--resume DIR` or `--resume latest`: continue that run in its own folder. */
+  resume?: string;
 }
 
-interface Target {
+interface Variant {
   /** The matrix variant's name; empty for a plan without a matrix. */
   name: string;
   loaded: LoadedPlan;
+}
+
+interface Target extends Variant {
   serve: ServePlan;
+}
+
+/** What every run of the command shares. */
+interface RunContext {
+  display: RunDisplay;
+  interruption: Interruption;
+  reporter: RunReporter;
+  commands: { resume: string; fresh: string };
+  resuming: boolean;
+  /** Of a resumed run, the variants that ended ok already, by name: reported as they are, not run again. */
+  finished: Map<string, RunSummary>;
 }
 
 function withOutputDir(plan: Plan, outputDir: string | undefined): Plan {
   return outputDir === undefined ? plan : { ...plan, output: { ...plan.output, dir: outputDir } };
 }
 
-/** Every variant with its flags rendered, before anything starts: a plain plan is a matrix of one. */
-async function prepareTargets(
-  loaded: LoadedPlan,
-  request: PlanRequest,
-  signal: AbortSignal,
-): Promise<Target[]> {
+/** Every variant as it will run: a plain plan is a matrix of one. */
+function variantsOf(loaded: LoadedPlan, request: PlanRequest): Variant[] {
   const variants = loaded.variants.length > 0 ? loaded.variants : [{ name: '', plan: loaded.plan }];
+  return variants.map((variant) => ({
+    name: variant.name,
+    loaded: { ...loaded, plan: withOutputDir(selectEvals(variant.plan, request.only), request.outputDir) },
+  }));
+}
+
+/** A variant's own run folder inside the matrix's; a plain plan's run is the folder itself. */
+function folderOf(runDir: string, variant: Variant): string {
+  return variant.name ? join(runDir, variant.name) : runDir;
+}
+
+const hasStarted = (runDir: string) => existsSync(join(runDir, MANIFEST_FILE));
+
+/**
+ * Refuses to resume a run whose plan changed in what decides its results, naming every difference. Variants the
+ * matrix never reached have nothing to compare.
+ */
+function refuseChangedPlan(
+  runDir: string,
+  loaded: LoadedPlan,
+  variants: Variant[],
+  freshCommand: string,
+): void {
+  const changes: string[] = [];
+  if (loaded.variants.length > 0) {
+    const { run, now } = resolvedPlans(runDir, loaded);
+    changes.push(...matrixChanges(run, now));
+  }
+  for (const variant of variants) {
+    const folder = folderOf(runDir, variant);
+    if (!hasStarted(folder)) continue;
+    const { run, now } = resolvedPlans(folder, variant.loaded);
+    const prefix = variant.name ? `matrix variant ${variant.name}: ` : '';
+    changes.push(...planChanges(run, now).map((change) => prefix + change));
+  }
+  if (changes.length > 0) throw new ResumeRefusedError(runDir, changes, freshCommand);
+}
+
+/** The variants of a resumed run that ended ok already, by name. */
+function finishedRuns(runDir: string, variants: Variant[]): Map<string, RunSummary> {
+  const finished = new Map<string, RunSummary>();
+  for (const variant of variants) {
+    const summary = readFinishedRun(folderOf(runDir, variant));
+    if (summary) finished.set(variant.name, summary);
+  }
+  return finished;
+}
+
+/** Every variant with its flags rendered, before anything starts. */
+async function prepareTargets(variants: Variant[], signal: AbortSignal): Promise<Target[]> {
   const targets: Target[] = [];
   for (const variant of variants) {
     signal.throwIfAborted();
-    const variantLoaded = {
-      ...loaded,
-      plan: withOutputDir(selectEvals(variant.plan, request.only), request.outputDir),
-    };
     // Detection runs vLLM (or Python) to its own time-out; an interruption need not wait for it.
-    const serve = await abortable(prepareServe(variantLoaded, signal), signal);
-    targets.push({ name: variant.name, loaded: variantLoaded, serve });
+    const serve = await abortable(prepareServe(variant.loaded, signal), signal);
+    targets.push({ ...variant, serve });
   }
   return targets;
 }
@@ -74,38 +135,58 @@ async function warnAboutLeftovers(targets: Target[], display: RunDisplay): Promi
   }
 }
 
+function runTarget(target: Target, runDir: string, context: RunContext): Promise<RunSummary> {
+  return runPlan(target.loaded, {
+    runDir,
+    // A variant the matrix never reached starts afresh in its folder.
+    resume: context.resuming && hasStarted(runDir),
+    commands: context.commands,
+    display: context.display,
+    serve: target.serve,
+    interruption: context.interruption,
+    writeReports: (s) => context.reporter.writeRun(s),
+  });
+}
+
 async function runMatrix(
   loaded: LoadedPlan,
   targets: Target[],
-  request: PlanRequest,
-  context: { display: RunDisplay; interruption: Interruption; reporter: RunReporter },
+  runDir: string,
+  context: RunContext,
 ): Promise<MatrixSummary> {
-  const { display, interruption, reporter } = context;
+  const { display, interruption } = context;
+  // The matrix's plan: a resume checks its variants against it.
+  if (!context.resuming) writeResolvedPlan(runDir, loaded);
   // One server up at a time: each variant is a whole run (start, evaluate, tear down) in its own folder.
-  const { runDir } = createRunDir(request.outputDir ?? loaded.plan.output.dir, loaded.plan.name);
   const variants: MatrixSummary['variants'] = [];
-  for (const target of targets) {
+  for (const [index, target] of targets.entries()) {
     // Interrupted between variants: the rest do not start, and the matrix still gets its summary.
     if (interruption.signal.aborted) break;
-    display.info(`matrix variant ${target.name} (${variants.length + 1}/${targets.length})`);
-    const summary = await runPlan(target.loaded, {
-      display,
-      serve: target.serve,
-      runDir: join(runDir, target.name),
-      interruption,
-      writeReports: (s) => reporter.writeRun(s),
-    });
+    const finished = context.finished.get(target.name);
+    if (finished) {
+      display.info(`matrix variant ${target.name}: ended ok in an earlier attempt, not run again`);
+      variants.push({ name: target.name, summary: finished });
+      continue;
+    }
+    display.info(`matrix variant ${target.name} (${index + 1}/${targets.length})`);
+    const summary = await runTarget(target, folderOf(runDir, target), context);
     variants.push({ name: target.name, summary });
   }
-  const matrix = summarizeMatrix(loaded.plan.name, runDir, variants, interruption.signal.aborted);
+  const reason: unknown = interruption.signal.reason;
+  const matrix = summarizeMatrix(loaded.plan.name, runDir, variants, {
+    interruption: reason instanceof InterruptedError ? reason : undefined,
+    resumeCommand: context.commands.resume,
+  });
   writeMatrixSummary(matrix);
   return matrix;
 }
 
 /**
  * `evalrig plan`: load, render the flags for each variant, then either show the dry run or check the host and
- * run every variant, reporting through `reporter`. One signal trap covers the whole command, so a Ctrl-C during
- * version detection, the preflight or between matrix variants stops cleanly (exit 130) like one during a run.
+ * run every variant, reporting through `reporter`. With `resume`, the run continues in its folder (variants that
+ * ended ok are not run again) once its plan is found unchanged in what decides the results. One signal trap
+ * covers the whole command, so a signal during version detection, the preflight or between matrix variants stops
+ * cleanly (exit 128 + the signal's number) like one during a run.
  */
 export async function executePlan(request: PlanRequest, reporter: RunReporter): Promise<number> {
   const display = createDisplay();
@@ -114,7 +195,24 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
   );
   try {
     const loaded = loadPlan(request.file, { overrides: request.overrides });
-    const targets = await prepareTargets(loaded, request, interruption.signal);
+    const isMatrix = loaded.variants.length > 0;
+    const variants = variantsOf(loaded, request);
+    const outputDir = request.outputDir ?? loaded.plan.output.dir;
+    // Commands are printed and kept in summary.json: a secret given with --set must not be.
+    const mask = secretMasker(loaded.secrets);
+    const freshCommand = mask(planCommand(request));
+    const resumeDir =
+      request.resume === undefined
+        ? undefined
+        : locateRun(request.resume, {
+            outputDir,
+            planName: loaded.plan.name,
+            matrix: isMatrix,
+            freshCommand,
+          });
+    if (resumeDir) refuseChangedPlan(resumeDir, loaded, variants, freshCommand);
+
+    const targets = await prepareTargets(variants, interruption.signal);
     if (request.dryRun) {
       for (const { name, loaded: variantLoaded, serve } of targets) {
         if (name) console.log(`\n=== matrix variant ${name} ===`);
@@ -122,8 +220,11 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       }
       return ExitCode.ok;
     }
-    await warnAboutLeftovers(targets, display);
-    for (const target of targets) {
+
+    const finished = resumeDir ? finishedRuns(resumeDir, targets) : new Map<string, RunSummary>();
+    const pending = targets.filter((target) => !finished.has(target.name));
+    await warnAboutLeftovers(pending, display);
+    for (const target of pending) {
       interruption.signal.throwIfAborted();
       await abortable(
         preflightBeforeRun(target.loaded, target.serve, {
@@ -134,19 +235,26 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
         interruption.signal,
       );
     }
+
+    const runDir = resumeDir ?? createRunDir(outputDir, loaded.plan.name).runDir;
+    const context: RunContext = {
+      display,
+      interruption,
+      reporter,
+      commands: { resume: mask(planCommand(request, runDir)), fresh: freshCommand },
+      resuming: resumeDir !== undefined,
+      finished,
+    };
     const [single] = targets;
-    if (loaded.variants.length === 0 && single) {
-      const summary = await runPlan(single.loaded, {
-        display,
-        serve: single.serve,
-        interruption,
-        writeReports: (s) => reporter.writeRun(s),
-      });
+    if (!isMatrix && single) {
+      const earlier = finished.get(single.name);
+      if (earlier) display.info(`${pastablePath(runDir)} ended ok in an earlier attempt: nothing to run`);
+      const summary = earlier ?? (await runTarget(single, runDir, context));
       display.close();
       reporter.printRun(summary);
       return summary.exit_code;
     }
-    const matrix = await runMatrix(loaded, targets, request, { display, interruption, reporter });
+    const matrix = await runMatrix(loaded, targets, runDir, context);
     display.close();
     reporter.writeAndPrintMatrix(matrix);
     return matrix.exit_code;
@@ -156,7 +264,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
     if (!(reason instanceof InterruptedError)) throw error;
     display.close();
     console.error(`\nInterrupted (${reason.signal}) before any server started.`);
-    return ExitCode.interrupted;
+    return reason.exitCode;
   } finally {
     display.close();
     interruption.release();

@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { stringify } from 'yaml';
 import { ExitCode, InterruptedError } from '../errors.js';
+import type { PreparedEval } from '../eval/evaluator.js';
 import type { Endpoint } from '../eval/types.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { maskPlan, secretMasker } from '../plan/secrets.js';
+import { secretMasker } from '../plan/secrets.js';
 import { ReadinessError } from '../server/readiness/readiness-error.js';
 import { waitUntilReady, type ReadyInfo } from '../server/readiness/wait-until-ready.js';
 import { runtimeFor } from '../server/registry.js';
@@ -14,14 +14,20 @@ import { capacityFact, startupPhaseOf } from '../vllm/startup-phases.js';
 import { checkGenerationBudget } from './budget.js';
 import { evaluationFailure, prepareEvaluations, runEvaluations } from './evaluations.js';
 import { ManifestFile } from './manifest.js';
-import { createRunDir } from './run-dir.js';
+import { datasetChanges, ResumeRefusedError } from './resume/changes.js';
+import { sampleProgress } from './resume/progress.js';
+import { writeResolvedPlan } from './run-dir.js';
 import type { Interruption } from './signals.js';
 import { writeRunSummary, type EvalSummary, type RunStatus, type RunSummary } from './summary.js';
 import { checkServedVersion } from './version-check.js';
 
 export interface RunOptions {
-  /** Use this run directory (a matrix variant's folder) instead of a new timestamped one. */
-  runDir?: string;
+  /** The run's folder: a new timestamped one, a matrix variant's, or the run being resumed. */
+  runDir: string;
+  /** Continue the run in runDir: a new attempt in its manifest, each evaluation from its predictions on disk. */
+  resume: boolean;
+  /** The command that continues this run (in the summary when it ends early), and the one that starts afresh. */
+  commands: { resume: string; fresh: string };
   display: RunDisplay;
   /** The server spec and flags rendered for the detected vLLM version (prepare.ts). */
   serve: ServePlan;
@@ -44,29 +50,27 @@ function describeFailure(reason: unknown, runDir: string): string {
 
 /**
  * One run, start to finish: run directory, dataset checks, server start, readiness, each evaluation, reports,
- * and a teardown that happens on every path (success, failure, exception, SIGINT/SIGTERM/SIGHUP).
+ * and a teardown that happens on every path (success, failure, exception, SIGINT/SIGTERM/SIGHUP). Resumed, it is
+ * one more attempt in the same folder; data that changed since the run began refuses it before anything starts.
  */
 export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<RunSummary> {
   const { plan } = loaded;
-  const { display, serve, interruption } = options;
+  const { display, serve, interruption, runDir, resume } = options;
   const { signal } = interruption;
   const runtime = runtimeFor(plan.server);
-  const mask = secretMasker(loaded.secrets);
+  const mask = secretMasker([...loaded.secrets, ...serve.secrets]);
   const startedAt = new Date();
-  const { runDir, runId } = options.runDir
-    ? { runDir: options.runDir, runId: basename(options.runDir) }
-    : createRunDir(plan.output.dir, plan.name, startedAt);
+  const runId = basename(runDir);
   mkdirSync(runDir, { recursive: true });
-  // Masked by key, not by text: the YAML must keep its structure and types.
-  writeFileSync(join(runDir, 'plan.resolved.yaml'), stringify(maskPlan(plan, loaded.secrets)));
-  const manifest = new ManifestFile(runDir, {
-    runId,
-    planFile: loaded.file,
-    runtime: runtime.name,
-    serve,
-    startedAt,
-  });
-  display.info(`run directory ${runDir}`);
+  const init = { runId, planFile: loaded.file, runtime: runtime.name, serve, startedAt };
+  // A resumed run keeps the plan it began with: the resume was checked against it.
+  if (!resume) writeResolvedPlan(runDir, loaded);
+  const manifest = resume ? ManifestFile.continue(runDir, init) : ManifestFile.create(runDir, init);
+  display.info(
+    resume
+      ? `resuming run directory ${runDir} (attempt ${manifest.attemptNumber})`
+      : `run directory ${runDir}`,
+  );
 
   let handle: ServerHandle | undefined;
   const stopOptions = { graceMs: plan.server.stop_timeout * 1000 };
@@ -77,35 +81,39 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
 
   let status: RunStatus = 'ok';
   let error: string | null = null;
+  let interruptedBy: InterruptedError | undefined;
   let ready: ReadyInfo | undefined;
+  let prepared: PreparedEval[] | undefined;
   let evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
   try {
     signal.throwIfAborted();
-    const prepared = await manifest.phase('datasets', () =>
-      prepareEvaluations(loaded, manifest, signal, display),
-    );
+    const evaluations = await manifest.phase('datasets', () => prepareEvaluations(loaded, signal, display));
+    if (resume) {
+      const changes = datasetChanges(manifest.data.datasets, evaluations);
+      if (changes.length > 0) throw new ResumeRefusedError(runDir, changes, options.commands.fresh);
+    }
+    manifest.accept();
+    manifest.update((m) => (m.datasets = evaluations.map((e) => ({ eval: e.spec.name, ...e.provenance }))));
+    prepared = evaluations;
     checkGenerationBudget(prepared, plan.server.max_model_len, 'server.max_model_len');
     signal.throwIfAborted();
-    const server = await manifest.phase('start', () =>
-      runtime.start(serve, {
-        runId,
-        runDir,
-        logFile: join(runDir, 'server.log'),
-        planDir: loaded.dir,
-        planName: plan.name,
-        maskLine: mask,
-        signal,
-        warn: (m) => display.warn(m),
-      }),
+    // The handle is the teardown's the moment it exists: a manifest write that fails next must not orphan it.
+    const server = await manifest.phase(
+      'start',
+      async () =>
+        (handle = await runtime.start(serve, {
+          runId,
+          runDir,
+          logFile: join(runDir, 'server.log'),
+          planDir: loaded.dir,
+          planName: plan.name,
+          maskLine: mask,
+          signal,
+          warn: (m) => display.warn(m),
+        })),
     );
-    handle = server;
-    manifest.update((m) => {
-      m.server.argv = server.displayArgv;
-      m.server.base_url = server.baseUrl;
-      m.server.pid = server.pid ?? null;
-      m.server.container_id = server.containerId ?? null;
-    });
+    manifest.recordServer(server);
     if (server.launched) display.info(`started: ${server.displayArgv.join(' ')}`);
     // Start-up phases from the log feed the display and the manifest only, never the readiness decision.
     server.onLogLine((line) => {
@@ -148,6 +156,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       runSignal: signal,
       display,
       mask,
+      resume,
       health: {
         intervalMs: plan.server.health_interval * 1000,
         unhealthyAfterMs: plan.server.unhealthy_after * 1000,
@@ -156,8 +165,12 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     error = evaluationFailure(evals);
     if (error) status = 'failed';
   } catch (runError) {
+    // Refused before anything started: the run directory stays as the earlier attempt left it.
+    if (runError instanceof ResumeRefusedError) throw runError;
+    manifest.accept();
     const reason: unknown = signal.aborted ? signal.reason : runError;
-    status = reason instanceof InterruptedError ? 'interrupted' : 'failed';
+    if (reason instanceof InterruptedError) interruptedBy = reason;
+    status = interruptedBy ? 'interrupted' : 'failed';
     error = describeFailure(reason, runDir);
   } finally {
     if (handle) {
@@ -176,20 +189,32 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   const summary: RunSummary = {
     status,
     exit_code:
-      status === 'ok' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.runFailed,
+      status === 'ok'
+        ? ExitCode.ok
+        : status === 'interrupted' && interruptedBy
+          ? interruptedBy.exitCode
+          : ExitCode.runFailed,
     run_dir: runDir,
     plan: plan.name,
     model:
       ready?.servedModel ?? handle?.servedModel ?? plan.server.served_model_name ?? plan.server.model ?? '',
     vllm_version: ready?.vllmVersion ?? null,
+    attempt: manifest.attemptNumber,
     started_at: startedAt.toISOString(),
     finished_at: finishedAt.toISOString(),
     duration_s: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     error: error === null ? null : mask(error),
+    samples: prepared ? sampleProgress(runDir, prepared) : null,
+    resume_command: status === 'ok' ? null : options.commands.resume,
     evals,
     teardown,
   };
-  manifest.update((m) => (m.teardown = teardown));
+  manifest.finish({
+    status,
+    exit_code: summary.exit_code,
+    finished_at: summary.finished_at,
+    teardown,
+  });
   writeRunSummary(summary);
   options.writeReports(summary);
   return summary;

@@ -158,20 +158,23 @@ describe.concurrent('evalrig plan against the simulator as vllm', () => {
   });
 });
 
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
 describe.concurrent('interruptions leave nothing running', () => {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    it(`${signal} during start-up: exit 130, server group gone`, async () => {
+    it(`${signal} during start-up: exit ${EXIT_CODES[signal]}, server group gone`, async () => {
       const { file } = writeSimPlan({ server: { stop_timeout: 5 }, sim: { VLLM_SIM_LOAD_TIME: '20' } });
       const run = startPlan(file);
       await waitFor(() => run.seen('vLLM start-up:'), 30_000, 'start-up');
       run.child.kill(signal);
       const result = await run.child;
-      expect(result.exitCode, result.all).toBe(130);
+      expect(result.exitCode, result.all).toBe(EXIT_CODES[signal]);
       expect(result.all).toContain(`${signal} received`);
       expectServerGone(runDirFrom(result.all));
     });
 
-    it(`${signal} during evaluation: exit 130, partial predictions kept, server group gone`, async () => {
+    it(`${signal} during evaluation: exit ${EXIT_CODES[signal]}, partial predictions kept, the resume command printed`, async () => {
       const { file } = writeSimPlan({ eval: { concurrency: 1 }, sim: { VLLM_SIM_TOKEN_LATENCY_MS: '10' } });
       const run = startPlan(file);
       await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
@@ -183,12 +186,16 @@ describe.concurrent('interruptions leave nothing running', () => {
       );
       run.child.kill(signal);
       const result = await run.child;
-      expect(result.exitCode, result.all).toBe(130);
+      expect(result.exitCode, result.all).toBe(EXIT_CODES[signal]);
       const runDir = runDirFrom(result.all);
-      expect(readJson<Summary>(join(runDir, 'summary.json')).status).toBe('interrupted');
+      const summary = readJson<Summary>(join(runDir, 'summary.json'));
+      expect(summary).toMatchObject({ status: 'interrupted', exit_code: EXIT_CODES[signal] });
       const lines = readJsonLines<Prediction>(join(runDir, 'evals/quiz/predictions.jsonl'));
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.length).toBeLessThan(40);
+      expect(result.all).toContain(
+        `${summary.samples?.done} of 40 samples done. To continue this run: evalrig plan ${file} --resume ${runDir}`,
+      );
       expectServerGone(runDir);
     });
   }
@@ -227,7 +234,7 @@ describe.concurrent('interruptions leave nothing running', () => {
 });
 
 describe('host preflight before plan', () => {
-  it('stops with exit 2 before starting anything when the host cannot run the plan; --skip-preflight goes on', async () => {
+  it('stops with exit 4 before starting anything when the host cannot run the plan; --skip-preflight goes on', async () => {
     const { file, dir } = writeSimPlan();
     // A "real" vLLM (not the simulator) on a machine without a GPU: the preflight must refuse to start it.
     const fakeVllm = join(dir, 'vllm');
@@ -239,7 +246,7 @@ describe('host preflight before plan', () => {
     const plan = readFileSync(file, 'utf8').replace(/executable: .*/, `executable: ${fakeVllm}`);
     writeFileSync(file, plan);
     const refused = await startCli(['plan', file]);
-    expect(refused.exitCode, refused.all).toBe(2);
+    expect(refused.exitCode, refused.all).toBe(4);
     expect(refused.all).toContain('Host preflight:');
     expect(refused.all).toMatch(/Preflight found \d+ error/);
     expect(refused.all).not.toContain('started:');
@@ -248,6 +255,7 @@ describe('host preflight before plan', () => {
     expect(forced.exitCode, forced.all).toBe(1);
     expect(forced.all).toContain('exited with code 1 before it was ready');
     expect(forced.all).toContain('fake vllm: no GPU here');
+    expectServerGone(runDirFrom(forced.all));
   });
 });
 

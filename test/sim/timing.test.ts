@@ -62,7 +62,7 @@ describe('timing and capacity', () => {
       }),
     );
     let seen = { running: 0, waiting: 0 };
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline && seen.waiting === 0; ) {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && seen.waiting === 0;) {
       seen = await metrics(sim);
       if (seen.waiting === 0) await sleep(10);
     }
