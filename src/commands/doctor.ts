@@ -13,7 +13,7 @@ Options:
   --nvidia-smi PATH  the nvidia-smi to run (default: nvidia-smi on PATH)
   --set PATH=VALUE   override a plan value, as for evalrig plan
 
-Exit codes: 0 no errors (warnings allowed), 2 errors found or invalid arguments.`;
+Exit codes: 0 no errors (warnings allowed), 4 errors found (as evalrig plan's preflight), 2 invalid arguments or plan.`;
 
 const OPTIONS = {
   json: { type: 'boolean' },

@@ -40,5 +40,5 @@ export async function runDoctor(request: DoctorRequest): Promise<number> {
     console.log(renderChecksTable(results, { color }));
   }
   // Warnings alone do not stop a run; errors would make it fail, so they fail the check too.
-  return countByStatus(results).error > 0 ? ExitCode.invalidInput : ExitCode.ok;
+  return countByStatus(results).error > 0 ? ExitCode.preflightRefused : ExitCode.ok;
 }

@@ -36,29 +36,29 @@ describe('evalrig doctor as a process', () => {
     expect(result.stdout).toContain('driver 580.95.05, CUDA 13.0');
   });
 
-  it('a driver that is not loaded: exit 2 and the reason', async () => {
+  it('a driver that is not loaded: exit 4 and the reason', async () => {
     const result = await doctor([], 'driver-not-loaded');
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode).toBe(4);
     expect(result.stdout).toContain("couldn't communicate with the NVIDIA driver");
     expect(result.stdout).toContain('fix: Load or reinstall the driver');
   });
 
-  it('a driver too old for vLLM: exit 2', async () => {
+  it('a driver too old for vLLM: exit 4', async () => {
     const result = await doctor(['--json'], 'old-driver');
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode).toBe(4);
     expect(checks(result.stdout)['driver']).toMatchObject({
       status: 'error',
       detail: expect.stringContaining('CUDA 11.8'),
     });
   });
 
-  it('a plan on a GPU held by an orphan engine: exit 2, naming the PID', async () => {
+  it('a plan on a GPU held by an orphan engine: exit 4, naming the PID', async () => {
     const plan = writePlan(
       'held',
       'executable: ./venv/bin/vllm\nmodel: ./models/tiny\nreasoning_parser: qwen3',
     );
     const result = await doctor([plan, '--json'], 'orphan-enginecore');
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode).toBe(4);
     const byId = checks(result.stdout);
     expect(byId['gpu-memory:0']).toMatchObject({
       status: 'error',
