@@ -15,6 +15,7 @@ const LAYERS = [
   ['eval', '^src/eval/'],
   ['run', '^src/run/'],
   ['report', '^src/report/'],
+  ['notify', '^src/notify/'],
   ['commands', '^src/commands/'],
   ['cli', '^src/cli\\.ts$'],
 ];

@@ -179,9 +179,7 @@ export const ServerSchema = z
       .describe(
         'Sent as a Bearer token; vLLM gets it as the VLLM_API_KEY environment variable (never on a command line). Masked in logs and run files',
       ),
-    model: notAnOption
-      .optional()
-      .describe('runtime local: the model path or Hugging Face / ModelScope id'),
+    model: notAnOption.optional().describe('runtime local: the model path or Hugging Face / ModelScope id'),
     served_model_name: notAnOption.optional().describe('Default: the model argument, as vLLM does'),
     host: z.string().default('127.0.0.1'),
     port: port.default('auto'),
@@ -264,6 +262,69 @@ export const ServerSchema = z
     }
   });
 
+const NOTIFY_KINDS = ['json', 'feishu', 'dingtalk', 'wecom', 'slack'] as const;
+
+/** Platforms whose custom bots check a signature made with the bot's secret (docs/notifications.md). */
+const SIGNED_KINDS: readonly (typeof NOTIFY_KINDS)[number][] = ['feishu', 'dingtalk'];
+
+export const NotifyTargetSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/, error: 'the http(s) address of the webhook' })
+      .describe(
+        'The webhook. It holds a token: write that as ${VAR} with a secret name, e.g. https://open.feishu.cn/open-apis/bot/v2/hook/${FEISHU_WEBHOOK_TOKEN}, to keep it out of logs and run files',
+      ),
+    kind: z
+      .enum(NOTIFY_KINDS)
+      .default('json')
+      .describe(
+        "The message shape: json (evalrig's own fields), feishu, dingtalk, wecom (custom group bots), slack (incoming webhook)",
+      ),
+    on: z
+      .enum(['failure', 'gate', 'always'])
+      .default('failure')
+      .describe(
+        'When to post: failure (the run failed, was interrupted, or a gate failed), gate (only a failed gate), always',
+      ),
+    timeout: DurationSchema.prefault(10).describe(`The longest one attempt may take. ${DURATION_FORMS}`),
+    retries: z
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe('Further attempts after a 5xx, a 429 or a network error; a 4xx is not retried'),
+    secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'feishu, dingtalk: the signing secret of a bot with signature checks on (write it as ${VAR})',
+      ),
+    mention: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'Whom the message mentions: user ids (dingtalk: also mobile numbers), or "all" (not wecom); see docs/notifications.md',
+      ),
+  })
+  .superRefine((target, ctx) => {
+    if (target.secret !== undefined && !SIGNED_KINDS.includes(target.kind)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: `kind ${target.kind} has no signed webhooks: secret applies to kind feishu and dingtalk only`,
+      });
+    }
+    if (target.kind === 'wecom' && target.mention?.includes('all')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mention'],
+        message: 'WeCom markdown messages cannot mention everyone: list user ids instead of "all"',
+      });
+    }
+  });
+
 export const OutputSchema = z.strictObject({
   dir: z.string().default('outputs').describe('Run directories go to <dir>/<plan name>/<timestamp>'),
 });
@@ -299,6 +360,13 @@ export const PlanSchema = z.strictObject({
     .superRefine(uniqueNames('matrix', 'variant', '<name>/ of the run directory'))
     .optional()
     .describe('Run the plan once per variant (one server up at a time) and compare the results side by side'),
+  notify: z
+    .array(NotifyTargetSchema)
+    .min(1)
+    .optional()
+    .describe(
+      'Webhooks told when a run (a matrix: once, at its end) ends; a notification that fails is a warning, never a failed run',
+    ),
 });
 
 export type Plan = z.output<typeof PlanSchema>;
@@ -306,3 +374,5 @@ export type ServerSpec = Plan['server'];
 export type EvalSpec = Plan['evals'][number];
 export type NativeEvalSpec = z.output<typeof NativeEvalSchema>;
 export type GenerationSettings = z.output<typeof GenerationSchema>;
+export type NotifyTarget = z.output<typeof NotifyTargetSchema>;
+export type NotifyKind = NotifyTarget['kind'];

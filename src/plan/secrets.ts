@@ -1,4 +1,5 @@
 import type { Plan } from './schema.js';
+import { shownUrl, splitWebhookUrl } from './webhook-url.js';
 
 /**
  * Masking rule: a name is secret when one of its `_`-separated segments is TOKEN, KEY, SECRET, PASSWORD, PASSWD,
@@ -85,6 +86,11 @@ export function collectSecrets(
     if (value && isSecretName(name)) values.add(value);
   }
   for (const value of secretFlagValues(plan.server.extra_args)) values.add(value);
+  // A webhook's address is its credential; a signing secret is one.
+  for (const target of plan.notify ?? []) {
+    for (const hidden of splitWebhookUrl(target.url).hidden) values.add(hidden);
+    if (target.secret) values.add(target.secret);
+  }
   return [...values].filter(isMaskableText);
 }
 
@@ -103,6 +109,8 @@ function maskValue(value: unknown, path: readonly string[], mask: (text: string)
   const key = path.at(-1);
   if (typeof value === 'string') {
     if (key === 'api_key' || (path.at(-2) === 'env' && key !== undefined && isSecretName(key))) return MASK;
+    if (path[0] === 'notify' && key === 'secret') return MASK;
+    if (path[0] === 'notify' && key === 'url') return shownUrl(value);
     return mask(value);
   }
   if (Array.isArray(value)) {
@@ -123,7 +131,8 @@ function maskValue(value: unknown, path: readonly string[], mask: (text: string)
 
 /**
  * The plan with its secrets replaced by `***`, for plan.resolved.yaml: server.api_key, secret-named entries of
- * server.env and server.docker.env, secret flag values in server.extra_args (matrix overrides of these too), and
+ * server.env and server.docker.env, secret flag values in server.extra_args (matrix overrides of these too), the
+ * credentials of notify webhooks (signing secrets, the token parts of their addresses), and
  * `secrets` (free-text secret values, e.g. `loaded.secrets`) inside other strings. Only strings change, so every
  * number and boolean keeps its type when the plan is written as YAML or JSON.
  */

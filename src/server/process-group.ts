@@ -67,23 +67,29 @@ export async function waitGroupGone(pgid: number, ms: number, interrupt?: Promis
   }
 }
 
-/** How long SIGKILL may take to empty a group before a stop is called unverified. */
-export const KILL_WAIT_MS = 5_000;
+/**
+ * How long SIGKILL may take to empty a group before a stop is called unverified. A killed process exits only once
+ * the kernel has released what it holds, and tearing down a GPU context can take many seconds.
+ */
+export const KILL_WAIT_MS = 30_000;
 
 /**
  * SIGTERM to the group, up to `graceMs` for it to go (`interrupt` cuts the wait: a second Ctrl-C), then SIGKILL
- * and up to KILL_WAIT_MS more. `gone` tells whether nothing of the group is left.
+ * and up to KILL_WAIT_MS more. `gone` tells whether nothing of the group is left; `killWaitMs`, how long it took
+ * to empty after SIGKILL.
  */
 export async function terminateGroup(
   pgid: number,
   graceMs: number,
   interrupt?: Promise<void>,
-): Promise<{ gone: boolean; outcome: 'graceful' | 'killed' }> {
+): Promise<{ gone: boolean; outcome: 'graceful' | 'killed'; killWaitMs: number }> {
   signalGroup(pgid, 'SIGTERM');
   if (graceMs > 0 && (await waitGroupGone(pgid, graceMs, interrupt)))
-    return { gone: true, outcome: 'graceful' };
+    return { gone: true, outcome: 'graceful', killWaitMs: 0 };
   signalGroup(pgid, 'SIGKILL');
-  return { gone: await waitGroupGone(pgid, KILL_WAIT_MS), outcome: 'killed' };
+  const killedAt = Date.now();
+  const gone = await waitGroupGone(pgid, KILL_WAIT_MS);
+  return { gone, outcome: 'killed', killWaitMs: Date.now() - killedAt };
 }
 
 /** Process start times come with tick resolution and the boot time with second resolution. */

@@ -145,6 +145,34 @@ describe('structured masking', () => {
     expect(plan.server.api_key).toBe('abc');
   });
 
+  it('masks the credentials of notify webhooks by key, and lists them for free text', () => {
+    const plan = PlanSchema.parse({
+      name: 'p',
+      server: { model: '/m' },
+      evals: [{ name: 'q', backend: 'native', dataset: 'iquiz' }],
+      notify: [
+        {
+          url: 'https://open.feishu.cn/open-apis/bot/v2/hook/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+          kind: 'feishu',
+          secret: 'signing-secret-1',
+        },
+        { url: 'https://oapi.dingtalk.com/robot/send?access_token=abcdef0123456789', kind: 'dingtalk' },
+      ],
+    });
+    const masked = maskPlan(plan);
+    expect(masked.notify?.map((target) => [target.url, target.secret])).toEqual([
+      ['https://open.feishu.cn/open-apis/bot/v2/hook/***', '***'],
+      ['https://oapi.dingtalk.com/robot/send?access_token=***', undefined],
+    ]);
+    expect(collectSecrets(plan, [], {})).toEqual(
+      expect.arrayContaining([
+        '0a1b2c3d-4e5f-6789-abcd-ef0123456789',
+        'signing-secret-1',
+        'abcdef0123456789',
+      ]),
+    );
+  });
+
   it('maskPlan replaces free-text secrets inside other strings', () => {
     const plan = planWith({ model: 'https://user:s3cret-password@example.com/model' });
     expect(maskPlan(plan, ['s3cret-password']).server.model).toBe('https://user:***@example.com/model');
