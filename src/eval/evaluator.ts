@@ -39,6 +39,12 @@ export interface EvalContext {
   display: RunDisplay;
   /** Hides the plan's secrets in texts that reach a file or the console (request errors quote response bodies). */
   mask: (text: string) => string;
+  /**
+   * Continue an interrupted run of this evaluation in evalDir: samples whose newest prediction is finished (an
+   * answer or a permanent error) are counted as they are (the result's `resumed` says how many), the rest are asked
+   * again. Without it evalDir's predictions start afresh.
+   */
+  resume?: boolean;
 }
 
 /**

@@ -15,6 +15,14 @@ export interface TokenUsage {
   total_tokens: number;
 }
 
+/**
+ * Why a request failed for good. `transient`: a failure that might pass on its own (5xx, 429, a refused or broken
+ * connection, a stall) that lasted through every retry; a resumed evaluation asks such a sample again. `permanent`:
+ * the server refused the request itself (400 such as the context-length error, 401, 404) or the answer outgrew
+ * `max_request_time`; never retried, and kept on resume.
+ */
+export type ErrorKind = 'transient' | 'permanent';
+
 /** One line of `predictions.jsonl`, appended as each sample finishes. */
 export interface PredictionRecord {
   id: string;
@@ -28,10 +36,14 @@ export interface PredictionRecord {
   finish_reason: string | null;
   truncated: boolean;
   error: string | null;
+  error_kind: ErrorKind | null;
   usage: TokenUsage | null;
-  latency_ms: number;
   /** Time to first token, streamed requests only. */
   ttft_ms: number | null;
+  /** The attempt that answered; for a failed request, the time from its first attempt until it was given up. */
+  latency_ms: number;
+  /** Requests sent for this sample: 1 plus its retries. */
+  attempts: number;
 }
 
 export interface SubsetScore {
@@ -72,8 +84,12 @@ export interface EvalResult extends EvalMetrics {
   backend: string;
   dataset: string;
   metric: string;
+  /** Requests sent again after a transient failure, over every prediction line of the samples counted. */
+  retries: number;
   wall_ms: number;
   predictions_file: string;
+  /** With `resume`: samples whose finished records came from an earlier, interrupted run of this evaluation. */
+  resumed?: number;
   repeats?: RepeatSummary;
 }
 

@@ -31,7 +31,9 @@ export const PREDICTION_FIELDS: (keyof PredictionRecord)[] = [
   ...CORE_PREDICTION_FIELDS,
   'truncated',
   'error',
+  'error_kind',
   'ttft_ms',
+  'attempts',
 ];
 
 export interface PlanOverrides {

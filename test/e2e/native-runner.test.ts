@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIquiz } from '../../src/datasets/iquiz.js';
 import type { Sample } from '../../src/datasets/types.js';
 import { runNative, type NativeRunContext } from '../../src/eval/native/runner.js';
+import { ServerUnresponsiveError } from '../../src/eval/errors.js';
 import type { EvalResult, PredictionRecord } from '../../src/eval/types.js';
 import { NativeEvalSchema } from '../../src/plan/schema.js';
 import { killAllSims, SIM_MAIN, startReadySim, tempDir, type SimHandle } from '../sim/helpers.js';
@@ -59,12 +60,12 @@ async function runQuiz(
     concurrency: settings.concurrency ?? 8,
     generation: settings.generation ?? {},
   });
-  const evalDir = tempDir('evalrig-native-');
+  const evalDir = ctx.evalDir ?? tempDir('evalrig-native-');
   const result = await runNative(
     nativeTaskOf(spec),
     samples,
     { baseUrl: `${sim.baseUrl}/v1`, servedModel: SERVED_MODEL },
-    { evalDir, signal: new AbortController().signal, ...ctx },
+    { signal: new AbortController().signal, ...ctx, evalDir },
   );
   return { result, records: await readPredictions(evalDir), evalDir };
 }
@@ -89,7 +90,7 @@ describe('runNative against the simulator', () => {
       const { result, records, evalDir } = await runQuiz(
         sim,
         {},
-        { onProgress: (done) => progress.push(done) },
+        { onProgress: ({ done }) => progress.push(done) },
       );
 
       expect(result).toMatchObject({
@@ -118,7 +119,14 @@ describe('runNative against the simulator', () => {
       );
       for (const record of records) {
         expect(Object.keys(record).sort()).toEqual([...PREDICTION_FIELDS].sort());
-        expect(record).toMatchObject({ correct: true, finish_reason: 'stop', error: null, ttft_ms: null });
+        expect(record).toMatchObject({
+          correct: true,
+          finish_reason: 'stop',
+          error: null,
+          error_kind: null,
+          ttft_ms: null,
+          attempts: 1,
+        });
         expect(record.extracted).toBe(record.gold);
         expect(record.prompt).toContain('问题：');
       }
@@ -208,15 +216,119 @@ describe('runNative against the simulator', () => {
       expect(result.score).toBeCloseTo((40 - result.errors) / 40, 10);
       for (const record of failed) {
         expect(record.error).toMatch(/^HTTP 500: \{.*"message":"Simulated HTTP 500/);
-        expect(record).toMatchObject({ correct: false, content: null, extracted: null, usage: null });
+        expect(record).toMatchObject({
+          correct: false,
+          content: null,
+          extracted: null,
+          usage: null,
+          error_kind: 'transient',
+          attempts: 1,
+        });
       }
     },
   );
 
   it('retries failed requests as the plan says', async () => {
     const sim = await startQuizSim({ env: { VLLM_SIM_FAULT: 'http_error:503x2' } });
-    const { result } = await runQuiz(sim, { concurrency: 1, generation: { retries: 2 } });
-    expect(result).toMatchObject({ num: 40, score: 1, errors: 0 });
+    const { result, records } = await runQuiz(sim, { concurrency: 1, generation: { retries: 2 } });
+    expect(result).toMatchObject({ num: 40, score: 1, errors: 0, retries: 2 });
+    expect(records[0]?.attempts).toBe(3);
+  });
+
+  describe('faults', () => {
+    it('does not retry a request over the context length (a permanent error), and goes on', async () => {
+      const sim = await startQuizSim({ args: ['--max-model-len', '1024'] });
+      const { result, records } = await runQuiz(sim, { generation: { max_tokens: 2000, retries: 2 } });
+      expect(result).toMatchObject({ num: 40, score: 0, errors: 40, retries: 0 });
+      for (const record of records) {
+        expect(record).toMatchObject({ error_kind: 'permanent', attempts: 1 });
+        expect(record.error).toMatch(/^HTTP 400: .*context length is (only )?1024 tokens/);
+      }
+    });
+
+    it('stops when the engine dies, and a resumed run on a new server counts every sample exactly once', async () => {
+      const dying = await startQuizSim({ env: { VLLM_SIM_FAULT: 'crash_after:10' } });
+      const evalDir = tempDir('evalrig-native-');
+      const generation = { retries: 1, max_consecutive_failures: 4 };
+      const stopped = runQuiz(dying, { concurrency: 4, generation }, { evalDir });
+      await expect(stopped).rejects.toBeInstanceOf(ServerUnresponsiveError);
+      await expect(stopped).rejects.toThrow(/^vLLM stopped answering: 4 requests in a row failed/);
+      const before = await readPredictions(evalDir);
+      expect(before.filter((record) => record.error === null)).toHaveLength(10);
+      expect(before.filter((record) => record.error_kind === 'transient').length).toBeGreaterThanOrEqual(4);
+
+      const healthy = await startQuizSim();
+      const { result, records } = await runQuiz(
+        healthy,
+        { concurrency: 4, generation },
+        { evalDir, resume: true },
+      );
+      expect(result).toMatchObject({ num: 40, score: 1, errors: 0, resumed: 10 });
+      expect(result.subsets).toEqual([
+        { name: 'IQ', num: 16, score: 1 },
+        { name: 'EQ', num: 24, score: 1 },
+      ]);
+      const answered = records.filter((record) => record.error === null).map((record) => record.id);
+      expect(answered).toHaveLength(40);
+      expect(new Set(answered)).toEqual(new Set(samples.map((sample) => sample.id)));
+    });
+
+    it('stops when the engine is wedged (hang_after), after max_consecutive_failures stalls in a row', async () => {
+      const sim = await startQuizSim({ env: { VLLM_SIM_FAULT: 'hang_after:5' } });
+      const evalDir = tempDir('evalrig-native-');
+      const run = runQuiz(sim, { generation: { timeout: 0.5, retries: 1 } }, { evalDir });
+      await expect(run).rejects.toThrow(/^vLLM stopped answering: 10 requests in a row failed/);
+      const records = await readPredictions(evalDir);
+      expect(records.filter((record) => record.error === null)).toHaveLength(5);
+      const failed = records.filter((record) => record.error !== null);
+      expect(failed.length).toBeGreaterThanOrEqual(10);
+      for (const record of failed)
+        expect(record).toMatchObject({
+          error: 'no response within 0.5s (generation.timeout)',
+          error_kind: 'transient',
+          attempts: 2,
+        });
+    });
+
+    it.each([
+      { fault: 'break_stream:0.1', what: 'cut off' },
+      { fault: 'stall_stream:0.1', what: 'stalled' },
+    ])('asks again a streamed answer $what halfway, until every sample is answered', async ({ fault }) => {
+      // Tokens must arrive one after another for an answer to be cut halfway.
+      const sim = await startQuizSim({
+        args: ['--reasoning-parser', 'qwen3'],
+        env: { VLLM_SIM_FAULT: fault, VLLM_SIM_TOKEN_LATENCY_MS: '5' },
+      });
+      const { result, records } = await runQuiz(sim, {
+        generation: { stream: true, timeout: 0.5, retries: 5 },
+      });
+      expect(result).toMatchObject({ num: 40, score: 1, errors: 0 });
+      expect(result.retries).toBeGreaterThan(0);
+      expect(records.reduce((sum, record) => sum + record.attempts - 1, 0)).toBe(result.retries);
+    });
+
+    it('lets a streamed answer whose tokens keep flowing run past `timeout`, but not past max_request_time', async () => {
+      // About 60 tokens at 20 ms each: some 1.2 s per answer, in a steady flow.
+      const sim = await startQuizSim({
+        args: ['--reasoning-parser', 'qwen3'],
+        env: { VLLM_SIM_TOKEN_LATENCY_MS: '20', VLLM_SIM_REASONING_TOKENS: '40' },
+      });
+      const flowing = await runQuiz(sim, { concurrency: 20, generation: { stream: true, timeout: 0.5 } });
+      expect(flowing.result).toMatchObject({ num: 40, score: 1, errors: 0 });
+      expect(Math.min(...flowing.records.map((record) => record.latency_ms))).toBeGreaterThan(1000);
+
+      const capped = await runQuiz(sim, {
+        concurrency: 20,
+        generation: { stream: true, timeout: 0.5, max_request_time: 0.6 },
+      });
+      expect(capped.result).toMatchObject({ num: 40, errors: 40, retries: 0 });
+      for (const record of capped.records)
+        expect(record).toMatchObject({
+          error: 'still answering after 0.6s (generation.max_request_time)',
+          error_kind: 'permanent',
+          attempts: 1,
+        });
+    });
   });
 
   it('stops promptly when aborted, keeping the predictions of the samples that finished', async () => {
@@ -239,7 +351,7 @@ describe('runNative against the simulator', () => {
       {
         evalDir,
         signal: abort.signal,
-        onProgress: (done) => {
+        onProgress: ({ done }) => {
           if (done !== 3) return;
           abortedAt = performance.now();
           abort.abort();

@@ -60,15 +60,12 @@ export const nativeEvaluator: Evaluator = {
   async run(prepared, endpoint, ctx) {
     const { spec, samples } = prepared;
     ctx.display.evalStart(spec.name, samples.length);
-    let correct = 0;
     return runNative(nativeTaskOf(spec), samples, endpoint, {
       evalDir: ctx.evalDir,
       signal: ctx.signal,
+      resume: ctx.resume,
       mask: ctx.mask,
-      onProgress: (done, _total, record) => {
-        if (record.correct) correct++;
-        ctx.display.evalProgress(done, correct);
-      },
+      onProgress: ({ done, correct }) => ctx.display.evalProgress(done, correct),
     });
   },
 };

@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../../../src/datasets/types.js';
+import { takeEarlierPredictions } from '../../../../src/eval/native/predictions-file.js';
+import { ScoreTally } from '../../../../src/eval/native/score.js';
+
+function sample(id: string): Sample {
+  return { id, subset: 'IQ', question: 'q', choices: ['a', 'b'], answer: 'A', meta: {} };
+}
+
+function record(id: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    id,
+    subset: 'IQ',
+    // Long, multi-byte text, so that lines span the reader's chunks and characters straddle their edges.
+    reasoning: '推理'.repeat(5000),
+    correct: true,
+    truncated: false,
+    error: null,
+    error_kind: null,
+    usage: null,
+    latency_ms: 10,
+    attempts: 1,
+    ...extra,
+  });
+}
+
+function predictionsFile(content: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'evalrig-predictions-')), 'predictions.jsonl');
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('takeEarlierPredictions', () => {
+  it('reads every complete line of a file larger than one read chunk', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `Q-${i}`);
+    const file = predictionsFile(ids.map((id) => record(id) + '\n').join(''));
+    expect(statSync(file).size).toBeGreaterThan(64 * 1024 * 10);
+    const tally = new ScoreTally();
+    const earlier = await takeEarlierPredictions(file, ids.map(sample), tally);
+    expect(earlier.finished).toEqual(new Set(ids));
+    expect(tally.metrics()).toMatchObject({ num: 30, score: 1 });
+  });
+
+  it('cuts a torn last line off the file, back to the end of the last complete one', async () => {
+    const complete = record('Q-0') + '\n';
+    const file = predictionsFile(complete + record('Q-1').slice(0, 70_000));
+    const earlier = await takeEarlierPredictions(file, [sample('Q-0'), sample('Q-1')], new ScoreTally());
+    expect(earlier.finished).toEqual(new Set(['Q-0']));
+    expect(readFileSync(file, 'utf8')).toBe(complete);
+  });
+
+  it('keeps the newest line of each sample, asking again a transient error or an error of unknown kind', async () => {
+    const file = predictionsFile(
+      [
+        record('Q-0', { error: 'HTTP 503', error_kind: 'transient', correct: false, attempts: 3 }),
+        record('Q-0', { attempts: 2 }),
+        record('Q-1', { error: 'HTTP 400', error_kind: 'permanent', correct: false }),
+        // Written before records had error_kind.
+        record('Q-2', { error: 'timed out', error_kind: undefined, attempts: undefined, correct: false }),
+        record('Q-3'),
+        record('Q-3', { error: 'connection failed', error_kind: 'transient', correct: false }),
+      ].join('\n') + '\n',
+    );
+    const tally = new ScoreTally();
+    const earlier = await takeEarlierPredictions(file, ['Q-0', 'Q-1', 'Q-2', 'Q-3'].map(sample), tally);
+    expect(earlier).toEqual({ finished: new Set(['Q-0', 'Q-1']), retries: 3 });
+    expect(tally.metrics()).toMatchObject({ num: 2, score: 0.5, errors: 1 });
+  });
+
+  it('ignores lines of other samples and lines that are not records', async () => {
+    const file = predictionsFile(
+      [record('Q-0'), record('gone-1'), '{"not":"a record"}', 'garbage'].join('\n') + '\n',
+    );
+    const tally = new ScoreTally();
+    const earlier = await takeEarlierPredictions(file, [sample('Q-0')], tally);
+    expect(earlier.finished).toEqual(new Set(['Q-0']));
+    expect(tally.progress).toEqual({ num: 1, correct: 1 });
+  });
+
+  it('finds nothing when there is no file', async () => {
+    const missing = path.join(mkdtempSync(path.join(tmpdir(), 'evalrig-predictions-')), 'predictions.jsonl');
+    expect(await takeEarlierPredictions(missing, [sample('Q-0')], new ScoreTally())).toEqual({
+      finished: new Set(),
+      retries: 0,
+    });
+  });
+});
