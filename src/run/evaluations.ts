@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { InterruptedError } from '../errors.js';
+import { ServerUnresponsiveError } from '../eval/errors.js';
 import type { PreparedEval } from '../eval/evaluator.js';
 import { evaluatorFor } from '../eval/registry.js';
 import type { Endpoint } from '../eval/types.js';
@@ -146,7 +147,12 @@ export async function runEvaluations(
       const message = ctx.mask(describeEvalFailure(reason, server));
       summaries.push(failedEval(evaluation, 'failed', message));
       ctx.display.warn(`${spec.name} failed: ${message}`);
-      if (reason instanceof ServerExitedError || reason instanceof ServerStoppedAnsweringError)
+      // The server is gone or no longer answers: the evaluations after this one would only fail the same way.
+      if (
+        reason instanceof ServerExitedError ||
+        reason instanceof ServerStoppedAnsweringError ||
+        reason instanceof ServerUnresponsiveError
+      )
         serverDied = message;
     } finally {
       health.stop();
