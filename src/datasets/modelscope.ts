@@ -8,6 +8,7 @@ import { temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { delay } from '../util/delay.js';
 import { defaultCacheDir, expandHome } from '../util/paths.js';
 import { DatasetError } from './problems.js';
+import { parseRetryAfter } from '../util/retry-after.js';
 
 /**
  * Downloads files of a ModelScope dataset repository into evalrig's cache, the way the modelscope SDK's
@@ -202,15 +203,6 @@ class DownloadFailure extends Error {
     this.status = answer.status;
     this.retryAfterMs = answer.retryAfterMs;
   }
-}
-
-/** Retry-After in either form HTTP allows: delay seconds, or a date. */
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {

@@ -24,16 +24,11 @@ export interface RepeatStats {
   std: number;
 }
 
-export function repeatStats(records: readonly { id: string; correct: boolean }[]): RepeatStats {
-  const tallies = new Map<number, { num: number; correct: number }>();
-  for (const record of records) {
-    const { repeat } = parseRepeatId(record.id);
-    const tally = tallies.get(repeat) ?? { num: 0, correct: 0 };
-    tally.num++;
-    if (record.correct) tally.correct++;
-    tallies.set(repeat, tally);
-  }
-  const perRepeat = [...tallies.entries()]
+/** Accuracy of each pass (repeat number → questions asked and answered right), their mean and spread. */
+export function repeatStats(
+  counts: Iterable<readonly [number, { num: number; correct: number }]>,
+): RepeatStats {
+  const perRepeat = [...counts]
     .sort(([a], [b]) => a - b)
     .map(([repeat, { num, correct }]) => ({ repeat, num, correct, accuracy: correct / num }));
   if (perRepeat.length === 0) return { perRepeat, mean: 0, std: 0 };

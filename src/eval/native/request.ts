@@ -9,6 +9,7 @@ import type { GenerationSettings } from '../../plan/schema.js';
 import { delay } from '../../util/delay.js';
 import type { Endpoint, ErrorKind, TokenUsage } from '../types.js';
 import type { MessageText } from './extract.js';
+import { parseRetryAfter } from '../../util/retry-after.js';
 
 /** Pause before the first retry; each further one doubles up to the maximum, drawn from one to two times that. */
 const FIRST_RETRY_DELAY_MS = 1_000;
@@ -313,10 +314,8 @@ function numericCode(code: unknown): number | undefined {
 
 /** How long a 429 or 503 asks to be left alone (Retry-After: delay seconds or a date), at most MAX_RETRY_AFTER_MS. */
 export function retryAfterMs(error: unknown): number | undefined {
-  const value = error instanceof APIError ? error.headers?.get('retry-after')?.trim() : undefined;
-  if (!value) return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
-  return Number.isNaN(ms) ? undefined : Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+  const ms = parseRetryAfter(error instanceof APIError ? error.headers?.get('retry-after') : undefined);
+  return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 /** One line for predictions.jsonl: what failed, with the HTTP status and body when there was a response. */

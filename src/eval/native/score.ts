@@ -1,5 +1,5 @@
 import { choiceLetters } from '../../datasets/letters.js';
-import { parseRepeatId } from '../../datasets/repeats.js';
+import { parseRepeatId, repeatStats } from '../../datasets/repeats.js';
 import type { Sample } from '../../datasets/types.js';
 import type { EvalMetrics, LatencySummary, PredictionRecord, RepeatSummary } from '../types.js';
 import { extractAnswer, splitReasoning } from './extract.js';
@@ -104,17 +104,13 @@ export class ScoreTally {
   /** With `repeats: k` every question was asked k times: each pass's accuracy and their spread (temperature noise). */
   repeatSummary(k: number): RepeatSummary | undefined {
     if (k <= 1) return undefined;
-    const perRepeat = Array.from(this.repeats)
-      .sort(([a], [b]) => a - b)
-      .map(([repeat, { num, correct }]) => ({ repeat, num, accuracy: correct / num }));
-    const mean =
-      perRepeat.length > 0 ? perRepeat.reduce((sum, pass) => sum + pass.accuracy, 0) / perRepeat.length : 0;
-    // Sample standard deviation (n − 1) of the per-pass accuracies; 0 with fewer than two passes.
-    const variance =
-      perRepeat.length < 2
-        ? 0
-        : perRepeat.reduce((sum, pass) => sum + (pass.accuracy - mean) ** 2, 0) / (perRepeat.length - 1);
-    return { k, mean, std: Math.sqrt(variance), per_repeat: perRepeat };
+    const { perRepeat, mean, std } = repeatStats(this.repeats);
+    return {
+      k,
+      mean,
+      std,
+      per_repeat: perRepeat.map(({ repeat, num, accuracy }) => ({ repeat, num, accuracy })),
+    };
   }
 }
 

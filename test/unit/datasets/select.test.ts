@@ -102,6 +102,19 @@ describe('loadMcqDataset with limit, shuffle and repeats', () => {
   });
 });
 
+/** Questions asked and answered right per pass, as the scorer counts them. */
+function passCounts(
+  records: { id: string; correct: boolean }[],
+): Map<number, { num: number; correct: number }> {
+  const counts = new Map<number, { num: number; correct: number }>();
+  for (const { id, correct } of records) {
+    const { repeat } = parseRepeatId(id);
+    const count = counts.get(repeat) ?? { num: 0, correct: 0 };
+    counts.set(repeat, { num: count.num + 1, correct: count.correct + (correct ? 1 : 0) });
+  }
+  return counts;
+}
+
 describe('repeatStats', () => {
   it('gives accuracy per repeat, their mean and sample standard deviation', () => {
     const records = [
@@ -112,7 +125,7 @@ describe('repeatStats', () => {
       { id: 'IQ-0#r3', correct: false },
       { id: 'IQ-1#r3', correct: false },
     ];
-    const stats = repeatStats(records);
+    const stats = repeatStats(passCounts(records));
     expect(stats.perRepeat).toEqual([
       { repeat: 1, num: 2, correct: 2, accuracy: 1 },
       { repeat: 2, num: 2, correct: 1, accuracy: 0.5 },
@@ -124,16 +137,18 @@ describe('repeatStats', () => {
 
   it('treats ids without #r as one repeat, and is all zero for no records', () => {
     expect(
-      repeatStats([
-        { id: 'a', correct: true },
-        { id: 'b', correct: false },
-      ]),
+      repeatStats(
+        passCounts([
+          { id: 'a', correct: true },
+          { id: 'b', correct: false },
+        ]),
+      ),
     ).toEqual({
       perRepeat: [{ repeat: 1, num: 2, correct: 1, accuracy: 0.5 }],
       mean: 0.5,
       std: 0,
     });
-    expect(repeatStats([])).toEqual({ perRepeat: [], mean: 0, std: 0 });
+    expect(repeatStats(new Map())).toEqual({ perRepeat: [], mean: 0, std: 0 });
   });
 
   it('parseRepeatId splits the suffix', () => {
