@@ -169,7 +169,7 @@ reportFigures([
     name: 'time lost to faults',
     value: 1 - clean.wallMs / faulted.wallMs,
     unit: '',
-    target: 0.75,
+    target: 0.85,
     kind: 'max',
   },
 ]);
