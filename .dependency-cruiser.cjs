@@ -13,6 +13,8 @@ const LAYERS = [
   ['server', '^src/server/'],
   ['host', '^src/host/'],
   ['eval', '^src/eval/'],
+  // The run history and its gates: the run records into it and judges with it, the report and commands read it.
+  ['history', '^src/history/'],
   ['run', '^src/run/'],
   ['report', '^src/report/'],
   ['notify', '^src/notify/'],

@@ -4,13 +4,15 @@
  */
 
 /**
- * Exit codes shared by every command, as nightly schedulers read them. 3 is kept free: it will mean "a gate
- * failed". A signal gives 128 + its number, as a shell reports a process the signal ended.
+ * Exit codes shared by every command, as nightly schedulers read them. A failed gate (3) is told apart from a failed
+ * run (1): the run worked and its figures missed a threshold. A signal gives 128 + its number, as a shell reports a
+ * process the signal ended.
  */
 export const ExitCode = {
   ok: 0,
   runFailed: 1,
   invalidInput: 2,
+  gateFailed: 3,
   preflightRefused: 4,
   SIGHUP: 129,
   SIGINT: 130,
@@ -22,6 +24,7 @@ export const EXIT_CODE_MEANINGS: readonly (readonly [code: number, meaning: stri
   [ExitCode.ok, 'success'],
   [ExitCode.runFailed, 'the run failed (server start, an evaluation, requests, or the teardown)'],
   [ExitCode.invalidInput, 'the plan or the command line is invalid, or --resume was refused'],
+  [ExitCode.gateFailed, 'the run ended ok but a gate failed (the verdict names it; docs/gates.md)'],
   [ExitCode.preflightRefused, 'the host preflight refused to start (evalrig doctor shows why)'],
   [ExitCode.SIGHUP, 'stopped by SIGHUP'],
   [ExitCode.SIGINT, 'stopped by SIGINT (Ctrl-C)'],

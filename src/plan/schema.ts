@@ -325,11 +325,91 @@ export const NotifyTargetSchema = z
     }
   });
 
+export const GATE_METRICS = ['score', 'truncation_rate', 'error_rate', 'time_to_ready_s'] as const;
+
+/** One check of a finished run's figures; a failed gate gives exit code 3 (docs/gates.md). */
+export const GateSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('How the verdict names the gate (default: <eval>.<subset>.<metric>)'),
+    eval: z
+      .string()
+      .optional()
+      .describe('The evaluation whose figure is judged; every metric but time_to_ready_s needs one'),
+    subset: z
+      .string()
+      .default('OVERALL')
+      .describe('metric score: a subset of the evaluation, or OVERALL (the micro mean over all samples)'),
+    metric: z
+      .enum(GATE_METRICS)
+      .describe(
+        'score (fraction 0..1), truncation_rate and error_rate (of the samples), time_to_ready_s (server start until ready)',
+      ),
+    min: z.number().optional().describe('Fail when the value is below this'),
+    max: z.number().optional().describe('Fail when the value is above this'),
+    max_drop: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        'metric score: fail when the score fell more than this below the compared run (0.1 = ten points)',
+      ),
+    against: z
+      .enum(['previous', 'baseline'])
+      .default('previous')
+      .describe(
+        'max_drop compares with the previous run of the plan (and matrix cell) that ended ok, or with the pinned baseline (evalrig history baseline)',
+      ),
+    significant: z
+      .boolean()
+      .default(false)
+      .describe('max_drop: fail only when the drop is also beyond the noise (two-proportion z-test at 95 %)'),
+  })
+  .superRefine((gate, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (gate.min === undefined && gate.max === undefined && gate.max_drop === undefined)
+      issue('metric', 'a gate needs min, max or max_drop');
+    if (gate.metric === 'time_to_ready_s' && gate.eval !== undefined)
+      issue('eval', 'time_to_ready_s is the server start, not an evaluation: remove eval');
+    if (gate.metric !== 'time_to_ready_s' && gate.eval === undefined)
+      issue('eval', `metric ${gate.metric} needs eval (the evaluation it judges)`);
+    if (gate.metric !== 'score' && gate.subset !== 'OVERALL')
+      issue('subset', `${gate.metric} is counted per evaluation: subset applies to metric score only`);
+    if (gate.metric !== 'score' && gate.max_drop !== undefined)
+      issue('max_drop', `max_drop compares scores: for ${gate.metric} use min or max`);
+    if (gate.max_drop === undefined && gate.significant)
+      issue('significant', 'significant qualifies max_drop: add max_drop or remove significant');
+    if (gate.max_drop === undefined && gate.against === 'baseline')
+      issue('against', 'against says what max_drop compares with: add max_drop or remove against');
+    if (gate.min !== undefined && gate.max !== undefined && gate.min > gate.max)
+      issue('max', `max ${gate.max} is below min ${gate.min}: no value could pass`);
+  });
+
+/** A gate must judge an evaluation of the plan: a misspelt name would otherwise never be judged. */
+function gatesNameEvals(
+  plan: { evals: { name: string }[]; gates?: { eval?: string }[] },
+  ctx: z.core.$RefinementCtx,
+) {
+  const names = plan.evals.map((spec) => spec.name);
+  plan.gates?.forEach((gate, index) => {
+    if (gate.eval === undefined || names.includes(gate.eval)) return;
+    const hint = suggestKey(gate.eval, names);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['gates', index, 'eval'],
+      message: `no evaluation "${gate.eval}" in this plan${hint ? ` (did you mean "${hint}"?)` : ''}; it has: ${names.join(', ')}`,
+    });
+  });
+}
+
 export const OutputSchema = z.strictObject({
   dir: z.string().default('outputs').describe('Run directories go to <dir>/<plan name>/<timestamp>'),
 });
 
-export const PlanSchema = z.strictObject({
+const PlanFields = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore'),
   description: z.string().optional(),
   server: ServerSchema,
@@ -367,7 +447,15 @@ export const PlanSchema = z.strictObject({
     .describe(
       'Webhooks told when a run (a matrix: once, at its end) ends; a notification that fails is a warning, never a failed run',
     ),
+  gates: z
+    .array(GateSchema)
+    .min(1)
+    .optional()
+    .describe(
+      'Checks of the finished run (scores, rates, time to ready, drops against an earlier run); one that fails gives exit code 3',
+    ),
 });
+export const PlanSchema = PlanFields.superRefine(gatesNameEvals);
 
 export type Plan = z.output<typeof PlanSchema>;
 export type ServerSpec = Plan['server'];
@@ -375,4 +463,6 @@ export type EvalSpec = Plan['evals'][number];
 export type NativeEvalSpec = z.output<typeof NativeEvalSchema>;
 export type GenerationSettings = z.output<typeof GenerationSchema>;
 export type NotifyTarget = z.output<typeof NotifyTargetSchema>;
+export type GateSpec = z.output<typeof GateSchema>;
+export type GateMetric = GateSpec['metric'];
 export type NotifyKind = NotifyTarget['kind'];

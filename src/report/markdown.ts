@@ -1,5 +1,6 @@
 import { continuation } from './continuation.js';
-import { renderMarkdownTable, scoreRows, TABLE_HEAD } from './table.js';
+import { renderMarkdownTable, scoreRows, TABLE_FIGURES, TABLE_HEAD } from './table.js';
+import { verdictOf } from './verdict.js';
 import type { RunSummary } from '../run/summary.js';
 
 function ms(value: number | undefined): string {
@@ -9,8 +10,10 @@ function ms(value: number | undefined): string {
 /** report.md: what a person reads first after a nightly run. */
 export function renderMarkdownReport(summary: RunSummary): string {
   const attempt = summary.attempt > 1 ? `attempt ${summary.attempt} (resumed) ` : '';
+  const verdict = verdictOf(summary);
+  const gateFailed = summary.gates?.some((gate) => !gate.passed) ?? false;
   const lines = [
-    `# ${summary.plan}: ${summary.status.toUpperCase()}`,
+    `# ${summary.plan}: ${summary.status.toUpperCase()}${gateFailed ? ', GATE FAILED' : ''}`,
     '',
     `- model: \`${summary.model}\`, vLLM ${summary.vllm_version ?? 'unknown'}`,
     `- ${attempt}started ${summary.started_at}, took ${summary.duration_s.toFixed(1)} s, exit code ${summary.exit_code}`,
@@ -18,8 +21,13 @@ export function renderMarkdownReport(summary: RunSummary): string {
   if (summary.teardown) lines.push(`- teardown: ${summary.teardown.detail}`);
   const onwards = continuation(summary, (command) => `\`${command}\``);
   if (onwards) lines.push(`- ${onwards}`);
+  if (verdict) {
+    lines.push('', '## Verdict', '', `**${verdict.headline}**`, '');
+    for (const check of verdict.checks)
+      lines.push(`- **${check.outcome}** \`${check.name}\`: ${check.detail}`);
+  }
   if (summary.error) lines.push('', '## Error', '', '```', summary.error, '```');
-  lines.push('', '## Scores', '', renderMarkdownTable(TABLE_HEAD, scoreRows(summary)));
+  lines.push('', '## Scores', '', renderMarkdownTable(TABLE_HEAD, scoreRows(summary), TABLE_FIGURES));
   const details = summary.evals.filter((e) => e.result);
   if (details.length > 0) {
     lines.push('', '## Requests', '');

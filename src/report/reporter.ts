@@ -2,8 +2,23 @@ import type { RunReporter } from '../run/reporter.js';
 import type { RunSummary } from '../run/summary.js';
 import { continuation } from './continuation.js';
 import { renderComparisonTable, writeMatrixReport } from './matrix.js';
+import { readMatrixFolder, readRunFolder } from './run-folder.js';
+import { writeMatrixHtmlAndJunit, writeRunHtmlAndJunit } from './run-reports.js';
 import { renderConsoleTable } from './table.js';
+import { verdictConsoleLines } from './verdict.js';
 import { writeRunReport } from './write.js';
+
+/**
+ * report.html and junit.xml come beside report.md: a failure to write them is reported, and the run's outcome and
+ * its other files stand (`evalrig report` can write them again later).
+ */
+function writeBesideReport(what: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    console.error(`evalrig: ${what} not written: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 /** A run that ended early says how far it got and how to go on, just above the run directory. */
 function printContinuation(summary: Parameters<typeof continuation>[0]): void {
@@ -17,21 +32,36 @@ function printRunResult(summary: RunSummary): void {
     const what = summary.status === 'interrupted' ? 'Interrupted' : 'Run failed';
     console.error(`\n${what}: ${summary.error}`);
   }
+  const verdict = verdictConsoleLines(summary);
+  if (verdict.length > 0) console.log(`\n${verdict.join('\n')}`);
   printContinuation(summary);
   console.log(`\nRun directory: ${summary.run_dir}`);
 }
 
-/** report.md beside each run's summary.json, EvalScope's table on the console, the run directory last. */
+/**
+ * report.md, report.html and junit.xml beside each run's summary.json, EvalScope's table on the console, the run
+ * directory last.
+ */
 export const consoleAndFileReporter: RunReporter = {
-  writeRun: writeRunReport,
+  writeRun(summary) {
+    writeRunReport(summary);
+    writeBesideReport('report.html and junit.xml', () =>
+      writeRunHtmlAndJunit(readRunFolder(summary.run_dir)),
+    );
+  },
   printRun: printRunResult,
   writeAndPrintMatrix(matrix) {
     writeMatrixReport(matrix);
+    writeBesideReport('report.html and junit.xml of the matrix', () =>
+      writeMatrixHtmlAndJunit(readMatrixFolder(matrix.run_dir)),
+    );
     console.log(renderComparisonTable(matrix));
     for (const { name, summary } of matrix.variants) {
       if (summary.error) console.error(`\n${name}: ${summary.status}: ${summary.error}`);
       if (summary.samples && summary.status !== 'ok')
         console.error(`${name}: ${summary.samples.done} of ${summary.samples.total} samples done`);
+      const verdict = verdictConsoleLines(summary);
+      if (verdict.length > 0) console.log(`\n${name}: ${verdict.join('\n')}`);
     }
     printContinuation({ resume_command: matrix.resume_command });
     console.log(`\nRun directory: ${matrix.run_dir}`);

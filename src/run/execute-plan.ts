@@ -51,6 +51,8 @@ interface RunContext {
   resuming: boolean;
   /** Of a resumed run, the variants that ended ok already, by name: reported as they are, not run again. */
   finished: Map<string, RunSummary>;
+  /** The output folder, whose history.sqlite records every run, and the plan's name there. */
+  history: { outputDir: string; plan: string };
 }
 
 function withOutputDir(plan: Plan, outputDir: string | undefined): Plan {
@@ -145,6 +147,7 @@ function runTarget(target: Target, runDir: string, context: RunContext): Promise
     serve: target.serve,
     interruption: context.interruption,
     writeReports: (s) => context.reporter.writeRun(s),
+    history: { ...context.history, cell: target.name },
   });
 }
 
@@ -244,6 +247,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       commands: { resume: mask(planCommand(request, runDir)), fresh: freshCommand },
       resuming: resumeDir !== undefined,
       finished,
+      history: { outputDir, plan: loaded.plan.name },
     };
     const [single] = targets;
     if (!isMatrix && single) {

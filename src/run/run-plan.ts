@@ -13,6 +13,7 @@ import type { RunDisplay } from '../util/display.js';
 import { capacityFact, startupPhaseOf } from '../vllm/startup-phases.js';
 import { checkGenerationBudget } from './budget.js';
 import { evaluationFailure, prepareEvaluations, runEvaluations } from './evaluations.js';
+import { judgeRun, recordRun, type HistoryPlace } from './history.js';
 import { ManifestFile } from './manifest.js';
 import { datasetChanges, ResumeRefusedError } from './resume/changes.js';
 import { sampleProgress } from './resume/progress.js';
@@ -35,6 +36,8 @@ export interface RunOptions {
   interruption: Interruption;
   /** Report files of the finished run (report.md), written after summary.json. */
   writeReports: (summary: RunSummary) => void;
+  /** Where the run is recorded, and what its gates compare with. */
+  history: HistoryPlace;
 }
 
 function describeFailure(reason: unknown, runDir: string): string {
@@ -209,13 +212,17 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     evals,
     teardown,
   };
+  // Verdicts before any file that shows them: summary.json, then report.md, then the console.
+  const warn = (message: string) => display.warn(message);
+  const judged = judgeRun(summary, manifest.data, options.history, plan.gates ?? [], warn);
   manifest.finish({
     status,
-    exit_code: summary.exit_code,
-    finished_at: summary.finished_at,
+    exit_code: judged.exit_code,
+    finished_at: judged.finished_at,
     teardown,
   });
-  writeRunSummary(summary);
-  options.writeReports(summary);
-  return summary;
+  recordRun(judged, manifest.data, options.history, warn);
+  writeRunSummary(judged);
+  options.writeReports(judged);
+  return judged;
 }

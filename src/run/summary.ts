@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InterruptedError } from '../errors.js';
+import { ExitCode, type InterruptedError } from '../errors.js';
 import type { EvalResult } from '../eval/types.js';
+import type { GateVerdict } from '../history/gates.js';
+import type { ComparedRun } from '../history/record.js';
+import { questionsOf, scoreInterval, wilsonInterval, type Interval } from '../history/stats.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { StopReport } from '../server/runtime.js';
 import { SUMMARY_FILE } from './run-dir.js';
@@ -17,7 +20,14 @@ export interface EvalSummary {
   num: number;
   /** Fraction 0..1, micro mean over all samples. */
   score: number | null;
-  subsets: { name: string; num: number; score: number }[];
+  /**
+   * The score's 95 % interval: from the spread of the passes with `repeats` (t interval), else Wilson's for the
+   * sample size. Absent from summaries written before evalrig computed it, as are the other optional fields.
+   */
+  ci95?: Interval | null;
+  /** Score minus the score of the run compared with (`compared_with`); null when either has none. */
+  delta?: number | null;
+  subsets: { name: string; num: number; score: number; ci95?: Interval | null }[];
   truncated: number;
   errors: number;
   error: string | null;
@@ -49,9 +59,14 @@ export interface RunSummary {
   resume_command: string | null;
   evals: EvalSummary[];
   teardown: StopReport | null;
+  /** Each gate's verdict, one per check (docs/gates.md); a failed one makes the exit code 3. */
+  gates?: GateVerdict[];
+  /** The run the deltas (and max_drop gates) compare with: the previous run that ended ok, or the baseline. */
+  compared_with?: ComparedRun | null;
 }
 
 export function summarizeEval(result: EvalResult): EvalSummary {
+  const repeats = result.repeats?.k ?? 1;
   return {
     name: result.name,
     backend: result.backend,
@@ -60,7 +75,15 @@ export function summarizeEval(result: EvalResult): EvalSummary {
     status: 'ok',
     num: result.num,
     score: result.score,
-    subsets: result.subsets,
+    ci95: scoreInterval(
+      { score: result.score, num: result.num, repeats },
+      result.repeats && { mean: result.score, std: result.repeats.std, k: repeats },
+    ),
+    // Passes are not kept per subset: a subset's interval counts each of its questions once (history/stats.ts).
+    subsets: result.subsets.map((subset) => ({
+      ...subset,
+      ci95: wilsonInterval(subset.score, questionsOf({ num: subset.num, repeats })),
+    })),
     truncated: result.truncated,
     errors: result.errors,
     error: null,
@@ -99,6 +122,13 @@ export interface MatrixSummary {
   variants: { name: string; summary: RunSummary }[];
 }
 
+/** The worst of the variants' exit codes, where any failure is worse than a failed gate (3). */
+function matrixExitCode(codes: number[]): number {
+  const failures = codes.filter((code) => code !== ExitCode.ok && code !== ExitCode.gateFailed);
+  if (failures.length > 0) return Math.max(...failures);
+  return codes.includes(ExitCode.gateFailed) ? ExitCode.gateFailed : ExitCode.ok;
+}
+
 /**
  * The matrix's overall status: interrupted if any variant was or the command was stopped between variants, else
  * failed if any failed. Stopped by a signal, the exit code is that signal's.
@@ -118,7 +148,7 @@ export function summarizeMatrix(
         : 'ok';
   return {
     status,
-    exit_code: context.interruption?.exitCode ?? Math.max(0, ...variants.map((v) => v.summary.exit_code)),
+    exit_code: context.interruption?.exitCode ?? matrixExitCode(variants.map((v) => v.summary.exit_code)),
     run_dir: runDir,
     plan,
     resume_command: status === 'ok' ? null : context.resumeCommand,
