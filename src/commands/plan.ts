@@ -1,4 +1,5 @@
 import { EXIT_CODE_MEANINGS, UserError } from '../errors.js';
+import { withNotifications } from '../notify/send.js';
 import { consoleAndFileReporter } from '../report/reporter.js';
 import { executePlan } from '../run/execute-plan.js';
 import { parseCommandArgs, type Command } from './command.js';
@@ -59,7 +60,7 @@ export const planCommand: Command = {
         dryRun: values['dry-run'] === true,
         skipPreflight: values['skip-preflight'] === true,
       },
-      consoleAndFileReporter,
+      withNotifications(consoleAndFileReporter),
     );
   },
 };

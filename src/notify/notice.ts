@@ -74,6 +74,33 @@ function noticeEvals(summary: RunSummary, variant?: string): NoticeEval[] {
   }));
 }
 
+/** The gate verdicts and score changes a summary carries (each variant's, by name, for a matrix). */
+export function verdictOf(summary: RunSummary | MatrixSummary): NoticeExtras {
+  const runs = 'variants' in summary ? summary.variants : [{ name: '', summary }];
+  const named = (variant: string, name: string) => (variant ? `${variant}/${name}` : name);
+  const gates = runs.flatMap(({ name, summary: run }) =>
+    (run.gates ?? []).map((gate) => ({
+      name: named(name, gate.name),
+      passed: gate.passed,
+      detail: gate.detail,
+    })),
+  );
+  const deltas = runs.flatMap(({ name, summary: run }) =>
+    run.evals.flatMap((evaluation) =>
+      evaluation.score !== null && typeof evaluation.delta === 'number'
+        ? [
+            {
+              name: named(name, evaluation.name),
+              previous: evaluation.score - evaluation.delta,
+              current: evaluation.score,
+            },
+          ]
+        : [],
+    ),
+  );
+  return { ...(gates.length > 0 ? { gates } : {}), ...(deltas.length > 0 ? { deltas } : {}) };
+}
+
 export function noticeOf(summary: RunSummary | MatrixSummary, extras: NoticeExtras = {}): RunNotice {
   const common = {
     status: summary.status,

@@ -2,11 +2,12 @@ import pRetry from 'p-retry';
 import type { NotifyTarget } from '../plan/schema.js';
 import type { MatrixSummary, RunSummary } from '../run/summary.js';
 import type { RunDisplay } from '../util/display.js';
-import { noticeOf, wants, type NoticeExtras, type RunNotice } from './notice.js';
+import { noticeOf, verdictOf, wants, type RunNotice } from './notice.js';
 import type { Notifier } from './notifier.js';
 import { shownUrl } from '../plan/webhook-url.js';
 import { credentialMasker } from './redact.js';
 import { notifierFor } from './registry.js';
+import type { RunReporter } from '../run/reporter.js';
 
 /** Where notifications report: a line when one was sent, a warning when one failed. The run's display fits. */
 export type NotifyLog = Pick<RunDisplay, 'info' | 'warn'>;
@@ -120,20 +121,31 @@ export async function sendNotifications(
 }
 
 /**
- * Tells the plan's `notify:` targets how a run or a matrix ended, each whose `on:` asks for it. `extras` adds what
- * later stages know (gate verdicts, score changes). Never rejects.
+ * Tells the plan's `notify:` targets how a run or a matrix ended (with its gate verdicts and score changes), each
+ * whose `on:` asks for it. Never rejects.
  */
 export async function notifyRun(
   summary: RunSummary | MatrixSummary,
   targets: readonly NotifyTarget[] | undefined,
   log: NotifyLog,
-  extras: NoticeExtras = {},
 ): Promise<void> {
   if (!targets || targets.length === 0) return;
-  const notice = noticeOf(summary, extras);
+  const notice = noticeOf(summary, verdictOf(summary));
   await sendNotifications(
     notice,
     targets.filter((target) => wants(target.on, notice)),
     { log },
   );
+}
+
+/** The reporter, plus the plan's notifications once the command's outcome is known. */
+export function withNotifications(reporter: RunReporter): RunReporter {
+  return {
+    ...reporter,
+    announce: (summary, plan) =>
+      notifyRun(summary, plan.notify, {
+        info: (message) => console.error(message),
+        warn: (message) => console.error(`warning: ${message}`),
+      }),
+  };
 }

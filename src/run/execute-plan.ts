@@ -256,11 +256,13 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       const summary = earlier ?? (await runTarget(single, runDir, context));
       display.close();
       reporter.printRun(summary);
+      await reporter.announce?.(summary, single.loaded.plan);
       return summary.exit_code;
     }
     const matrix = await runMatrix(loaded, targets, runDir, context);
     display.close();
     reporter.writeAndPrintMatrix(matrix);
+    await reporter.announce?.(matrix, loaded.plan);
     return matrix.exit_code;
   } catch (error) {
     // Interrupted before a run began (detection, preflight): nothing was started, nothing to report.

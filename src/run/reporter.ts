@@ -1,3 +1,4 @@
+import type { Plan } from '../plan/schema.js';
 import type { MatrixSummary, RunSummary } from './summary.js';
 
 /**
@@ -11,4 +12,6 @@ export interface RunReporter {
   printRun(summary: RunSummary): void;
   /** Files and console table of a finished matrix (its summary.json is written already). */
   writeAndPrintMatrix(summary: MatrixSummary): void;
+  /** Tells the world how the command ended (the plan's notifications), last of all; never rejects. */
+  announce?(summary: RunSummary | MatrixSummary, plan: Plan): Promise<void>;
 }

@@ -170,6 +170,40 @@ describe.concurrent("the run's own API key", () => {
   });
 });
 
+describe('notifications', () => {
+  it("a failed run posts its summary to the plan's webhook; the webhook failing does not change the exit code", async () => {
+    const received: unknown[] = [];
+    const hook = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        received.push(JSON.parse(text));
+        response.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const { port } = hook.address() as { port: number };
+    try {
+      const { file } = writeSimPlan({ sim: { VLLM_SIM_FAULT: 'crash_after:3' }, eval: { concurrency: 1 } });
+      const notify = [
+        `notify:`,
+        `  - { url: "http://127.0.0.1:${port}/hook", kind: json, on: failure, retries: 0 }`,
+        `  - { url: "http://127.0.0.1:1/unreachable", kind: slack, on: always, retries: 0, timeout: 1s }`,
+        '',
+      ].join('\n');
+      writeFileSync(file, readFileSync(file, 'utf8') + notify);
+      const result = await startCli(['plan', file, '--skip-preflight']);
+      expect(result.exitCode, result.all).toBe(1);
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatchObject({ status: 'failed', exit_code: 1, plan: 'e2e' });
+      expect(result.all).toMatch(/warning: .*127\.0\.0\.1:1/);
+      expectServerGone(runDirFrom(result.all));
+    } finally {
+      await new Promise((resolve) => hook.close(resolve));
+    }
+  });
+});
+
 describe('leftovers', () => {
   it('a local plan never talks to Docker; cleanup asks every runtime', async () => {
     // A Docker engine stand-in on a unix socket that counts what it is asked and answers with an empty list.

@@ -1,7 +1,7 @@
 import type { EvalSummary, MatrixSummary, RunSummary } from '../../../src/run/summary.js';
 import type { NoticeExtras } from '../../../src/notify/notice.js';
 
-function evalSummary(overrides: Partial<EvalSummary> & Pick<EvalSummary, 'name'>): EvalSummary {
+export function evalSummary(overrides: Partial<EvalSummary> & Pick<EvalSummary, 'name'>): EvalSummary {
   return {
     backend: 'native',
     dataset: 'iquiz',

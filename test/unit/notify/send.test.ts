@@ -4,7 +4,8 @@ import { noticeOf, type RunNotice } from '../../../src/notify/notice.js';
 import { notifierFor } from '../../../src/notify/registry.js';
 import { notifyRun, sendNotifications } from '../../../src/notify/send.js';
 import { NotifyTargetSchema, type NotifyTarget } from '../../../src/plan/schema.js';
-import { failedRun, GATES_AND_DELTAS, okRun } from './fixtures.js';
+import type { GateVerdict } from '../../../src/history/gates.js';
+import { evalSummary, failedRun, GATES_AND_DELTAS, okRun } from './fixtures.js';
 import { answer, WebhookServer } from './webhook-server.js';
 
 const FEISHU_TOKEN = 'b7f3c2e1-9a4d-4c6b-8e2f-1d0a5b3c7e9f';
@@ -418,9 +419,32 @@ describe('notifyRun', () => {
     expect(pathsPosted()).toEqual(['/always', '/failure']);
   });
 
-  it('an ok run whose gate failed: all three', async () => {
-    await notifyRun(okRun(), targets(), log, { gates: GATES_AND_DELTAS.gates });
+  it('an ok run whose gate failed: all three, with the verdict and the change in the message', async () => {
+    const gate: GateVerdict = {
+      name: 'iquiz-drop',
+      check: 'max_drop',
+      passed: false,
+      judged: true,
+      eval: 'iquiz',
+      subset: 'OVERALL',
+      metric: 'score',
+      threshold: 0.05,
+      value: 0.6125,
+      compared_with: { run_dir: '/data/outputs/nightly/20241231-020304', kind: 'previous' },
+      compared_value: 0.6583,
+      drop: 0.0458,
+      z: null,
+      detail: 'score fell 0.0458 (0.6583 → 0.6125), more than 0.05 allows',
+    };
+    const run = okRun({
+      gates: [gate],
+      evals: [{ ...evalSummary({ name: 'iquiz' }), score: 0.6125, delta: -0.0458 }],
+    });
+    await notifyRun(run, targets(), log);
     expect(pathsPosted()).toEqual(['/always', '/failure', '/gate']);
+    const body = JSON.stringify(server.requests[0]?.body);
+    expect(body).toContain('iquiz-drop');
+    expect(body).toContain('0.6583');
   });
 
   it('a plan without notify: nothing', async () => {
