@@ -32,6 +32,8 @@ const CONTEXT_PATHS = [
   'configs',
   'data',
   'sim/bin',
+  // The report page's browser scripts and style sheet, read at run time.
+  'src/report/html/client',
   'docker/Dockerfile',
   'README.md',
 ];
