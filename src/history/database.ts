@@ -37,20 +37,8 @@ export interface PlanCell {
   last_started_at: string;
 }
 
-interface RunRow {
-  id: number;
-  run_dir: string;
-  plan: string;
-  cell: string;
-  model: string;
-  vllm_version: string | null;
-  evalrig_version: string | null;
-  status: RunRecord['status'];
-  exit_code: number;
-  started_at: string;
-  finished_at: string;
-  time_to_ready_s: number | null;
-}
+/** A row of `runs`: the record's own fields (run_dir relative to the output folder), without its children. */
+type RunRow = Omit<RunRecord, 'phases' | 'evals'> & { id: number };
 
 interface ScoreRow {
   name: string;
@@ -60,15 +48,7 @@ interface ScoreRow {
   ci95_high: number | null;
 }
 
-interface EvalRow extends ScoreRow {
-  status: EvalRecord['status'];
-  repeats: number;
-  errors: number;
-  truncated: number;
-  retries: number | null;
-  latency_p50_ms: number | null;
-  latency_p90_ms: number | null;
-}
+type EvalRow = ScoreRow & Omit<EvalRecord, keyof ScoreRecord | 'subsets'>;
 
 function scoreOf(row: ScoreRow): ScoreRecord {
   return {

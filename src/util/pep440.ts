@@ -56,8 +56,15 @@ function releaseSegments(version: Version): number[] {
  * (0.10.1.1 is newer than 0.10.1, and 0.10.1.0 is 0.10.1, as in PEP 440); suffixes are ignored.
  */
 export function compareVersions(a: Version, b: Version): number {
-  const left = releaseSegments(a);
-  const right = releaseSegments(b);
+  return compareSegments(releaseSegments(a), releaseSegments(b));
+}
+
+/** Dotted numbers such as a driver's `550.54.14` or CUDA's `12.4`, compared number by number, as above. */
+export function compareDotted(a: string, b: string): number {
+  return compareSegments(a.split('.').map(Number), b.split('.').map(Number));
+}
+
+function compareSegments(left: readonly number[], right: readonly number[]): number {
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const difference = (left[i] ?? 0) - (right[i] ?? 0);
     if (difference !== 0) return difference;

@@ -3,6 +3,7 @@ import { isVllmNamedProcess, type GpuInfo, type GpuProcess } from '../nvidia-smi
 import { ok, skipped } from './results.js';
 import { gibFromMiB } from './sizes.js';
 import type { CheckResult, HostFacts, PreflightInput } from './types.js';
+import { compareDotted } from '../../util/pep440.js';
 
 const NO_GPU_ALTERNATIVES =
   'Without a GPU, try the simulator (npm run demo) or evaluate a server that runs elsewhere (server.runtime: external, base_url: …).';
@@ -69,17 +70,6 @@ export function checkGpus(input: PreflightInput, facts: HostFacts): CheckResult 
         fix: 'Run nvidia-smi yourself to see the full message; fix the driver before starting vLLM.',
       };
   }
-}
-
-/** Version strings such as `12.4` or `550.54.14` compared number by number. */
-function compareDotted(a: string, b: string): number {
-  const left = a.split('.').map(Number);
-  const right = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(left.length, right.length); i++) {
-    const difference = (left[i] ?? 0) - (right[i] ?? 0);
-    if (difference !== 0) return difference;
-  }
-  return 0;
 }
 
 /**
