@@ -48,7 +48,7 @@ const layerRules = LAYERS.map(([name, path], index) => ({
  * A runtime folder is reached only through server/registry.ts: nothing else branches on the runtime, and runtimes
  * do not use each other. A new runtime is one more name here.
  */
-const RUNTIMES = ['local', 'docker', 'external'];
+const RUNTIMES = ['local', 'docker', 'external', 'slurm'];
 const runtimeFolderRules = RUNTIMES.map((runtime) => ({
   name: `runtime-${runtime}-behind-registry`,
   comment: `src/server/${runtime}/ is used only by itself and src/server/registry.ts`,

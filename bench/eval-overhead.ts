@@ -16,6 +16,7 @@ import { findFreePort } from '../src/util/ports.js';
 import { waitUntilReady } from '../src/server/readiness/wait-until-ready.js';
 import { reportFigures } from './_figures.js';
 import { nativeTaskOf } from '../src/eval/native/evaluator.js';
+import { specOf } from '../src/eval/evaluator.js';
 
 const SAMPLES = 256;
 const CONCURRENCY = 16;
@@ -97,7 +98,7 @@ try {
   const evalDir = join(work, 'eval');
   mkdirSync(evalDir, { recursive: true });
   const result = await runNative(
-    nativeTaskOf(spec),
+    nativeTaskOf(specOf(spec, 'native')),
     samples,
     { baseUrl: `${handle.baseUrl}/v1`, servedModel: 'bench' },
     { evalDir, signal: new AbortController().signal },

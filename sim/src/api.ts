@@ -2,6 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { handleChat } from './chat.js';
 import { type ApiState, sendJson, sendText } from './http.js';
 import { UNAUTHORIZED_BODY, modelListBody } from './responses.js';
+import { handleTokenize } from './tokenize.js';
 
 // The OpenAI-compatible HTTP API on node:http, answering like vLLM's FastAPI app behind uvicorn.
 
@@ -12,6 +13,7 @@ export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['/version', ['GET']],
   ['/v1/models', ['GET']],
   ['/v1/chat/completions', ['POST']],
+  ['/tokenize', ['POST']],
 ];
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -75,6 +77,9 @@ async function route(state: ApiState, req: IncomingMessage, res: ServerResponse)
         state.metrics.render(state.scheduler.stats()),
         'text/plain; version=0.0.4; charset=utf-8',
       );
+      return;
+    case '/tokenize':
+      handleTokenize(state, req, res, await readBody(req));
       return;
     default:
       handleChat(state, req, res, await readBody(req));

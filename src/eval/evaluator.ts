@@ -53,6 +53,26 @@ export interface EvalContext {
  */
 export interface Evaluator {
   backend: EvalSpec['backend'];
+  /** What `plan --dry-run` shows of the evaluation, and the names its summary row carries before any result. */
+  describe(spec: EvalSpec): EvalDescription;
   prepare(spec: EvalSpec, ctx: PrepareContext): Promise<PreparedEval>;
   run(prepared: PreparedEval, endpoint: Endpoint, ctx: EvalContext): Promise<EvalResult>;
+}
+
+export interface EvalDescription {
+  /** The dataset column of the tables, e.g. `iquiz`, `gsm8k,iquiz`, `random prompts`. */
+  dataset: string;
+  metric: string;
+  /** Lines for `plan --dry-run`, after the evaluation's name. */
+  lines: string[];
+}
+
+/** The spec of the backend an evaluator serves: the registry hands each evaluator its own kind only. */
+export function specOf<B extends EvalSpec['backend']>(
+  spec: EvalSpec,
+  backend: B,
+): Extract<EvalSpec, { backend: B }> {
+  if (spec.backend !== backend)
+    throw new Error(`${spec.name}: a ${spec.backend} evaluation given to ${backend}`);
+  return spec as Extract<EvalSpec, { backend: B }>;
 }

@@ -1,4 +1,5 @@
 import type { Sample } from '../datasets/types.js';
+import type { PerfSummary } from './perf/types.js';
 
 /** An OpenAI-compatible endpoint that is ready to take requests. */
 export interface Endpoint {
@@ -91,6 +92,8 @@ export interface EvalResult extends EvalMetrics {
   /** With `resume`: samples whose finished records came from an earlier, interrupted run of this evaluation. */
   resumed?: number;
   repeats?: RepeatSummary;
+  /** A perf evaluation's figures per concurrency level (docs/perf.md). */
+  perf?: PerfSummary;
 }
 
 export type { Sample };

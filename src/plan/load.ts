@@ -359,13 +359,17 @@ function getAt(data: unknown, path: readonly PropertyKey[]): unknown {
 function withServerDefaults(plan: Plan): Plan {
   const defaults = plan.server.chat_template_kwargs;
   if (!defaults) return plan;
-  const evals = plan.evals.map((spec) => ({
-    ...spec,
-    generation: {
-      ...spec.generation,
-      chat_template_kwargs: { ...defaults, ...spec.generation.chat_template_kwargs },
-    },
-  }));
+  const evals = plan.evals.map((spec) =>
+    spec.backend === 'native'
+      ? {
+          ...spec,
+          generation: {
+            ...spec.generation,
+            chat_template_kwargs: { ...defaults, ...spec.generation.chat_template_kwargs },
+          },
+        }
+      : spec,
+  );
   return { ...plan, evals };
 }
 
@@ -373,7 +377,9 @@ function withServerDefaults(plan: Plan): Plan {
 function expandPlanPaths(plan: Plan): Plan {
   const server = { ...plan.server, ...(plan.server.model ? { model: expandHome(plan.server.model) } : {}) };
   const evals = plan.evals.map((spec) =>
-    spec.dataset_path ? { ...spec, dataset_path: expandHome(spec.dataset_path) } : spec,
+    spec.backend === 'native' && spec.dataset_path
+      ? { ...spec, dataset_path: expandHome(spec.dataset_path) }
+      : spec,
   );
   const datasets = plan.datasets.cache_dir
     ? { ...plan.datasets, cache_dir: expandHome(plan.datasets.cache_dir) }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { McqDatasetOptionsSchema } from './dataset-options.js';
 import { suggestKey } from './keys.js';
 import { DockerSpecSchema } from './docker-schema.js';
+import { SlurmSpecSchema } from './slurm-schema.js';
 import { DURATION_FORMS, DurationSchema } from './duration.js';
 import { parseVersion } from '../util/pep440.js';
 
@@ -151,7 +152,114 @@ export const NativeEvalSchema = z
     }
   });
 
-export const EvalSchema = z.discriminatedUnion('backend', [NativeEvalSchema]);
+export const EvalScopeEvalSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+        'use letters, digits, dot, dash or underscore (it names a folder)',
+      ),
+    backend: z.literal('evalscope'),
+    datasets: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an EvalScope benchmark name, e.g. iquiz, gsm8k'))
+      .min(1)
+      .describe("EvalScope benchmark names (its --datasets), e.g. ['iquiz', 'gsm8k']"),
+    eval_batch_size: z
+      .int()
+      .positive()
+      .default(8)
+      .describe("Requests in flight at once (EvalScope's --eval-batch-size)"),
+    generation_config: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'Passed to EvalScope as its --generation-config JSON, e.g. {max_tokens: 2048, temperature: 0}',
+      ),
+    limit: z.int().positive().optional().describe('At most this many samples per subset (--limit)'),
+    dataset_args: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('Per-dataset options (--dataset-args), e.g. {iquiz: {local_path: /data/iquiz}}'),
+    extra_args: z.array(z.string()).default([]).describe('Further arguments appended to `evalscope eval`'),
+    executable: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .default('evalscope')
+      .describe(
+        "The program: a path (a virtual environment's bin/evalscope) or an argument list, e.g. [python, -m, evalscope.cli.cli]",
+      ),
+    version: z
+      .string()
+      .refine((text) => parseVersion(text) !== null, 'a version such as 0.17.1 or 1.0.0')
+      .optional()
+      .describe(
+        'The EvalScope version, instead of asking the executable (for --dry-run, or where it cannot be asked)',
+      ),
+    timeout: DurationSchema.prefault(7200).describe(
+      `The longest the whole EvalScope run may take. ${DURATION_FORMS}`,
+    ),
+  })
+  .describe('An evaluation run by EvalScope itself, against the server evalrig started');
+
+/** A serving load test: the figures `vllm bench serve` reports, per concurrency level (docs/perf.md). */
+export const PerfEvalSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'use letters, digits, dot, dash or underscore (it names a folder)',
+    ),
+  backend: z.literal('perf'),
+  concurrency: z
+    .union([z.int().positive(), z.array(z.int().positive()).min(1)])
+    .default(1)
+    .describe('Requests in flight at most; a list sweeps the levels in order'),
+  requests: z.int().positive().default(100).describe('Measured requests per concurrency level'),
+  warmup: z.int().min(0).default(0).describe('Requests sent before each level and left out of its figures'),
+  rate: z
+    .union([z.number().positive(), z.literal('inf')])
+    .default('inf')
+    .describe(
+      'Requests per second, arriving as a Poisson process; inf: all at once, held back only by concurrency',
+    ),
+  prompts: z
+    .strictObject({
+      kind: z.literal('random').default('random'),
+      input_tokens: z
+        .int()
+        .positive()
+        .default(256)
+        .describe(
+          "Prompt length in the server's tokens, chat template included (calibrated through POST /tokenize)",
+        ),
+      output_tokens: z.int().positive().default(128).describe('max_tokens of every request'),
+      range_ratio: z
+        .number()
+        .min(0)
+        .lt(1)
+        .default(0)
+        .describe(
+          "Lengths drawn uniformly from [L·(1−r), L·(1+r)], as vllm bench serve's --random-range-ratio",
+        ),
+      seed: z.int().default(0),
+    })
+    .prefault({}),
+  ignore_eos: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Generate max_tokens tokens whatever the model says (vLLM extension), for fixed-length outputs',
+    ),
+  timeout: DurationSchema.prefault(600).describe(
+    `The longest one request may take; longer counts as a failure. ${DURATION_FORMS}`,
+  ),
+});
+
+export const EvalSchema = z.discriminatedUnion('backend', [
+  NativeEvalSchema,
+  EvalScopeEvalSchema,
+  PerfEvalSchema,
+]);
 
 export const DatasetsSchema = z.strictObject({
   cache_dir: z
@@ -171,7 +279,7 @@ const notAnOption = z
 
 export const ServerSchema = z
   .strictObject({
-    runtime: z.enum(['local', 'docker', 'external']).default('local'),
+    runtime: z.enum(['local', 'docker', 'external', 'slurm']).default('local'),
     base_url: z.url().optional().describe('runtime external: the endpoint root, e.g. http://10.0.0.5:8000'),
     api_key: z
       .string()
@@ -234,6 +342,9 @@ export const ServerSchema = z
       `While evaluating, how long /health may keep failing before the evaluation stops ("vLLM stopped answering") instead of waiting out every request. ${DURATION_FORMS}`,
     ),
     docker: DockerSpecSchema.optional().describe('runtime docker: image, GPUs, volumes (see docs/docker.md)'),
+    slurm: SlurmSpecSchema.optional().describe(
+      'runtime slurm: partition, GPUs, time limit, setup lines of the job (see docs/slurm.md)',
+    ),
   })
   .superRefine((server, ctx) => {
     if (server.runtime === 'external' && !server.base_url) {
@@ -251,6 +362,13 @@ export const ServerSchema = z
         code: 'custom',
         path: ['docker', 'image'],
         message: 'runtime docker needs docker.image (a pinned tag)',
+      });
+    }
+    if (server.runtime === 'slurm' && !server.model) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: 'runtime slurm needs model (a path on the cluster or a hub id)',
       });
     }
     if (server.runtime === 'docker' && !server.model) {
@@ -461,6 +579,8 @@ export type Plan = z.output<typeof PlanSchema>;
 export type ServerSpec = Plan['server'];
 export type EvalSpec = Plan['evals'][number];
 export type NativeEvalSpec = z.output<typeof NativeEvalSchema>;
+export type PerfEvalSpec = z.output<typeof PerfEvalSchema>;
+export type EvalScopeEvalSpec = z.output<typeof EvalScopeEvalSchema>;
 export type GenerationSettings = z.output<typeof GenerationSchema>;
 export type NotifyTarget = z.output<typeof NotifyTargetSchema>;
 export type GateSpec = z.output<typeof GateSchema>;

@@ -4,6 +4,7 @@ import { continuation } from './continuation.js';
 import { renderComparisonTable, writeMatrixReport } from './matrix.js';
 import { readMatrixFolder, readRunFolder } from './run-folder.js';
 import { writeMatrixHtmlAndJunit, writeRunHtmlAndJunit } from './run-reports.js';
+import { renderPerfTable } from './perf-table.js';
 import { renderConsoleTable } from './table.js';
 import { verdictConsoleLines } from './verdict.js';
 import { writeRunReport } from './write.js';
@@ -28,6 +29,8 @@ function printContinuation(summary: Parameters<typeof continuation>[0]): void {
 
 function printRunResult(summary: RunSummary): void {
   if (summary.evals.length > 0) console.log(renderConsoleTable(summary));
+  const perfTable = renderPerfTable(summary);
+  if (perfTable) console.log(perfTable);
   if (summary.error) {
     const what = summary.status === 'interrupted' ? 'Interrupted' : 'Run failed';
     console.error(`\n${what}: ${summary.error}`);

@@ -3,6 +3,7 @@ import { secretMasker } from '../plan/secrets.js';
 import { runtimeFor } from '../server/registry.js';
 import type { ServePlan } from '../server/runtime.js';
 import { formatVersion } from '../util/pep440.js';
+import { evaluatorFor } from '../eval/registry.js';
 
 /** Everything --dry-run shows: what would start, with which environment, and what would be evaluated. */
 export function dryRunText(loaded: LoadedPlan, serve: ServePlan): string {
@@ -19,11 +20,8 @@ export function dryRunText(loaded: LoadedPlan, serve: ServePlan): string {
     lines.push(`startup_timeout: ${server.startup_timeout} s, stop_timeout: ${server.stop_timeout} s`);
   lines.push('', 'evaluations:');
   for (const spec of loaded.plan.evals) {
-    lines.push(
-      `  - ${spec.name}: backend ${spec.backend}, dataset ${spec.dataset}${spec.dataset_path ? ` (${spec.dataset_path})` : ' (download from ModelScope)'}` +
-        `, concurrency ${spec.concurrency}${spec.limit ? `, limit ${spec.limit} per subset` : ''}`,
-      `    generation: ${JSON.stringify(spec.generation)}`,
-    );
+    const [first = '', ...rest] = evaluatorFor(spec).describe(spec).lines;
+    lines.push(`  - ${spec.name}: backend ${spec.backend}, ${first}`, ...rest.map((line) => `    ${line}`));
   }
   return secretMasker(loaded.secrets)(lines.join('\n'));
 }

@@ -48,11 +48,12 @@ export async function prepareEvaluations(
 
 function failedEval(prepared: PreparedEval, status: 'failed' | 'skipped', error: string): EvalSummary {
   const { spec } = prepared;
+  const { dataset, metric } = evaluatorFor(spec).describe(spec);
   return {
     name: spec.name,
     backend: spec.backend,
-    dataset: spec.dataset,
-    metric: 'mean_acc',
+    dataset,
+    metric,
     status,
     num: 0,
     score: null,

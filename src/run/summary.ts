@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, type InterruptedError } from '../errors.js';
 import type { EvalResult } from '../eval/types.js';
+import type { PerfSummary } from '../eval/perf/types.js';
 import type { GateVerdict } from '../history/gates.js';
 import type { ComparedRun } from '../history/record.js';
 import { questionsOf, scoreInterval, wilsonInterval, type Interval } from '../history/stats.js';
@@ -31,6 +32,8 @@ export interface EvalSummary {
   truncated: number;
   errors: number;
   error: string | null;
+  /** A perf evaluation's figures per concurrency level, for gates and history. */
+  perf?: PerfSummary;
   result?: EvalResult;
 }
 
@@ -87,6 +90,7 @@ export function summarizeEval(result: EvalResult): EvalSummary {
     truncated: result.truncated,
     errors: result.errors,
     error: null,
+    ...(result.perf && { perf: result.perf }),
     result,
   };
 }

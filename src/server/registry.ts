@@ -4,12 +4,14 @@ import { dockerRuntime } from './docker/runtime.js';
 import { externalRuntime } from './external/runtime.js';
 import { localRuntime } from './local/runtime.js';
 import type { ServerRuntime } from './runtime.js';
+import { slurmRuntime } from './slurm/runtime.js';
 
 /** Every runtime, by the name `server.runtime` gives it. A new runtime is one more entry here. */
 const RUNTIMES: Record<ServerSpec['runtime'], ServerRuntime> = {
   local: localRuntime,
   docker: dockerRuntime,
   external: externalRuntime,
+  slurm: slurmRuntime,
 };
 
 export function runtimeFor(server: Pick<ServerSpec, 'runtime'>): ServerRuntime {

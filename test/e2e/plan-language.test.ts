@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { planJsonSchema } from '../../src/commands/schema.js';
 import { loadPlan } from '../../src/plan/load.js';
-import type { Plan } from '../../src/plan/schema.js';
+import type { Plan, NativeEvalSpec } from '../../src/plan/schema.js';
 import {
   DEMO_QUIZ,
   ROOT,
@@ -152,7 +152,7 @@ describe('secrets never reach a file or a log line', () => {
     const runDir = runDirFrom(result.all);
     const resolved = parse(readFileSync(join(runDir, 'plan.resolved.yaml'), 'utf8')) as Plan;
     expect(resolved.server.env).toMatchObject({ HF_KEY: '***', TOKENIZERS_PARALLELISM: 'false' });
-    expect(resolved.evals[0]?.generation.stream).toBe(false);
+    expect((resolved.evals[0] as NativeEvalSpec | undefined)?.generation.stream).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 import { datasetLoader } from '../../datasets/registry.js';
 import type { ModelScopeProgress } from '../../datasets/modelscope.js';
 import type { NativeEvalSpec } from '../../plan/schema.js';
-import type { Evaluator, PrepareContext } from '../evaluator.js';
+import { specOf, type Evaluator, type PrepareContext } from '../evaluator.js';
 import { estimateTokensAtLeast } from '../token-estimate.js';
 import { renderPrompt } from './prompt.js';
 import { runNative, type NativeTask } from './runner.js';
@@ -30,7 +30,20 @@ function showDownload(event: ModelScopeProgress, display: PrepareContext['displa
 /** Our own evaluator: EvalScope's prompt through the openai client, scored as EvalScope scores it. */
 export const nativeEvaluator: Evaluator = {
   backend: 'native',
-  async prepare(spec, ctx) {
+  describe(evalSpec) {
+    const spec = specOf(evalSpec, 'native');
+    const source = spec.dataset_path ? ` (${spec.dataset_path})` : ' (download from ModelScope)';
+    return {
+      dataset: spec.dataset,
+      metric: 'mean_acc',
+      lines: [
+        `dataset ${spec.dataset}${source}, concurrency ${spec.concurrency}${spec.limit ? `, limit ${spec.limit} per subset` : ''}`,
+        `generation: ${JSON.stringify(spec.generation)}`,
+      ],
+    };
+  },
+  async prepare(evalSpec, ctx) {
+    const spec = specOf(evalSpec, 'native');
     const dataset = await datasetLoader(spec.dataset).load(spec, {
       baseDir: ctx.planDir,
       offline: ctx.datasets.offline,
@@ -58,7 +71,8 @@ export const nativeEvaluator: Evaluator = {
     };
   },
   async run(prepared, endpoint, ctx) {
-    const { spec, samples } = prepared;
+    const spec = specOf(prepared.spec, 'native');
+    const { samples } = prepared;
     ctx.display.evalStart(spec.name, samples.length);
     return runNative(nativeTaskOf(spec), samples, endpoint, {
       evalDir: ctx.evalDir,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../../src/plan/load.js';
 import { VALID, problemsOf, writePlan } from './helpers.js';
+import type { NativeEvalSpec } from '../../../src/plan/schema.js';
 
 function plan(server: string, rest = ''): string {
   return `name: t
@@ -150,7 +151,7 @@ describe('durations', () => {
     );
     const { plan: loaded } = loadPlan(file);
     expect(loaded.server).toMatchObject({ startup_timeout: 5400, stop_timeout: 0.5 });
-    expect(loaded.evals[0]?.generation.timeout).toBe(120);
+    expect((loaded.evals[0] as NativeEvalSpec | undefined)?.generation.timeout).toBe(120);
     const set = loadPlan(file, { overrides: ['server.startup_timeout=90', 'server.stop_timeout=10s'] });
     expect(set.plan.server).toMatchObject({ startup_timeout: 90, stop_timeout: 10 });
   });
@@ -158,7 +159,7 @@ describe('durations', () => {
   it('keeps the defaults in seconds', () => {
     const { plan: loaded } = loadPlan(writePlan(plan('')));
     expect(loaded.server).toMatchObject({ startup_timeout: 900, stop_timeout: 30 });
-    expect(loaded.evals[0]?.generation.timeout).toBe(600);
+    expect((loaded.evals[0] as NativeEvalSpec | undefined)?.generation.timeout).toBe(600);
   });
 
   it('says which forms a duration takes', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { PlanSchema, type Plan } from '../../../src/plan/schema.js';
+import { PlanSchema, type Plan, type NativeEvalSpec } from '../../../src/plan/schema.js';
 import {
   collectSecrets,
   maskEnv,
@@ -139,7 +139,7 @@ describe('structured masking', () => {
     // Written as YAML, every value keeps its type.
     const written = parse(stringify(masked)) as Plan;
     expect(written.server.env.TOKENIZERS_PARALLELISM).toBe('false');
-    expect(written.evals[0]?.generation.stream).toBe(false);
+    expect((written.evals[0] as NativeEvalSpec | undefined)?.generation.stream).toBe(false);
     expect(written.server.port).toBe('auto');
     // The plan itself is untouched.
     expect(plan.server.api_key).toBe('abc');

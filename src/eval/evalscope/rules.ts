@@ -1,0 +1,57 @@
+import { compareVersions, parseVersion, type Version } from '../../util/pep440.js';
+
+/**
+ * What the EvalScope command line accepts, per version. Each rule names the first release it holds for and the
+ * upstream source that shows it (paths in modelscope/evalscope), so that a new release is checked against the
+ * same files.
+ */
+export interface EvalScopeRule {
+  /** First release the rule holds for. */
+  since: string;
+  what: string;
+  evidence: string;
+}
+
+/** The command differences evalrig renders; everything else is spelt alike in 0.17, 1.0, 1.4 and the newest. */
+export interface EvalScopeCli {
+  /** `--eval-type` for an OpenAI-compatible server. */
+  evalType: 'service' | 'openai_api';
+  /** `--no-timestamp` (results straight in `--work-dir` rather than in `<work-dir>/<YYYYMMDD_HHMMSS>/`). */
+  noTimestamp: boolean;
+  /** `evalscope --version`; without it the version comes from the package metadata. */
+  versionFlag: boolean;
+}
+
+export const EVALSCOPE_RULES: Record<keyof EvalScopeCli, EvalScopeRule> = {
+  evalType: {
+    since: '1.0.0',
+    what: '`--eval-type openai_api` replaces `service`, which 1.x rejects as an invalid choice',
+    evidence:
+      "evalscope/constants.py EvalType: SERVICE = 'service' up to 0.17.x, SERVICE = 'openai_api' from 1.0.0; evalscope/arguments.py restricts --eval-type to those choices",
+  },
+  noTimestamp: {
+    since: '1.0.0',
+    what: '`--no-timestamp` writes the results straight into --work-dir',
+    evidence:
+      'evalscope/arguments.py of 1.0.0 adds --no-timestamp (TaskConfig.no_timestamp in evalscope/config.py); the 0.x arguments.py has no such argument, and 0.x always adds a timestamped folder',
+  },
+  versionFlag: {
+    since: '1.0.0',
+    what: '`evalscope --version` prints `evalscope <version>`',
+    evidence:
+      'evalscope/cli/cli.py gained --version in the commit first tagged v1.0.0; 0.17.x exits 2 with "unrecognized arguments: --version"',
+  },
+};
+
+function holds(rule: EvalScopeRule, version: Version): boolean {
+  const since = parseVersion(rule.since);
+  return since !== null && compareVersions(version, since) >= 0;
+}
+
+export function evalscopeCli(version: Version): EvalScopeCli {
+  return {
+    evalType: holds(EVALSCOPE_RULES.evalType, version) ? 'openai_api' : 'service',
+    noTimestamp: holds(EVALSCOPE_RULES.noTimestamp, version),
+    versionFlag: holds(EVALSCOPE_RULES.versionFlag, version),
+  };
+}

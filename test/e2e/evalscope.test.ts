@@ -1,0 +1,230 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EvalContext } from '../../src/eval/evaluator.js';
+import { runEvalScope } from '../../src/eval/evalscope/run.js';
+import { findEvalScopeVersion } from '../../src/eval/evalscope/version.js';
+import type { Endpoint } from '../../src/eval/types.js';
+import { EvalScopeEvalSchema } from '../../src/plan/schema.js';
+import type { RunDisplay } from '../../src/util/display.js';
+import { formatVersion } from '../../src/util/pep440.js';
+import {
+  freePort,
+  killAllSims,
+  pidsInGroup,
+  SIM_MAIN,
+  sleep,
+  startReadySim,
+  tempDir,
+  type SimHandle,
+} from '../sim/helpers.js';
+import {
+  DEMO_QUIZ,
+  expectServerGone,
+  readJson,
+  ROOT,
+  runDirFrom,
+  startCli,
+  writeSimPlan,
+} from './cli-helpers.js';
+
+// EvalScope's command run by evalrig, with the stand-in in place of EvalScope, against the vLLM simulator.
+
+const STANDIN = join(ROOT, 'test/fixtures/evalscope-standin/evalscope');
+const SERVED_MODEL = 'demo-model';
+const KEY = 'sk-evalscope-e2e-secret';
+
+let sim: SimHandle;
+
+beforeAll(async () => {
+  if (!existsSync(SIM_MAIN)) throw new Error(`${SIM_MAIN} is missing: run \`npm run build\` first`);
+  sim = await startReadySim({
+    args: ['--served-model-name', SERVED_MODEL, '--api-key', KEY],
+    env: { VLLM_SIM_ANSWER_KEY: DEMO_QUIZ, VLLM_SIM_ACCURACY: '1' },
+  });
+});
+
+afterAll(killAllSims);
+
+function spec(settings: Record<string, unknown> = {}) {
+  return EvalScopeEvalSchema.parse({
+    name: 'es',
+    backend: 'evalscope',
+    datasets: ['iquiz'],
+    eval_batch_size: 4,
+    limit: 5,
+    dataset_args: { iquiz: { local_path: DEMO_QUIZ } },
+    executable: STANDIN,
+    ...settings,
+  });
+}
+
+function context(signal = new AbortController().signal): EvalContext & { lines: string[] } {
+  const lines: string[] = [];
+  const display: RunDisplay = {
+    info: (message) => lines.push(message),
+    warn: (message) => lines.push(message),
+    phase: () => undefined,
+    evalStart: () => undefined,
+    evalProgress: () => undefined,
+    evalEnd: () => undefined,
+    close: () => undefined,
+  };
+  const evalDir = join(tempDir('evalscope-e2e-'), 'evals', 'es');
+  mkdirSync(evalDir, { recursive: true });
+  return { runDir: evalDir, evalDir, signal, display, mask: (text) => text, lines };
+}
+
+function endpoint(): Endpoint {
+  return { baseUrl: `${sim.baseUrl}/v1`, servedModel: SERVED_MODEL, apiKey: KEY };
+}
+
+/** The stand-in's process group, as it logs it when told to hang. */
+function groupOf(evalDir: string): number {
+  const group = /group (\d+)/.exec(readFileSync(join(evalDir, 'evalscope.log'), 'utf8'))?.[1];
+  if (group === undefined) throw new Error('the stand-in logged no process group');
+  return Number(group);
+}
+
+function withVersion(version: string, run: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    process.env.EVALSCOPE_STANDIN_VERSION = version;
+    try {
+      await run();
+    } finally {
+      delete process.env.EVALSCOPE_STANDIN_VERSION;
+    }
+  };
+}
+
+describe('EvalScope against the simulator', () => {
+  it.each(['1.0.0', '1.4.0'])('finds version %s with --version', (version) =>
+    withVersion(version, async () => {
+      const found = await findEvalScopeVersion(spec());
+      expect(found.source).toBe('--version');
+      expect(formatVersion(found.version)).toBe(version);
+    })(),
+  );
+
+  it('asks the package metadata where 0.x has no --version, and says to pin `version` when that fails', () =>
+    withVersion('0.17.1', async () => {
+      await expect(findEvalScopeVersion(spec({ executable: [STANDIN] }))).rejects.toThrow(
+        /set the eval's `version`/,
+      );
+      expect((await findEvalScopeVersion(spec({ version: '0.17.1' }))).source).toBe('plan');
+    })());
+
+  it.each(['0.17.1', '1.0.0', '1.4.0'])(
+    'evaluates with %s: every subset scored, progress shown, the key masked in the log',
+    (version) =>
+      withVersion(version, async () => {
+        const ctx = context();
+        const { version: found } = await findEvalScopeVersion(spec({ version }));
+        const result = await runEvalScope(spec({ version }), found, endpoint(), ctx);
+        expect(result).toMatchObject({ backend: 'evalscope', dataset: 'iquiz', num: 10, score: 1 });
+        expect(result.subsets).toEqual([
+          { name: 'IQ', num: 5, score: 1 },
+          { name: 'EQ', num: 5, score: 1 },
+        ]);
+        expect(result.metric).toBe(version.startsWith('0.') ? 'AverageAccuracy' : 'mean_acc');
+        const predictions = readFileSync(result.predictions_file, 'utf8').trim().split('\n');
+        expect(predictions).toHaveLength(10);
+        const log = readFileSync(join(ctx.evalDir, 'evalscope.log'), 'utf8');
+        expect(log).toContain(
+          version.startsWith('0.') ? '--eval-type service' : '--eval-type openai_api --eval-batch-size 4',
+        );
+        expect(log).toContain('--api-key ***');
+        expect(log).not.toContain(KEY);
+        expect(ctx.lines.some((line) => line.includes('evalscope Predicting[iquiz@IQ]: 5/5'))).toBe(true);
+      })(),
+  );
+
+  it('fails with the reason and the fix: unknown dataset, rejected argument, not installed, connection refused', () =>
+    withVersion('1.4.0', async () => {
+      const version = (await findEvalScopeVersion(spec())).version;
+      await expect(
+        runEvalScope(spec({ datasets: ['iquizz'] }), version, endpoint(), context()),
+      ).rejects.toThrow(/exited with 1[\s\S]*Benchmark iquizz not found[\s\S]*fix: "iquizz" is no benchmark/);
+      const old = (await findEvalScopeVersion(spec({ version: '0.17.1' }))).version;
+      await expect(runEvalScope(spec(), old, endpoint(), context())).rejects.toThrow(
+        /exited with 2[\s\S]*invalid choice: 'service'[\s\S]*fix: .*version/,
+      );
+      await expect(
+        runEvalScope(spec({ executable: '/nonexistent/evalscope' }), version, endpoint(), context()),
+      ).rejects.toThrow(/not installed[\s\S]*fix: install EvalScope/);
+      const closed = { ...endpoint(), baseUrl: `http://127.0.0.1:${await freePort()}/v1` };
+      await expect(runEvalScope(spec(), version, closed, context())).rejects.toThrow(
+        /Connection refused[\s\S]*fix:/,
+      );
+    })());
+
+  it('ends its process group on time-out and on abort', () =>
+    withVersion('1.4.0', async () => {
+      process.env.EVALSCOPE_STANDIN_HANG = '1';
+      try {
+        const version = (await findEvalScopeVersion(spec())).version;
+        const timedOut = context();
+        await expect(runEvalScope(spec({ timeout: 1 }), version, endpoint(), timedOut)).rejects.toThrow(
+          /did not finish within 1 s/,
+        );
+        expect(pidsInGroup(groupOf(timedOut.evalDir))).toEqual([]);
+
+        const controller = new AbortController();
+        const aborted = context(controller.signal);
+        const running = runEvalScope(spec(), version, endpoint(), aborted);
+        await sleep(500);
+        controller.abort(new Error('stopped by SIGINT'));
+        await expect(running).rejects.toThrow('stopped by SIGINT');
+        expect(pidsInGroup(groupOf(aborted.evalDir))).toEqual([]);
+      } finally {
+        delete process.env.EVALSCOPE_STANDIN_HANG;
+      }
+    })());
+});
+
+describe('backend: evalscope in a plan', () => {
+  function writeMixedPlan(version: string): string {
+    const { file } = writeSimPlan({
+      evals: [
+        { name: 'native', backend: 'native', dataset: 'iquiz', dataset_path: DEMO_QUIZ, limit: 3 },
+        {
+          name: 'es',
+          backend: 'evalscope',
+          datasets: ['iquiz'],
+          limit: 3,
+          dataset_args: { iquiz: { local_path: DEMO_QUIZ } },
+          executable: STANDIN,
+          version,
+        },
+      ],
+      sim: { VLLM_SIM_ACCURACY: '1' },
+    });
+    return file;
+  }
+
+  it('--dry-run shows the command rendered for the pinned version, the key masked', async () => {
+    const result = await startCli(['plan', writeMixedPlan('0.17.1'), '--dry-run']);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain('es: backend evalscope, command: ');
+    expect(result.all).toContain('--eval-type service');
+    expect(result.all).toContain('--api-key ***');
+  });
+
+  it('runs beside the native evaluator on the server evalrig started, one table for both', async () => {
+    const result = await startCli(['plan', writeMixedPlan('1.0.0'), '--skip-preflight'], {
+      EVALSCOPE_STANDIN_VERSION: '1.0.0',
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    const summary = readJson<{ evals: { name: string; backend: string; status: string; num: number }[] }>(
+      join(runDir, 'summary.json'),
+    );
+    expect(summary.evals.map((e) => [e.name, e.backend, e.status])).toEqual([
+      ['native', 'native', 'ok'],
+      ['es', 'evalscope', 'ok'],
+    ]);
+    expect(summary.evals[1]?.num).toBeGreaterThan(0);
+    expect(readFileSync(join(runDir, 'evals/es/evalscope.log'), 'utf8')).toContain('--eval-type openai_api');
+    expectServerGone(runDir);
+  });
+});

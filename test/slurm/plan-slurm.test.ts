@@ -1,0 +1,79 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readJson, runDirFrom, startCli, writeSimPlan } from '../e2e/cli-helpers.js';
+import { cancelEvalrigJobs, jobState, skipWithoutSlurm } from './cluster.js';
+
+const skip = await skipWithoutSlurm('Slurm runtime tests');
+
+/** A plan whose server is the simulator, submitted as a Slurm job that asks for no GPU. */
+function slurmPlan(sim: Record<string, string> = {}) {
+  return writeSimPlan({
+    server: {
+      runtime: 'slurm',
+      api_key: 'sk-slurm-test-secret',
+      slurm: { gpus: 0, time: '10', queue_timeout: 60 },
+    },
+    sim,
+  });
+}
+
+function jobIdOf(runDir: string): string {
+  const log = readdirSync(runDir).find((name) => /^slurm-\d+\.log$/.test(name));
+  if (!log) throw new Error(`no job output in ${runDir}`);
+  return /\d+/.exec(log)![0];
+}
+
+async function noProcessOf(runDir: string): Promise<boolean> {
+  const { stdout } = await execa('ps', ['-eo', 'stat=,args='], { reject: false });
+  return !stdout.split('\n').some((line) => !line.trim().startsWith('Z') && line.includes(runDir));
+}
+
+describe.skipIf(skip)('runtime slurm on a real cluster', () => {
+  afterAll(cancelEvalrigJobs);
+
+  it('runs a plan from submission to report, and the job has ended after it', async () => {
+    const { file } = slurmPlan();
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode, result.all).toBe(0);
+    const runDir = runDirFrom(result.all);
+    const summary = readJson<{ evals: { name: string; samples: number }[] }>(join(runDir, 'summary.json'));
+    expect(summary.evals[0]?.name).toBe('quiz');
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toContain('quiz');
+    const script = readFileSync(join(runDir, 'slurm-job.sh'), 'utf8');
+    expect(script).toMatch(/^exec .*vllm' serve|^exec .*vllm serve/m);
+    expect(script).not.toContain('sk-slurm-test-secret');
+    expect(readFileSync(join(runDir, 'server.log'), 'utf8')).not.toContain('sk-slurm-test-secret');
+    // vLLM exits on the SIGTERM evalrig sends first (COMPLETED); SIGKILL after the grace would read CANCELLED.
+    expect(['COMPLETED', 'CANCELLED']).toContain(await jobState(jobIdOf(runDir)));
+  });
+
+  it('cancels the job on SIGINT during the evaluation and leaves no process', async () => {
+    const { file } = slurmPlan({ VLLM_SIM_TOKEN_LATENCY_MS: '50' });
+    const child = startCli(['plan', file]);
+    let output = '';
+    await new Promise<void>((resolve) => {
+      child.all.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/ready/i.test(output) && /Run directory|quiz/.test(output)) resolve();
+      });
+      void child.then(() => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(130);
+    const runDir = runDirFrom(result.all);
+    // vLLM exits on the SIGTERM evalrig sends first (COMPLETED); SIGKILL after the grace would read CANCELLED.
+    expect(['COMPLETED', 'CANCELLED']).toContain(await jobState(jobIdOf(runDir)));
+    expect(await noProcessOf(runDir)).toBe(true);
+  });
+
+  it("reports Slurm's own words when the cluster has no GPU to give", async () => {
+    const { file } = writeSimPlan({ server: { runtime: 'slurm', slurm: { gpus: 1, queue_timeout: 30 } } });
+    const result = await startCli(['plan', file]);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toMatch(/Slurm refused the job: .*Requested node configuration is not available/);
+  });
+});

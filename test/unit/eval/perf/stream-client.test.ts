@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { StreamTimer, errorMessage } from '../../../../src/eval/perf/stream-client.js';
+
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`;
+const usageChunk = `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } })}\n\n`;
+const DONE = 'data: [DONE]\n\n';
+
+describe('StreamTimer', () => {
+  it('stamps TTFT at the first chunk with choices, an ITL per later chunk, latency at the last chunk', () => {
+    const timer = new StreamTimer(1000);
+    timer.feed(chunk({ role: 'assistant', content: '' }), 1050);
+    timer.feed(chunk({ reasoning_content: 'a' }) + chunk({ reasoning: 'b' }), 1060);
+    // The last token and its finish reason in one chunk, then the usage chunk with empty choices, split mid-line.
+    const tail = chunk({ content: 'c' }, 'length') + usageChunk + DONE;
+    timer.feed(tail.slice(0, 30), 1075);
+    timer.feed(tail.slice(30), 1080);
+    expect(timer.outcome()).toEqual({
+      ok: true,
+      ttftMs: 50,
+      itlMs: [10, 0, 20],
+      latencyMs: 80,
+      promptTokens: 12,
+      outputTokens: 3,
+    });
+  });
+
+  it('takes the finish reason apart from the last token, and keys missing from a delta', () => {
+    const timer = new StreamTimer(0);
+    timer.feed(chunk({ content: 'x' }), 5);
+    timer.feed(chunk({}, 'stop'), 6);
+    timer.feed(usageChunk + DONE, 7);
+    // The usage chunk has no choices: no ITL of its own, but the latency ends with it, as in vLLM's client.
+    expect(timer.outcome()).toMatchObject({ ok: true, ttftMs: 5, itlMs: [1], latencyMs: 7 });
+  });
+
+  it('fails a stream without usage, without [DONE], or with an error chunk', () => {
+    const noUsage = new StreamTimer(0);
+    noUsage.feed(chunk({ content: 'x' }) + DONE, 1);
+    expect(noUsage.outcome()).toMatchObject({ ok: false, reason: expect.stringContaining('no usage') });
+    const cut = new StreamTimer(0);
+    cut.feed(chunk({ content: 'x' }), 1);
+    expect(cut.outcome()).toEqual({ ok: false, reason: 'stream ended before [DONE]' });
+    const broken = new StreamTimer(0);
+    broken.feed(
+      `data: ${JSON.stringify({ error: { message: 'EngineCore died', code: 500 } })}\n\n${DONE}`,
+      1,
+    );
+    expect(broken.outcome()).toEqual({ ok: false, reason: 'stream error: EngineCore died' });
+  });
+});
+
+describe('errorMessage', () => {
+  it('reads nested and flat vLLM error bodies and falls back to the text', () => {
+    expect(errorMessage('{"error":{"message":"too long","code":400}}')).toBe('too long');
+    expect(errorMessage('{"object":"error","message":"flat"}')).toBe('flat');
+    expect(errorMessage('Internal Server Error')).toBe('Internal Server Error');
+  });
+});
