@@ -6,7 +6,7 @@ import { shownUrl, splitWebhookUrl } from './webhook-url.js';
  * PASS or CREDENTIAL (or a plural) or it ends in APIKEY, ACCESSKEY or PRIVATEKEY; files with structure
  * (plan.resolved.yaml) get `***` for the values of secret keys (server.api_key, secret-named env entries, secret
  * flags), and free text (logs, messages) gets `***` for every secret value of 8 or more characters that is not
- * a number.
+ * a number nor also an ordinary value of the plan.
  *
  * Segments, not substrings: TOKENIZERS_PARALLELISM or MONKEY_PATCH are not secrets, HF_KEY is. The length floor
  * keeps a short or number-like value (`false`, `1`, a port) from turning every such word of a log into `***`.
@@ -70,7 +70,8 @@ export function maskEnv(env: Readonly<Record<string, string>>): Record<string, s
 
 /**
  * Every secret text of a plan that free-text masking replaces: api_key, secret-named env entries, secret flag
- * values, and the values of secret-named variables interpolated into the plan; short and number-like ones left out.
+ * values, and the values of secret-named variables interpolated into the plan; short and number-like ones left out,
+ * and those that are also a value of the plan under a name that is not secret (a path, a model).
  */
 export function collectSecrets(
   plan: Plan,
@@ -91,7 +92,17 @@ export function collectSecrets(
     for (const hidden of splitWebhookUrl(target.url).hidden) values.add(hidden);
     if (target.secret) values.add(target.secret);
   }
-  return [...values].filter(isMaskableText);
+  // A "secret" that is also an ordinary value of the plan (a path, a model name) would mask that value everywhere.
+  const open = new Set(stringsIn(maskPlan(plan)));
+  return [...values].filter((value) => isMaskableText(value) && !open.has(value));
+}
+
+/** Every string of a value, however deep. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
+  return [];
 }
 
 /** A function that replaces every secret text in a text by `***`. */

@@ -173,6 +173,18 @@ describe('structured masking', () => {
     );
   });
 
+  it('never uses as a mask a value the plan also holds under a name that is not secret', () => {
+    const plan = PlanSchema.parse({
+      name: 'p',
+      server: {
+        model: '/models/Qwen3-8B',
+        env: { HF_TOKEN: '/models/Qwen3-8B', OTHER_TOKEN: 'hf_realsecret123' },
+      },
+      evals: [{ name: 'q', backend: 'native', dataset: 'iquiz' }],
+    });
+    expect(collectSecrets(plan, [], {})).toEqual(['hf_realsecret123']);
+  });
+
   it('maskPlan replaces free-text secrets inside other strings', () => {
     const plan = planWith({ model: 'https://user:s3cret-password@example.com/model' });
     expect(maskPlan(plan, ['s3cret-password']).server.model).toBe('https://user:***@example.com/model');
