@@ -171,7 +171,7 @@ if (isMainScript(import.meta.url)) {
       tag: option(args, '--tag', `evalrig:${VERSION}`),
       vllmImage: option(args, '--vllm-image'),
       nodeImage: option(args, '--node-image'),
-      withEvalscope: option(args, '--with-evalscope', '0'),
+      withEvalscope: option(args, '--with-evalscope', '1'),
       force: args.includes('--force'),
     }),
     log,

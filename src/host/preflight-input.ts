@@ -22,13 +22,11 @@ export function resolvePlanPath(path: string, baseDir: string, home: string | un
 }
 
 /**
- * Whether an eval with this backend runs EvalScope itself. None does today (every eval is `native`), so no plan
- * needs it and the plan preflight does not probe EvalScope. The parameter is the backend union plus
- * `'evalscope'` (TypeScript rejects comparing `'native'` with `'evalscope'` outright): this compiles now, and is
- * true for those evals with no change here once the plan language gets that backend.
+ * An EvalScope eval that runs the `evalscope` on PATH: the preflight checks that one. An eval naming its own
+ * executable (a virtual environment's) is checked by the evaluator itself, before the server starts.
  */
-function runsEvalscope(backend: EvalSpec['backend'] | 'evalscope'): boolean {
-  return backend === 'evalscope';
+function runsEvalscopeOnPath(spec: EvalSpec): boolean {
+  return spec.backend === 'evalscope' && spec.executable === 'evalscope';
 }
 
 /**
@@ -67,7 +65,7 @@ export function preflightInputFromPlan(
     extraArgs: server.extra_args,
     // Run directories go under the working directory, as `evalrig plan` writes them.
     outputDir: resolvePlanPath(plan.output.dir, process.cwd(), env['HOME']),
-    needsEvalscope: plan.evals.some((spec) => runsEvalscope(spec.backend)),
+    needsEvalscope: plan.evals.some(runsEvalscopeOnPath),
     env: server.env,
     baseDir: planDir,
     otherRuns,

@@ -29,8 +29,8 @@ export async function runDoctor(request: DoctorRequest): Promise<number> {
     // loadPlan throws a UserError listing every problem of an invalid plan.
     const loaded = loadPlan(request.file, { overrides: request.overrides });
     subject = `${relative(process.cwd(), loaded.file) || loaded.file} (runtime ${loaded.plan.server.runtime})`;
-    // Unlike the preflight of `evalrig plan`, doctor reports EvalScope's version whether or not the plan needs it.
-    results = await runPreflight(loaded.plan, { planDir: loaded.dir, nvidiaSmi, probeEvalscope: true });
+    // EvalScope is checked when the plan uses it, as the preflight of `evalrig plan` does.
+    results = await runPreflight(loaded.plan, { planDir: loaded.dir, nvidiaSmi });
   }
   if (request.json) {
     console.log(renderChecksJson(results));

@@ -83,8 +83,9 @@ describe('evalrig doctor as a process', () => {
       status: 'skipped',
       detail: expect.stringContaining('simulator'),
     });
-    // Doctor reports EvalScope whether or not the plan needs it.
-    expect(checks(result.stdout)['evalscope']).toBeDefined();
+    // A plan without EvalScope evals gets no EvalScope check; doctor without a plan reports it.
+    expect(checks(result.stdout)['evalscope']).toBeUndefined();
+    expect(checks((await doctor(['--json'], 'no-gpu')).stdout)['evalscope']).toBeDefined();
   });
 
   it('an invalid plan and a bad option are user errors', async () => {
