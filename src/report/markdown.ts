@@ -1,4 +1,6 @@
+import { backendAgreements, renderBackendAgreement } from './backend-agreement.js';
 import { continuation } from './continuation.js';
+import { readPredictions } from './run-folder.js';
 import { renderMarkdownTable, scoreRows, TABLE_FIGURES, TABLE_HEAD } from './table.js';
 import { verdictOf } from './verdict.js';
 import type { RunSummary } from '../run/summary.js';
@@ -61,5 +63,7 @@ export function renderMarkdownReport(summary: RunSummary): string {
       `${e.name}: ${repeats.k} repeats, mean accuracy ${repeats.mean.toFixed(4)} ± ${repeats.std.toFixed(4)} (passes: ${passes})`,
     );
   }
+  const agreements = backendAgreements(summary, (name) => readPredictions(summary.run_dir, name));
+  lines.push(...renderBackendAgreement(agreements));
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 import type { RunReporter } from '../run/reporter.js';
 import type { RunSummary } from '../run/summary.js';
 import { continuation } from './continuation.js';
+import { writeEvalScopeLayouts } from './evalscope-layout.js';
 import { renderComparisonTable, writeMatrixReport } from './matrix.js';
 import { readMatrixFolder, readRunFolder } from './run-folder.js';
 import { writeMatrixHtmlAndJunit, writeRunHtmlAndJunit } from './run-reports.js';
@@ -10,7 +11,7 @@ import { verdictConsoleLines } from './verdict.js';
 import { writeRunReport } from './write.js';
 
 /**
- * report.html and junit.xml come beside report.md: a failure to write them is reported, and the run's outcome and
+ * report.html, junit.xml and EvalScope's layout come beside report.md: a failure to write them is reported, and the run's outcome and
  * its other files stand (`evalrig report` can write them again later).
  */
 function writeBesideReport(what: string, write: () => void): void {
@@ -50,6 +51,9 @@ export const consoleAndFileReporter: RunReporter = {
     writeRunReport(summary);
     writeBesideReport('report.html and junit.xml', () =>
       writeRunHtmlAndJunit(readRunFolder(summary.run_dir)),
+    );
+    writeBesideReport("the native evaluations in EvalScope's layout", () =>
+      writeEvalScopeLayouts(readRunFolder(summary.run_dir)),
     );
   },
   printRun: printRunResult,

@@ -6,6 +6,7 @@ import type { TrendPoint } from '../history/record.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { renderMatrixHtml } from './html/matrix-page.js';
 import { renderRunHtml, type RunPageInput } from './html/run-page.js';
+import { writeEvalScopeLayouts } from './evalscope-layout.js';
 import { renderJunit } from './junit.js';
 import { writeMatrixReport } from './matrix.js';
 import {
@@ -87,12 +88,14 @@ export function writeMatrixHtmlAndJunit(matrix: MatrixFolder): void {
 function regenerateRun(folder: RunFolder): string[] {
   writeRunReport(folder.summary);
   writeRunHtmlAndJunit(folder);
+  writeEvalScopeLayouts(folder);
   return ['report.md', HTML_FILE, JUNIT_FILE].map((file) => join(folder.dir, file));
 }
 
 /**
- * `evalrig report DIR`: report.md, report.html and junit.xml again from a run folder's files, or for a matrix
- * folder those of each variant and of the matrix. Reads and writes files only. Returns the files written.
+ * `evalrig report DIR`: report.md, report.html, junit.xml and the native evaluations in EvalScope's layout again
+ * from a run folder's files, or for a matrix folder those of each variant and of the matrix. Reads and writes files
+ * only. Returns the report files written.
  */
 export function regenerateReports(dir: string): string[] {
   const folder = readFolder(resolve(dir));

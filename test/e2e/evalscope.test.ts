@@ -225,6 +225,11 @@ describe('backend: evalscope in a plan', () => {
     ]);
     expect(summary.evals[1]?.num).toBeGreaterThan(0);
     expect(readFileSync(join(runDir, 'evals/es/evalscope.log'), 'utf8')).toContain('--eval-type openai_api');
+    // Every answer is right, so both backends extract the same letters.
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toContain(
+      '## Native and EvalScope side by side\n\n- `native` and `es` on iquiz: 0 of 6 samples extracted differently',
+    );
+    expect(existsSync(join(runDir, 'evals/native/evalscope/reports/Qwen3-8B/iquiz.json'))).toBe(true);
     expectServerGone(runDir);
   });
 });
