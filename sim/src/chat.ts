@@ -66,7 +66,8 @@ function validationError(state: ApiState, e: FieldError): ApiError {
   };
 }
 
-function text(content: unknown): string {
+/** The text of a message's content: a string, or the text parts of a list. */
+export function text(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiState, sendJson } from './http.js';
+import { text } from './chat.js';
 import { errorBody } from './responses.js';
 import { tokenize } from './tokens.js';
 
@@ -15,18 +16,6 @@ function tokenId(piece: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < piece.length; i += 1) hash = Math.imul(hash ^ piece.charCodeAt(i), 0x01000193) >>> 0;
   return hash % VOCAB_SIZE;
-}
-
-function text(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part: unknown) =>
-      typeof part === 'object' && part !== null && 'text' in part && typeof part.text === 'string'
-        ? part.text
-        : '',
-    )
-    .join('');
 }
 
 /** The template's pieces around each message, as promptTokenCount counts them. */

@@ -48,6 +48,11 @@ export const KNOWN_TEMPLATE_KWARGS = [
  * Free-form, since templates define their own arguments; but a key one typo away from a known one
  * (`enable_thinkng`) is an error, because the template would silently ignore it.
  */
+/** A name that becomes a folder of the run directory: no path separators, nothing that starts with a dot. */
+const folderName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore (it names a folder)');
+
 const chatTemplateKwargs = z.record(z.string(), z.unknown()).superRefine((kwargs, ctx) => {
   for (const key of Object.keys(kwargs)) {
     if (KNOWN_TEMPLATE_KWARGS.includes(key)) continue;
@@ -99,12 +104,7 @@ export const GenerationSchema = z
 
 export const NativeEvalSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-        'use letters, digits, dot, dash or underscore (it names a folder)',
-      ),
+    name: folderName,
     backend: z.literal('native'),
     dataset: z
       .enum(['iquiz', 'mcq'])
@@ -154,12 +154,7 @@ export const NativeEvalSchema = z
 
 export const EvalScopeEvalSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-        'use letters, digits, dot, dash or underscore (it names a folder)',
-      ),
+    name: folderName,
     backend: z.literal('evalscope'),
     datasets: z
       .array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an EvalScope benchmark name, e.g. iquiz, gsm8k'))
@@ -203,12 +198,7 @@ export const EvalScopeEvalSchema = z
 
 /** A serving load test: the figures `vllm bench serve` reports, per concurrency level (docs/perf.md). */
 export const PerfEvalSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-      'use letters, digits, dot, dash or underscore (it names a folder)',
-    ),
+  name: folderName,
   backend: z.literal('perf'),
   concurrency: z
     .union([z.int().positive(), z.array(z.int().positive()).min(1)])
@@ -541,12 +531,7 @@ const PlanFields = z.strictObject({
   matrix: z
     .array(
       z.strictObject({
-        name: z
-          .string()
-          .regex(
-            /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-            'use letters, digits, dot, dash or underscore (it names a folder)',
-          ),
+        name: folderName,
         set: z
           .record(z.string(), z.unknown())
           .describe(
