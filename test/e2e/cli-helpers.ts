@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -133,4 +133,15 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The environment of a command that must not depend on this machine's Slurm (a cluster configured but stopped would
+ * make `evalrig cleanup` report it): a stand-in `squeue` first on PATH that lists an empty queue.
+ */
+export function withEmptySlurmQueue(env: Record<string, string> = {}): Record<string, string> {
+  const bin = mkdtempSync(join(tmpdir(), 'evalrig-squeue-'));
+  writeFileSync(join(bin, 'squeue'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(bin, 'squeue'), 0o755);
+  return { ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
 }

@@ -8,6 +8,7 @@ import {
   runDirFrom,
   SIM_VLLM,
   startCli,
+  withEmptySlurmQueue,
   waitFor,
   writeSimPlan,
 } from './cli-helpers.js';
@@ -221,7 +222,7 @@ describe('leftovers', () => {
       expect(run.exitCode, run.all).toBe(0);
       expect(asked).toEqual([]);
 
-      const cleanup = await startCli(['cleanup'], env);
+      const cleanup = await startCli(['cleanup'], withEmptySlurmQueue(env));
       expect(cleanup.exitCode, cleanup.all).toBe(0);
       expect(cleanup.all).toContain('No leftover local vLLM processes.');
       expect(cleanup.all).toContain(`No leftover evalrig containers on unix://${socket}.`);

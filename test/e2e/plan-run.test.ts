@@ -13,6 +13,7 @@ import {
   startCli,
   waitFor,
   writeSimPlan,
+  withEmptySlurmQueue,
 } from './cli-helpers.js';
 
 // The shapes on disk; the test asserts the fields it relies on, the types only spare casts.
@@ -265,7 +266,7 @@ describe('evalrig killed with SIGKILL', () => {
       eval: { concurrency: 1 },
       sim: { VLLM_SIM_TOKEN_LATENCY_MS: '20' },
     });
-    const env = { EVALRIG_CACHE: join(dir, 'cache') };
+    const env = withEmptySlurmQueue({ EVALRIG_CACHE: join(dir, 'cache') });
     const child = startCli(['plan', file], env);
     let output = '';
     child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
