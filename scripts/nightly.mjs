@@ -19,6 +19,9 @@ import { applyRetention, listRunFolders, removeRunFolder } from './lib/run-reten
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/src/cli.js');
+// The heap bound `npm run plan` runs evalrig with (package.json): V8 otherwise sizes the heap against the host's
+// memory and lets a long evaluation's garbage pile up; evalrig keeps counts, not records, so 1.5 GB is ample.
+const NODE_FLAGS = ['--max-old-space-size=1536'];
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const USAGE = `Usage: node scripts/nightly.mjs <plan.yaml>... [--output-dir DIR] [--keep N] [--keep-days D] [--dry-run]
 
@@ -130,7 +133,7 @@ function forwardStopSignals() {
 }
 
 async function runPlan(plan, options, stops) {
-  const args = [CLI, 'plan', plan];
+  const args = [...NODE_FLAGS, CLI, 'plan', plan];
   if (options.outputDir !== undefined) args.push('--output-dir', options.outputDir);
   if (options.dryRun) args.push('--dry-run');
   log(`${plan}: evalrig plan starting`);
