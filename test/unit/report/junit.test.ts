@@ -6,7 +6,14 @@ import type { GateVerdict } from '../../../src/history/gates.js';
 import { renderJunit } from '../../../src/report/junit.js';
 import { readMatrixFolder, readRunFolder } from '../../../src/report/run-folder.js';
 import { writeMatrixHtmlAndJunit } from '../../../src/report/run-reports.js';
-import { evalSummaryOf, prediction, runSummary, tempDir, writeRunFolder } from './run-fixture.js';
+import {
+  evalSummaryOf,
+  prediction,
+  runSummary,
+  tempDir,
+  writeRunFolder,
+  writeMatrixFolder,
+} from './run-fixture.js';
 import { findProgram, skipWithout } from './missing-tool.js';
 
 /** The Jenkins xunit plugin's JUnit schema (test/fixtures/SOURCE.md says where it comes from). */
@@ -139,23 +146,7 @@ describe('junit.xml', () => {
   it.skipIf(noXmllint)(
     'is valid under the Jenkins JUnit schema, a matrix with a case set per variant',
     () => {
-      const root = tempDir();
-      const variants = ['small', 'large'].map((name) => ({
-        name,
-        summary: runSummary(join(root, name), []),
-      }));
-      for (const name of ['small', 'large']) writeRunFolder(join(root, name), { evals: { quiz: fine } });
-      writeFileSync(
-        join(root, 'summary.json'),
-        JSON.stringify({
-          status: 'ok',
-          exit_code: 0,
-          run_dir: root,
-          plan: 'demo',
-          resume_command: null,
-          variants,
-        }),
-      );
+      const root = writeMatrixFolder(tempDir(), ['small', 'large'], fine);
       writeMatrixHtmlAndJunit(readMatrixFolder(root));
       const xml = readFileSync(join(root, 'junit.xml'), 'utf8');
       expect(xml).toContain('classname="evalrig.demo.small.evals" name="quiz"');

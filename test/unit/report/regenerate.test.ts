@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { reportCommand } from '../../../src/commands/report.js';
 import type { ExplorerData } from '../../../src/report/html/explorer.js';
-import { prediction, runSummary, tempDir, writeRunFolder } from './run-fixture.js';
+import { prediction, tempDir, writeRunFolder, writeMatrixFolder } from './run-fixture.js';
 
 const FILES = ['report.md', 'report.html', 'junit.xml'];
 
@@ -46,22 +46,8 @@ describe('evalrig report', () => {
   });
 
   it('writes the files of a matrix folder and of each of its variants', async () => {
-    const root = tempDir();
     const names = ['small', 'large'];
-    for (const name of names)
-      writeRunFolder(join(root, name), { evals: { quiz: [prediction({ id: 'IQ-0' })] } });
-    const variants = names.map((name) => ({ name, summary: runSummary(join(root, name), []) }));
-    writeFileSync(
-      join(root, 'summary.json'),
-      JSON.stringify({
-        status: 'ok',
-        exit_code: 0,
-        run_dir: root,
-        plan: 'demo',
-        resume_command: null,
-        variants,
-      }),
-    );
+    const root = writeMatrixFolder(tempDir(), names, [prediction({ id: 'IQ-0' })]);
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(await reportCommand.run([root])).toBe(0);
     for (const dir of [root, ...names.map((name) => join(root, name))])

@@ -134,6 +134,28 @@ export function writeRunFolder(dir: string, spec: RunFolderSpec): string {
   return dir;
 }
 
+/** A matrix folder: one run folder per variant, each with these predictions for eval `quiz`, and its summary.json. */
+export function writeMatrixFolder(
+  root: string,
+  names: readonly string[],
+  records: readonly PredictionRecord[],
+): string {
+  for (const name of names) writeRunFolder(join(root, name), { evals: { quiz: [...records] } });
+  const variants = names.map((name) => ({ name, summary: runSummary(join(root, name), []) }));
+  writeFileSync(
+    join(root, 'summary.json'),
+    JSON.stringify({
+      status: 'ok',
+      exit_code: 0,
+      run_dir: root,
+      plan: 'demo',
+      resume_command: null,
+      variants,
+    }),
+  );
+  return root;
+}
+
 export function tempDir(prefix = 'evalrig-report-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
