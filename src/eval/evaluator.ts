@@ -55,8 +55,25 @@ export interface Evaluator {
   backend: EvalSpec['backend'];
   /** What `plan --dry-run` shows of the evaluation, and the names its summary row carries before any result. */
   describe(spec: EvalSpec): EvalDescription;
+  /**
+   * Finds on this host what `describe` needs and the plan leaves open (the installed tool's version), for a dry
+   * run or `validate`: bounded in time, stopped by `ctx.signal`. Without it the plan's spec is described as it is.
+   */
+  resolve?(spec: EvalSpec, ctx: ResolveContext): Promise<ResolvedEval>;
   prepare(spec: EvalSpec, ctx: PrepareContext): Promise<PreparedEval>;
   run(prepared: PreparedEval, endpoint: Endpoint, ctx: EvalContext): Promise<EvalResult>;
+}
+
+export interface ResolveContext {
+  /** The command's interruption: whatever the lookup started is ended. */
+  signal: AbortSignal;
+}
+
+export interface ResolvedEval {
+  /** The spec with what was found filled in, as `describe` should show it. */
+  spec: EvalSpec;
+  /** For people: where a fact came from, or why it could not be found and what to do. */
+  notes: string[];
 }
 
 export interface EvalDescription {

@@ -1,12 +1,29 @@
+import type { ResolvedEval } from '../eval/evaluator.js';
+import { evaluatorFor } from '../eval/registry.js';
 import type { LoadedPlan } from '../plan/load.js';
+import type { EvalSpec } from '../plan/schema.js';
 import { secretMasker } from '../plan/secrets.js';
 import { runtimeFor } from '../server/registry.js';
 import type { ServePlan } from '../server/runtime.js';
+import { abortable } from '../util/abortable.js';
 import { formatVersion } from '../util/pep440.js';
-import { evaluatorFor } from '../eval/registry.js';
+
+/**
+ * Each evaluation with what its evaluator finds on this host (the installed EvalScope's version), as the dry run
+ * and `validate` show it. A lookup that ignored the signal would still not hold up a Ctrl-C.
+ */
+export async function resolveEvals(specs: readonly EvalSpec[], signal: AbortSignal): Promise<ResolvedEval[]> {
+  const resolved: ResolvedEval[] = [];
+  for (const spec of specs) {
+    const evaluator = evaluatorFor(spec);
+    const lookup = evaluator.resolve?.(spec, { signal });
+    resolved.push(lookup ? await abortable(lookup, signal) : { spec, notes: [] });
+  }
+  return resolved;
+}
 
 /** Everything --dry-run shows: what would start, with which environment, and what would be evaluated. */
-export function dryRunText(loaded: LoadedPlan, serve: ServePlan): string {
+export async function dryRunText(loaded: LoadedPlan, serve: ServePlan, signal: AbortSignal): Promise<string> {
   const runtime = runtimeFor(serve.server);
   const { server } = serve;
   const lines = [`Plan ${loaded.plan.name} (${loaded.file}), dry run: nothing is started.`, ''];
@@ -19,9 +36,10 @@ export function dryRunText(loaded: LoadedPlan, serve: ServePlan): string {
   if (runtime.launches)
     lines.push(`startup_timeout: ${server.startup_timeout} s, stop_timeout: ${server.stop_timeout} s`);
   lines.push('', 'evaluations:');
-  for (const spec of loaded.plan.evals) {
+  for (const { spec, notes } of await resolveEvals(loaded.plan.evals, signal)) {
     const [first = '', ...rest] = evaluatorFor(spec).describe(spec).lines;
-    lines.push(`  - ${spec.name}: backend ${spec.backend}, ${first}`, ...rest.map((line) => `    ${line}`));
+    const more = [...notes.map((note) => `note: ${note}`), ...rest];
+    lines.push(`  - ${spec.name}: backend ${spec.backend}, ${first}`, ...more.map((line) => `    ${line}`));
   }
   return secretMasker(loaded.secrets)(lines.join('\n'));
 }

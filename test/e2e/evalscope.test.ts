@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalContext } from '../../src/eval/evaluator.js';
 import { runEvalScope } from '../../src/eval/evalscope/run.js';
@@ -25,6 +25,7 @@ import {
   ROOT,
   runDirFrom,
   startCli,
+  waitFor,
   writeSimPlan,
 } from './cli-helpers.js';
 
@@ -79,11 +80,16 @@ function endpoint(): Endpoint {
   return { baseUrl: `${sim.baseUrl}/v1`, servedModel: SERVED_MODEL, apiKey: KEY };
 }
 
-/** The stand-in's process group, as it logs it when told to hang. */
+/** The stand-in's process group and its helper, as it logs them when told to hang or to go slowly. */
+function standinProcesses(evalDir: string): { worker: number; group: number } {
+  const log = join(evalDir, 'evalscope.log');
+  const match = existsSync(log) ? /worker (\d+) group (\d+)/.exec(readFileSync(log, 'utf8')) : null;
+  if (!match) throw new Error('the stand-in logged no process group');
+  return { worker: Number(match[1]), group: Number(match[2]) };
+}
+
 function groupOf(evalDir: string): number {
-  const group = /group (\d+)/.exec(readFileSync(join(evalDir, 'evalscope.log'), 'utf8'))?.[1];
-  if (group === undefined) throw new Error('the stand-in logged no process group');
-  return Number(group);
+  return standinProcesses(evalDir).group;
 }
 
 function withVersion(version: string, run: () => Promise<void>): () => Promise<void> {
@@ -106,11 +112,11 @@ describe('EvalScope against the simulator', () => {
     })(),
   );
 
-  it('asks the package metadata where 0.x has no --version, and says to pin `version` when that fails', () =>
+  it("asks the package metadata of EvalScope's Python where 0.x has no --version", () =>
     withVersion('0.17.1', async () => {
-      await expect(findEvalScopeVersion(spec({ executable: [STANDIN] }))).rejects.toThrow(
-        /set the eval's `version`/,
-      );
+      const found = await findEvalScopeVersion(spec({ executable: [STANDIN] }));
+      expect(found.source).toBe('package metadata');
+      expect(formatVersion(found.version)).toBe('0.17.1');
       expect((await findEvalScopeVersion(spec({ version: '0.17.1' }))).source).toBe('plan');
     })());
 
@@ -135,7 +141,9 @@ describe('EvalScope against the simulator', () => {
         );
         expect(log).toContain('--api-key ***');
         expect(log).not.toContain(KEY);
-        expect(ctx.lines.some((line) => line.includes('evalscope Predicting[iquiz@IQ]: 5/5'))).toBe(true);
+        // tqdm's label as each release prints it reaches the display.
+        const label = version.startsWith('0.') ? 'Predicting(IQ)' : 'Predicting[iquiz@IQ]';
+        expect(ctx.lines).toContain(`evalscope ${label}: 5/5`);
       })(),
   );
 
@@ -231,5 +239,146 @@ describe('backend: evalscope in a plan', () => {
     );
     expect(existsSync(join(runDir, 'evals/native/evalscope/reports/Qwen3-8B/iquiz.json'))).toBe(true);
     expectServerGone(runDir);
+  });
+});
+
+describe('the installed EvalScope found before anything starts', () => {
+  /** The stand-in's folder first on PATH: `evalscope` and the `python` beside it, as a virtual environment's bin/. */
+  function installed(version: string): Record<string, string> {
+    return {
+      PATH: `${dirname(STANDIN)}${delimiter}${process.env['PATH'] ?? ''}`,
+      EVALSCOPE_STANDIN_VERSION: version,
+    };
+  }
+
+  /** Node and the system's tools, no EvalScope. */
+  const NOT_INSTALLED = { PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter) };
+
+  /** An EvalScope eval that names neither the executable nor the version: `evalscope` on PATH decides. */
+  function writeUnpinnedPlan(): string {
+    return writeSimPlan({
+      evals: [
+        {
+          name: 'es',
+          backend: 'evalscope',
+          datasets: ['iquiz'],
+          limit: 3,
+          dataset_args: { iquiz: { local_path: DEMO_QUIZ } },
+        },
+      ],
+    }).file;
+  }
+
+  it.each([
+    ['0.17.1', '--eval-type service', "its Python's package metadata"],
+    ['1.4.0', '--eval-type openai_api', 'evalscope --version'],
+  ])(
+    '--dry-run with EvalScope %s on PATH shows the command for that version',
+    async (version, evalType, how) => {
+      const result = await startCli(['plan', writeUnpinnedPlan(), '--dry-run'], installed(version));
+      expect(result.exitCode, result.all).toBe(0);
+      const command = result.all
+        .split('\n')
+        .find((line) => line.includes('es: backend evalscope, command: '));
+      expect(command, result.all).toContain(`command: evalscope eval --model '<served model>' `);
+      expect(command).toContain(` ${evalType} `);
+      // Results straight in the work dir from 1.0; 0.x knows no such flag.
+      expect(command?.includes(' --no-timestamp')).toBe(version !== '0.17.1');
+      expect(result.all).toContain(`    note: EvalScope ${version} found by ${how}`);
+      expect(result.all).not.toContain('which is unknown');
+    },
+  );
+
+  it('--dry-run without EvalScope says so, with the fix, and shows the command of each release line', async () => {
+    const result = await startCli(['plan', writeUnpinnedPlan(), '--dry-run'], NOT_INSTALLED);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain(
+      'es: backend evalscope, command: depends on the EvalScope version, which is unknown',
+    );
+    expect(result.all).toContain(
+      'note: the EvalScope version is unknown: EvalScope is not installed: evalscope: command not found',
+    );
+    expect(result.all).toMatch(/note: fix: install EvalScope .*or pin the eval's `version:`/);
+    expect(result.all).toMatch(/before 1\.0\.0: evalscope eval .* --eval-type service /);
+    expect(result.all).toMatch(/from 1\.0\.0: evalscope eval .* --eval-type openai_api .* --no-timestamp/);
+  });
+
+  it('validate reports the version found, or why there is none, and passes either way', async () => {
+    const file = writeUnpinnedPlan();
+    const found = await startCli(['validate', file], installed('0.17.1'));
+    expect(found.exitCode, found.all).toBe(0);
+    expect(found.all).toContain("  es: EvalScope 0.17.1 found by its Python's package metadata");
+    const missing = await startCli(['validate', file], NOT_INSTALLED);
+    expect(missing.exitCode, missing.all).toBe(0);
+    expect(missing.all).toContain(`${file}: ok (1 evaluation, runtime local)`);
+    expect(missing.all).toContain('  es: the EvalScope version is unknown: EvalScope is not installed');
+    expect(missing.all).toMatch(/ {2}es: fix: install EvalScope/);
+  });
+
+  it.each([['plan', '--dry-run'], ['validate']])(
+    'a Ctrl-C while `evalrig %s` asks EvalScope its version exits 130 at once, the probe killed',
+    async (...command) => {
+      const bin = tempDir('evalscope-hung-');
+      const hung = join(bin, 'evalscope');
+      // An `evalscope --version` stuck in its imports.
+      writeFileSync(hung, `#!/bin/sh\necho $$ > "$0.pid"\nexec sleep 60\n`);
+      chmodSync(hung, 0o755);
+      const [verb = '', ...flags] = command;
+      const child = startCli([verb, writeUnpinnedPlan(), ...flags], {
+        PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}`,
+      });
+      await waitFor(() => existsSync(`${hung}.pid`), 30_000, 'the version question');
+      const sentAt = Date.now();
+      child.kill('SIGINT');
+      const result = await child;
+      expect(Date.now() - sentAt).toBeLessThan(5_000);
+      expect(result.exitCode, result.all).toBe(130);
+      expect(result.all).toMatch(/Interrupted \(SIGINT\)/);
+      expect(pidsInGroup(Number(readFileSync(`${hung}.pid`, 'utf8')))).toEqual([]);
+    },
+  );
+});
+
+describe('a Ctrl-C through the command line while EvalScope runs', () => {
+  it('exits 130 with the EvalScope group and the server gone, the interruption reported, the log kept', async () => {
+    const { file } = writeSimPlan({
+      evals: [
+        {
+          name: 'es',
+          backend: 'evalscope',
+          datasets: ['iquiz'],
+          dataset_args: { iquiz: { local_path: DEMO_QUIZ } },
+          executable: STANDIN,
+        },
+      ],
+    });
+    const child = startCli(['plan', file, '--skip-preflight'], {
+      EVALSCOPE_STANDIN_VERSION: '1.4.0',
+      EVALSCOPE_STANDIN_SAMPLE_DELAY_MS: '300',
+    });
+    let output = '';
+    child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // EvalScope's first progress line has reached the display: the child is mid-run.
+    await waitFor(() => output.includes('evalscope Predicting[iquiz@IQ]: '), 60_000, 'EvalScope progress');
+    const runDir = /run directory (\S+)/.exec(output)?.[1] ?? '';
+    const evalDir = join(runDir, 'evals/es');
+    const { worker, group } = standinProcesses(evalDir);
+    expect(pidsInGroup(group)).toContain(worker);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.all).toContain('SIGINT received');
+    expect(pidsInGroup(group)).toEqual([]);
+    expectServerGone(runDir);
+    const summary = readJson<{ status: string; exit_code: number; error: string }>(
+      join(runDir, 'summary.json'),
+    );
+    expect(summary).toMatchObject({ status: 'interrupted', exit_code: 130, error: 'stopped by SIGINT' });
+    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toMatch(
+      /^# e2e: INTERRUPTED\n[\s\S]*stopped by SIGINT/,
+    );
+    const log = readFileSync(join(evalDir, 'evalscope.log'), 'utf8');
+    expect(log).toMatch(/^\$ .*evalscope eval .*--eval-type openai_api/);
+    expect(log).toContain('Predicting[iquiz@IQ]: ');
   });
 });

@@ -1,7 +1,6 @@
-import { parseVersion, type Version } from '../../util/pep440.js';
+import type { Version } from '../../util/pep440.js';
 import { specOf, type Evaluator, type PreparedEval } from '../evaluator.js';
-import { renderEvalScopeCommand, showEvalScopeCommand } from './argv.js';
-import { runEvalScope } from './run.js';
+import { describeEvalScope, resolveEvalScope } from './describe.js';
 import { findEvalScopeVersion } from './version.js';
 
 /** The version found while preparing, so that the run does not ask EvalScope a second time. */
@@ -11,24 +10,15 @@ const versions = new WeakMap<PreparedEval, Version>();
 export const evalscopeEvaluator: Evaluator = {
   backend: 'evalscope',
   describe(evalSpec) {
-    const spec = specOf(evalSpec, 'evalscope');
-    const pinned = spec.version === undefined ? null : parseVersion(spec.version);
-    const command = pinned
-      ? showEvalScopeCommand(
-          renderEvalScopeCommand(
-            spec,
-            pinned,
-            { baseUrl: '<server>/v1', apiKey: '<key>', servedModel: '<served model>' },
-            '<evals/<name>/evalscope-output>',
-          ),
-        )
-      : `evalscope ${spec.datasets.join(' ')} (the command is rendered for the version found at run time; pin version: to see it)`;
-    return { dataset: spec.datasets.join(','), metric: 'mean_acc', lines: [`command: ${command}`] };
+    return describeEvalScope(specOf(evalSpec, 'evalscope'));
+  },
+  resolve(evalSpec, ctx) {
+    return resolveEvalScope(specOf(evalSpec, 'evalscope'), ctx);
   },
   async prepare(evalSpec, ctx) {
     const spec = specOf(evalSpec, 'evalscope');
     // Before the server starts: EvalScope missing costs no GPU time.
-    const { version } = await findEvalScopeVersion(spec, ctx.signal);
+    const { version } = await findEvalScopeVersion(spec, { signal: ctx.signal });
     const prepared: PreparedEval = {
       spec,
       samples: [],
@@ -40,7 +30,9 @@ export const evalscopeEvaluator: Evaluator = {
   },
   async run(prepared, endpoint, ctx) {
     const spec = specOf(prepared.spec, 'evalscope');
-    const version = versions.get(prepared) ?? (await findEvalScopeVersion(spec, ctx.signal)).version;
+    const version =
+      versions.get(prepared) ?? (await findEvalScopeVersion(spec, { signal: ctx.signal })).version;
+    const { runEvalScope } = await import('./run.js');
     return runEvalScope(spec, version, endpoint, ctx);
   },
 };

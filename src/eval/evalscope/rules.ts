@@ -55,3 +55,24 @@ export function evalscopeCli(version: Version): EvalScopeCli {
     versionFlag: holds(EVALSCOPE_RULES.versionFlag, version),
   };
 }
+
+function releasesBetween(from: Version | undefined, to: Version | undefined): string {
+  if (from && to) return `${from.raw} up to ${to.raw}`;
+  if (from) return `from ${from.raw}`;
+  return to ? `before ${to.raw}` : 'every release';
+}
+
+/**
+ * One version for each distinct command line, oldest first, with the releases it stands for: what a dry run shows
+ * when the installed version is unknown.
+ */
+export function commandLines(): { releases: string; version: Version }[] {
+  const starts = [...new Set(Object.values(EVALSCOPE_RULES).map((rule) => rule.since))]
+    .flatMap((text) => parseVersion(text) ?? [])
+    .sort(compareVersions);
+  const oldest: Version = { major: 0, minor: 0, patch: 0, raw: '0' };
+  return [oldest, ...starts].map((version, index) => ({
+    releases: releasesBetween(index === 0 ? undefined : version, starts[index]),
+    version,
+  }));
+}

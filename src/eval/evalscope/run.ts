@@ -7,6 +7,7 @@ import type { EvalContext } from '../evaluator.js';
 import type { Endpoint, EvalResult } from '../types.js';
 import { renderEvalScopeCommand, showEvalScopeCommand } from './argv.js';
 import { EvalScopeError, failureFromLog, notInstalledFailure } from './failures.js';
+import { lineSplitter, progressReporter } from './output.js';
 import {
   combineReports,
   findOutputFolder,
@@ -18,9 +19,6 @@ import {
 /** After SIGTERM, the group gets this long to end before SIGKILL. */
 const TERM_GRACE_MS = 5_000;
 
-/** tqdm's `label: 40%|████      | 8/20 [00:02<00:03, …]`, EvalScope's progress on stderr. */
-const PROGRESS = /^\s*([^:|]{1,80}):\s*\d+%\|[^|]*\|\s*(\d+)\/(\d+)/;
-
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
@@ -28,24 +26,6 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   } catch {
     // The group is gone already.
   }
-}
-
-/** Reports each progress bar at its start, every quarter and its end, not every tqdm refresh. */
-function progressReporter(ctx: EvalContext): (chunk: string) => void {
-  const shown = new Map<string, number>();
-  return (chunk) => {
-    for (const line of chunk.split(/[\r\n]/)) {
-      const match = PROGRESS.exec(line);
-      if (!match) continue;
-      const [, label = '', doneText = '0', totalText = '0'] = match;
-      const done = Number(doneText);
-      const total = Number(totalText);
-      const quarter = total === 0 ? 4 : Math.floor((4 * done) / total);
-      if (shown.get(label) === quarter) continue;
-      shown.set(label, quarter);
-      ctx.display.info(`evalscope ${label.trim()}: ${done}/${total}`);
-    }
-  };
 }
 
 /**
@@ -77,14 +57,16 @@ export async function runEvalScope(
     cwd: ctx.evalDir,
     env: { PYTHONUNBUFFERED: '1' },
   });
-  const showProgress = progressReporter(ctx);
-  const onOutput = (data: Buffer): void => {
-    const text = mask(data.toString('utf8'));
-    log.write(text);
-    showProgress(text);
-  };
-  child.stdout?.on('data', onOutput);
-  child.stderr?.on('data', onOutput);
+  const showProgress = progressReporter(ctx.display);
+  const outputs = [child.stdout, child.stderr].map((stream) => {
+    const lines = lineSplitter((line) => {
+      const text = mask(line);
+      log.write(text);
+      showProgress(text);
+    });
+    stream?.on('data', (chunk: Buffer) => lines.write(chunk));
+    return lines;
+  });
 
   let stoppedBy: 'timeout' | 'abort' | undefined;
   let killTimer: NodeJS.Timeout | undefined;
@@ -103,6 +85,7 @@ export async function runEvalScope(
   clearTimeout(killTimer);
   ctx.signal.removeEventListener('abort', onAbort);
   signalGroup(child.pid, 'SIGKILL');
+  for (const lines of outputs) lines.end();
   await new Promise<void>((resolve) => log.end(resolve));
 
   if (stoppedBy === 'abort')

@@ -1,23 +1,57 @@
-import { basename, dirname, join } from 'node:path';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { basename, delimiter, dirname, join } from 'node:path';
 import type { EvalScopeEvalSpec } from '../../plan/schema.js';
 import { parseVersion, type Version } from '../../util/pep440.js';
 import { pythonPackageVersionSnippet, runProbe } from '../../util/probe.js';
 import { executableParts } from './argv.js';
 import { EvalScopeError, notInstalledFailure } from './failures.js';
 
+/**
+ * Each question to EvalScope gets this long: `evalscope --version` imports the package (and with it torch), which
+ * takes seconds on a cold disk, while a wedged import must not hang a dry run.
+ */
+export const VERSION_PROBE_TIMEOUT_MS = 30_000;
+
 export interface FoundVersion {
   version: Version;
   source: 'plan' | '--version' | 'package metadata';
 }
 
+export interface VersionLookup {
+  /** The command's interruption: the probe in flight is killed and the lookup rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Per probe; default VERSION_PROBE_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a command name is found on PATH, as the shell would run it. */
+function onPath(name: string): string | undefined {
+  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
+  return dirs.map((dir) => join(dir, name)).find(isExecutable);
+}
+
 /**
- * The Python that runs this EvalScope: the one named (`python -m evalscope.cli.cli`), the one beside a virtual
- * environment's `bin/evalscope`, or `python3` on PATH.
+ * The Python that runs this EvalScope: the one named (`python -m evalscope.cli.cli`), else the `python` beside the
+ * executable (a virtual environment's or conda's bin/; a bare command as PATH finds it, links followed), else
+ * `python3` on PATH.
  */
 export function pythonOf(parts: readonly string[]): string {
   const [file = 'evalscope'] = parts;
   if (basename(file).startsWith('python')) return file;
-  return file.includes('/') ? join(dirname(file), 'python') : 'python3';
+  const found = file.includes('/') ? file : onPath(file);
+  // Followed to its real place: an image may link a virtual environment's bin/evalscope into /usr/local/bin.
+  const sibling =
+    found === undefined || !existsSync(found) ? undefined : join(dirname(realpathSync(found)), 'python');
+  return sibling !== undefined && existsSync(sibling) ? sibling : 'python3';
 }
 
 /**
@@ -26,14 +60,18 @@ export function pythonOf(parts: readonly string[]): string {
  */
 export async function findEvalScopeVersion(
   spec: EvalScopeEvalSpec,
-  signal?: AbortSignal,
+  lookup: VersionLookup = {},
 ): Promise<FoundVersion> {
   if (spec.version !== undefined) {
     const pinned = parseVersion(spec.version);
     if (pinned) return { version: pinned, source: 'plan' };
   }
+  const { signal } = lookup;
+  const probe = { signal, timeoutMs: lookup.timeoutMs ?? VERSION_PROBE_TIMEOUT_MS };
   const [file, ...prefix] = executableParts(spec);
-  const asked = await runProbe(file, [...prefix, '--version'], { signal });
+  const asked = await runProbe(file, [...prefix, '--version'], probe);
+  // A killed probe reads as a failed one: the interruption, not the fallback, decides what happens next.
+  signal?.throwIfAborted();
   if (asked.ok) {
     const version = parseVersion(/evalscope\s+(\S+)/.exec(asked.stdout)?.[1] ?? '');
     if (version) return { version, source: '--version' };
@@ -41,11 +79,13 @@ export async function findEvalScopeVersion(
     throw new EvalScopeError('EvalScope is not installed', notInstalledFailure(file));
   }
   const python = pythonOf([file, ...prefix]);
-  const metadata = await runProbe(python, ['-c', pythonPackageVersionSnippet('evalscope')], { signal });
+  const metadata = await runProbe(python, ['-c', pythonPackageVersionSnippet('evalscope')], probe);
+  signal?.throwIfAborted();
   const version = metadata.ok ? parseVersion(metadata.stdout.trim().split('\n').at(-1) ?? '') : null;
   if (version) return { version, source: 'package metadata' };
+  const why = asked.ok ? '' : ` (${asked.message})`;
   throw new EvalScopeError(
-    `EvalScope's version could not be found (${[file, ...prefix].join(' ')} --version, then ${python}): set the eval's \`version\``,
+    `EvalScope's version could not be found: ${[file, ...prefix].join(' ')} --version gave none${why}, and ${python} has no evalscope package: set the eval's \`version\``,
     metadata.ok ? undefined : notInstalledFailure(file),
   );
 }

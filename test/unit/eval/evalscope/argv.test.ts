@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { renderEvalScopeCommand, showEvalScopeCommand } from '../../../../src/eval/evalscope/argv.js';
 import { evalscopeCli } from '../../../../src/eval/evalscope/rules.js';
 import { failureFromLog } from '../../../../src/eval/evalscope/failures.js';
-import { pythonOf } from '../../../../src/eval/evalscope/version.js';
 import { EvalScopeEvalSchema } from '../../../../src/plan/schema.js';
 import { parseVersion, type Version } from '../../../../src/util/pep440.js';
 
@@ -86,14 +85,6 @@ describe('the evalscope command per version', () => {
     expect(command.args).toContain('sk-secret-123');
     expect(showEvalScopeCommand(command)).not.toContain('sk-secret-123');
     expect(showEvalScopeCommand(command)).toContain('--api-key ***');
-  });
-});
-
-describe('the Python that owns an EvalScope executable', () => {
-  it('is the one named, the one in its virtual environment, or python3', () => {
-    expect(pythonOf(['python3.11', '-m', 'evalscope.cli.cli'])).toBe('python3.11');
-    expect(pythonOf(['/venv/bin/evalscope'])).toBe('/venv/bin/python');
-    expect(pythonOf(['evalscope'])).toBe('python3');
   });
 });
 
