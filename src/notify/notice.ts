@@ -127,8 +127,10 @@ export function noticeOf(summary: RunSummary | MatrixSummary, extras: NoticeExtr
     ...common,
     model: distinct(summary.variants.map((variant) => variant.summary.model)).join(', '),
     vllm_version: versions.length > 0 ? versions.join(', ') : null,
-    // Variants run one after another, so their times add up to the matrix's.
-    duration_s: summary.variants.reduce((total, variant) => total + variant.summary.duration_s, 0),
+    // The matrix's own wall time (its variants may overlap); older summaries lack it, and ran them one by one.
+    duration_s:
+      summary.duration_s ??
+      summary.variants.reduce((total, variant) => total + variant.summary.duration_s, 0),
     error: failing ? `${failing.name}: ${firstLine(failing.summary.error)}` : null,
     evals: summary.variants.flatMap((variant) => noticeEvals(variant.summary, variant.name)),
   };

@@ -18,7 +18,7 @@ import { interpolate } from './interpolate.js';
 import { expandHome } from '../util/paths.js';
 import { allowedKeysAt, expectsStringAt, suggestKey } from './keys.js';
 import { positionOf } from './positions.js';
-import { PlanSchema, type Plan } from './schema.js';
+import { matrixLayout, PlanSchema, type Plan } from './schema.js';
 import { collectSecrets, SECRET_NAME } from './secrets.js';
 
 export interface LoadedPlan {
@@ -127,9 +127,13 @@ function typedForField(path: readonly PropertyKey[], text: string): unknown {
   return doc.errors.length > 0 ? text : doc.toJS();
 }
 
-/** The field a document path fills: a value under `matrix[i].set` fills the key its override names. */
+/**
+ * The field a document path fills: a value under `matrix[i].set` (or `matrix.variants[i].set`) fills the key its
+ * override names.
+ */
 function fieldPathOf(docPath: readonly (string | number)[]): (string | number)[] {
-  const [top, index, set, key, ...rest] = docPath;
+  const [top, ...below] = docPath;
+  const [index, set, key, ...rest] = below[0] === 'variants' ? below.slice(1) : below;
   if (top === 'matrix' && typeof index === 'number' && set === 'set' && typeof key === 'string')
     return [...parsePath(key), ...rest];
   return [...docPath];
@@ -207,7 +211,8 @@ function applyOverrides(doc: Document, overrides: readonly string[]): void {
 interface VariantSource {
   /** The plan file's document (the variant's own document has no matrix). */
   doc: Document;
-  index: number;
+  /** The variant's `set` in that document: `matrix[i].set` or `matrix.variants[i].set`. */
+  setPath: readonly (string | number)[];
   overrides: readonly string[];
 }
 
@@ -219,7 +224,7 @@ function overridePath(variant: VariantSource, path: readonly PropertyKey[]): Pro
     const covers = target.length <= path.length && target.every((segment, i) => segment === path[i]);
     if (covers && target.length > (best?.length ?? 0)) best = { text, length: target.length };
   }
-  return best && ['matrix', variant.index, 'set', best.text, ...path.slice(best.length)];
+  return best && [...variant.setPath, best.text, ...path.slice(best.length)];
 }
 
 interface ValidateOptions {
@@ -231,7 +236,7 @@ interface ValidateOptions {
 /** Validate the document as a plan. */
 function validate(doc: Document, counter: LineCounter, file: string, options: ValidateOptions): Plan {
   const { substitutions, variant } = options;
-  const setPath = variant ? ['matrix', variant.index, 'set'] : [];
+  const setPath = variant?.setPath ?? [];
   // Where the value at a plan path is written: for a variant, at the override that set it (or its whole `set`).
   const source = (path: readonly PropertyKey[]) =>
     variant ? { doc: variant.doc, path: overridePath(variant, path) ?? setPath } : { doc, path };
@@ -253,7 +258,7 @@ function validate(doc: Document, counter: LineCounter, file: string, options: Va
   }
   const parsed = PlanSchema.safeParse(data);
   if (parsed.success) return expandPlanPaths(withServerDefaults(parsed.data));
-  const problems = parsed.error.issues.flatMap((issue) => {
+  const problems = parsed.error.issues.flatMap(issuesOfMatchedShape).flatMap((issue) => {
     const unknownKeys = unknownKeysOfUnmatchedUnion(issue, data);
     if (unknownKeys.length > 0) {
       // A mistyped discriminator (`backnd: native`) hides the real problem behind "no matching discriminator".
@@ -284,7 +289,9 @@ function expandMatrix(
   plan: Plan,
   substitutions: Substitutions,
 ): { name: string; plan: Plan }[] {
-  return (plan.matrix ?? []).map((variant, index) => {
+  if (!plan.matrix) return [];
+  const layout = matrixLayout(plan.matrix);
+  return layout.variants.map((variant, index) => {
     const variantDoc = doc.clone();
     variantDoc.delete('matrix');
     for (const [text, value] of Object.entries(variant.set)) {
@@ -298,7 +305,7 @@ function expandMatrix(
     }
     const variantPlan = validate(variantDoc, counter, file, {
       substitutions,
-      variant: { doc, index, overrides: Object.keys(variant.set) },
+      variant: { doc, setPath: [...layout.path, index, 'set'], overrides: Object.keys(variant.set) },
     });
     return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
   });
@@ -323,6 +330,26 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
     return { message: `${issue.message} (one of: native)` };
   }
   return { message: issue.message };
+}
+
+/** The kind an option of a union wanted, when the value was not even of that kind (a mapping for a list). */
+function wantedKind(errors: z.core.$ZodIssue[]): string | undefined {
+  const root = errors.find((error) => error.code === 'invalid_type' && error.path.length === 0);
+  return root?.code === 'invalid_type' ? root.expected : undefined;
+}
+
+/**
+ * A value that fits none of a union's shapes: when its kind (a list, a mapping) matches exactly one of them, the
+ * problems inside that one, at their own paths; when it matches none, what the union takes.
+ */
+function issuesOfMatchedShape(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const kinds = issue.errors.map(wantedKind);
+  const matched = issue.errors.filter((_, index) => kinds[index] === undefined);
+  const [only] = matched;
+  if (only && matched.length === 1)
+    return only.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
+  return matched.length === 0 ? [{ ...issue, message: `expected ${kinds.join(' or ')}` }] : [issue];
 }
 
 /** The object a union issue is about: a discriminator issue points at the discriminator key inside it. */

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
+import { ExitCode } from '../errors.js';
 import type { MatrixSummary } from '../run/summary.js';
 import { continuation } from './continuation.js';
 import { formatScore, renderMarkdownTable } from './table.js';
@@ -37,6 +38,31 @@ export function renderComparisonTable(matrix: MatrixSummary): string {
   return table.toString();
 }
 
+const listed = (names: readonly string[]) => `${names.length} (${names.join(', ')})`;
+
+/**
+ * How the variants ended, in one line: "2 of 5 variants failed: a, c", then those interrupted, never started, or
+ * whose gates failed. Summaries written before evalrig recorded `not_started` count only the variants they hold.
+ */
+export function matrixOutcomeLine(matrix: MatrixSummary): string {
+  const notStarted = matrix.not_started ?? [];
+  const total = matrix.variants.length + notStarted.length;
+  const named = (status: string) =>
+    matrix.variants.filter((v) => v.summary.status === status).map((v) => v.name);
+  const [failed, interrupted] = [named('failed'), named('interrupted')];
+  const gated = matrix.variants
+    .filter((v) => v.summary.status === 'ok' && v.summary.exit_code === ExitCode.gateFailed)
+    .map((v) => v.name);
+  const parts = [
+    `${failed.length} of ${total} variants failed${failed.length > 0 ? `: ${failed.join(', ')}` : ''}`,
+    ...(interrupted.length > 0 ? [`interrupted: ${listed(interrupted)}`] : []),
+    ...(notStarted.length > 0 ? [`not started: ${listed(notStarted)}`] : []),
+    ...(gated.length > 0 ? [`a gate failed in ${listed(gated)}`] : []),
+  ];
+  const allOk = parts.length === 1 && failed.length === 0;
+  return `Matrix: ${allOk ? `all ${total} variants ended ok` : parts.join('; ')}`;
+}
+
 /** report.md of a matrix: the variants side by side, a link to each variant's own report. */
 export function writeMatrixReport(matrix: MatrixSummary): void {
   const { head, rows } = comparisonRows(matrix);
@@ -44,6 +70,8 @@ export function writeMatrixReport(matrix: MatrixSummary): void {
     `# ${matrix.plan}: matrix, ${matrix.status.toUpperCase()}`,
     '',
     renderMarkdownTable(head, rows),
+    '',
+    matrixOutcomeLine(matrix),
     '',
   ];
   for (const { name, summary } of matrix.variants)

@@ -2,7 +2,7 @@ import type { RunReporter } from '../run/reporter.js';
 import type { RunSummary } from '../run/summary.js';
 import { continuation } from './continuation.js';
 import { writeEvalScopeLayouts } from './evalscope-layout.js';
-import { renderComparisonTable, writeMatrixReport } from './matrix.js';
+import { matrixOutcomeLine, renderComparisonTable, writeMatrixReport } from './matrix.js';
 import { readMatrixFolder, readRunFolder } from './run-folder.js';
 import { writeMatrixHtmlAndJunit, writeRunHtmlAndJunit } from './run-reports.js';
 import { renderPerfTable } from './perf-table.js';
@@ -70,6 +70,7 @@ export const consoleAndFileReporter: RunReporter = {
       const verdict = verdictConsoleLines(summary);
       if (verdict.length > 0) console.log(`\n${name}: ${verdict.join('\n')}`);
     }
+    console.log(`\n${matrixOutcomeLine(matrix)}`);
     printContinuation({ resume_command: matrix.resume_command });
     console.log(`\nRun directory: ${matrix.run_dir}`);
   },

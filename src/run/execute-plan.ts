@@ -2,21 +2,23 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, InterruptedError } from '../errors.js';
 import { loadPlan, selectEvals, type LoadedPlan } from '../plan/load.js';
-import type { Plan } from '../plan/schema.js';
+import { matrixLayout, type Plan } from '../plan/schema.js';
 import { secretMasker } from '../plan/secrets.js';
 import { orphansOf } from '../server/leftovers/sweep.js';
+import { runtimeFor } from '../server/registry.js';
 import type { ServePlan } from '../server/runtime.js';
 import { abortable } from '../util/abortable.js';
 import { createDisplay, type RunDisplay } from '../util/display.js';
 import { dryRunText } from './dry-run.js';
 import { preflightBeforeRun } from './preflight.js';
+import { hostClashes, type CellOnHost } from './parallel-check.js';
+import { runPooled } from './pool.js';
 import { prepareServe } from './prepare.js';
 import type { RunReporter } from './reporter.js';
 import { matrixChanges, planChanges, resolvedPlans, ResumeRefusedError } from './resume/changes.js';
 import { pastablePath, planCommand, type PlanCommandLine } from './resume/command-line.js';
 import { locateRun } from './resume/locate.js';
 import { createRunDir, MANIFEST_FILE, writeResolvedPlan } from './run-dir.js';
-import { runPlan } from './run-plan.js';
 import { trapStopSignals, type Interruption } from './signals.js';
 import {
   readFinishedRun,
@@ -53,6 +55,8 @@ interface RunContext {
   finished: Map<string, RunSummary>;
   /** The output folder, whose history.sqlite records every run, and the plan's name there. */
   history: { outputDir: string; plan: string };
+  /** When the command began: the clock every display line shows. */
+  startedAt: number;
 }
 
 function withOutputDir(plan: Plan, outputDir: string | undefined): Plan {
@@ -137,7 +141,9 @@ async function warnAboutLeftovers(targets: Target[], display: RunDisplay): Promi
   }
 }
 
-function runTarget(target: Target, runDir: string, context: RunContext): Promise<RunSummary> {
+async function runTarget(target: Target, runDir: string, context: RunContext): Promise<RunSummary> {
+  // The run's own modules (the history database among them) load when a run starts: a dry run does without.
+  const { runPlan } = await import('./run-plan.js');
   return runPlan(target.loaded, {
     runDir,
     // A variant the matrix never reached starts afresh in its folder.
@@ -151,6 +157,28 @@ function runTarget(target: Target, runDir: string, context: RunContext): Promise
   });
 }
 
+function onHost({ name, loaded }: Target): CellOnHost {
+  const { server } = loaded.plan;
+  return { name, server, needs: runtimeFor(server).hostNeeds(server, process.env) };
+}
+
+/**
+ * One variant of a matrix whose variants run at once: its lines carry its name and no live bar (several cannot
+ * share one), and its report is printed whole as soon as it ends.
+ */
+async function runParallelCell(target: Target, runDir: string, context: RunContext): Promise<RunSummary> {
+  const display = createDisplay(process.stderr, {
+    prefix: target.name,
+    plain: true,
+    startedAt: context.startedAt,
+  });
+  const summary = await runTarget(target, runDir, { ...context, display });
+  display.close();
+  console.log(`\n=== matrix variant ${target.name}: ${summary.status} ===`);
+  context.reporter.printRun(summary);
+  return summary;
+}
+
 async function runMatrix(
   loaded: LoadedPlan,
   targets: Target[],
@@ -158,27 +186,40 @@ async function runMatrix(
   context: RunContext,
 ): Promise<MatrixSummary> {
   const { display, interruption } = context;
+  const maxParallel = loaded.plan.matrix ? matrixLayout(loaded.plan.matrix).maxParallel : 1;
+  const startedAt = Date.now();
   // The matrix's plan: a resume checks its variants against it.
   if (!context.resuming) writeResolvedPlan(runDir, loaded);
-  // One server up at a time: each variant is a whole run (start, evaluate, tear down) in its own folder.
-  const variants: MatrixSummary['variants'] = [];
-  for (const [index, target] of targets.entries()) {
-    // Interrupted between variants: the rest do not start, and the matrix still gets its summary.
-    if (interruption.signal.aborted) break;
-    const finished = context.finished.get(target.name);
-    if (finished) {
-      display.info(`matrix variant ${target.name}: ended ok in an earlier attempt, not run again`);
-      variants.push({ name: target.name, summary: finished });
-      continue;
-    }
-    display.info(`matrix variant ${target.name} (${index + 1}/${targets.length})`);
-    const summary = await runTarget(target, folderOf(runDir, target), context);
-    variants.push({ name: target.name, summary });
+  const ended = new Map(context.finished);
+  for (const name of context.finished.keys())
+    display.info(`matrix variant ${name}: ended ok in an earlier attempt, not run again`);
+  const pending = targets.filter((target) => !context.finished.has(target.name));
+  const parallel = maxParallel > 1 && pending.length > 1;
+  if (parallel) {
+    display.info(`${pending.length} matrix variants to run, up to ${maxParallel} at once`);
+    for (const clash of hostClashes(pending.map(onHost))) display.warn(clash);
   }
+  // Each variant is a whole run (start, evaluate, tear down) in its own folder. Interrupted, the variants running
+  // stop (they share the signal) and the rest do not start; the matrix still gets its summary.
+  await runPooled(pending, maxParallel, interruption.signal, async (target) => {
+    display.info(`matrix variant ${target.name} (${targets.indexOf(target) + 1}/${targets.length})`);
+    const folder = folderOf(runDir, target);
+    const summary = parallel
+      ? await runParallelCell(target, folder, context)
+      : await runTarget(target, folder, context);
+    ended.set(target.name, summary);
+  });
+  const variants = targets.flatMap(({ name }) => {
+    const summary = ended.get(name);
+    return summary ? [{ name, summary }] : [];
+  });
   const reason: unknown = interruption.signal.reason;
   const matrix = summarizeMatrix(loaded.plan.name, runDir, variants, {
     interruption: reason instanceof InterruptedError ? reason : undefined,
     resumeCommand: context.commands.resume,
+    maxParallel,
+    notStarted: targets.filter(({ name }) => !ended.has(name)).map(({ name }) => name),
+    durationS: (Date.now() - startedAt) / 1000,
   });
   writeMatrixSummary(matrix);
   return matrix;
@@ -192,7 +233,8 @@ async function runMatrix(
  * cleanly (exit 128 + the signal's number) like one during a run.
  */
 export async function executePlan(request: PlanRequest, reporter: RunReporter): Promise<number> {
-  const display = createDisplay();
+  const startedAt = Date.now();
+  const display = createDisplay(process.stderr, { startedAt });
   const interruption = trapStopSignals((signal) =>
     display.warn(`${signal} received: stopping (press Ctrl-C again to kill the server at once)`),
   );
@@ -219,7 +261,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
     if (request.dryRun) {
       for (const { name, loaded: variantLoaded, serve } of targets) {
         if (name) console.log(`\n=== matrix variant ${name} ===`);
-        console.log(dryRunText(variantLoaded, serve));
+        console.log(await dryRunText(variantLoaded, serve, interruption.signal));
       }
       return ExitCode.ok;
     }
@@ -248,6 +290,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       resuming: resumeDir !== undefined,
       finished,
       history: { outputDir, plan: loaded.plan.name },
+      startedAt,
     };
     const [single] = targets;
     if (!isMatrix && single) {

@@ -4,12 +4,12 @@ const SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * One trap for a whole command, from the plan's loading to the last matrix variant's teardown: the first
- * SIGINT/SIGTERM/SIGHUP aborts `signal` (with an InterruptedError), any later one runs the current repeat action
- * (a second Ctrl-C kills the server without waiting for a graceful stop).
+ * SIGINT/SIGTERM/SIGHUP aborts `signal` (with an InterruptedError), any later one runs every repeat action set
+ * (a second Ctrl-C kills each running server without waiting for a graceful stop: a matrix may run several).
  */
 export interface Interruption {
   signal: AbortSignal;
-  /** Sets what a repeated signal does from now on; the returned function unsets it. */
+  /** Adds what a repeated signal does from now on; the returned function removes it again. */
   onRepeat(action: () => void): () => void;
   /** Removes the handlers: signals get Node's defaults again. */
   release(): void;
@@ -17,10 +17,10 @@ export interface Interruption {
 
 export function trapStopSignals(onFirst: (signal: StopSignal) => void): Interruption {
   const controller = new AbortController();
-  let repeat: (() => void) | undefined;
+  const repeats = new Set<() => void>();
   const handler = (signal: StopSignal) => {
     if (controller.signal.aborted) {
-      repeat?.();
+      for (const repeat of repeats) repeat();
       return;
     }
     onFirst(signal);
@@ -30,9 +30,11 @@ export function trapStopSignals(onFirst: (signal: StopSignal) => void): Interrup
   return {
     signal: controller.signal,
     onRepeat(action) {
-      repeat = action;
+      // A wrapper of its own: the same function added twice is still removed once per call.
+      const entry = () => action();
+      repeats.add(entry);
       return () => {
-        if (repeat === action) repeat = undefined;
+        repeats.delete(entry);
       };
     },
     release() {

@@ -123,7 +123,19 @@ export interface MatrixSummary {
   plan: string;
   /** The command that resumes the matrix (variants that ended ok are not run again); null once all are ok. */
   resume_command: string | null;
+  /** The variants that ran (or ended ok in an earlier attempt), in the plan's order. */
   variants: { name: string; summary: RunSummary }[];
+  /**
+   * How many variants ran at once (`matrix.max_parallel`). Absent, like the fields below, from summaries written
+   * before evalrig ran variants in parallel.
+   */
+  max_parallel?: number;
+  /** The variants that failed, by name, in the plan's order; interrupted ones are not counted here. */
+  failed?: string[];
+  /** The variants that never started: the matrix was interrupted first. */
+  not_started?: string[];
+  /** This attempt's wall time, from its start to the last variant's end; variants run at once overlap in it. */
+  duration_s?: number;
 }
 
 /** The worst of the variants' exit codes, where any failure is worse than a failed gate (3). */
@@ -135,13 +147,20 @@ function matrixExitCode(codes: number[]): number {
 
 /**
  * The matrix's overall status: interrupted if any variant was or the command was stopped between variants, else
- * failed if any failed. Stopped by a signal, the exit code is that signal's.
+ * failed if any failed. Stopped by a signal, the exit code is that signal's; otherwise the worst variant's, where
+ * any failure (1) outranks a failed gate (3), so that a failed cell is never hidden behind another's gate.
  */
 export function summarizeMatrix(
   plan: string,
   runDir: string,
   variants: MatrixSummary['variants'],
-  context: { interruption?: InterruptedError; resumeCommand: string },
+  context: {
+    interruption?: InterruptedError;
+    resumeCommand: string;
+    maxParallel?: number;
+    notStarted?: string[];
+    durationS?: number;
+  },
 ): MatrixSummary {
   const statuses = variants.map((v) => v.summary.status);
   const status =
@@ -157,6 +176,10 @@ export function summarizeMatrix(
     plan,
     resume_command: status === 'ok' ? null : context.resumeCommand,
     variants,
+    max_parallel: context.maxParallel ?? 1,
+    failed: variants.filter((v) => v.summary.status === 'failed').map((v) => v.name),
+    not_started: context.notStarted ?? [],
+    ...(context.durationS === undefined ? {} : { duration_s: context.durationS }),
   };
 }
 

@@ -15,13 +15,26 @@ export interface RunDisplay {
   close(): void;
 }
 
+export interface DisplayOptions {
+  /** Before every line: the matrix variant a line belongs to, when several run at once. */
+  prefix?: string;
+  /** Plain lines even in a terminal: runs going on at once cannot share one live progress bar. */
+  plain?: boolean;
+  /** When the clock starts, so that the displays of one command show the same time. */
+  startedAt?: number;
+}
+
 function clock(startedAt: number): string {
   return `[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s]`;
 }
 
-export function createDisplay(stream: NodeJS.WriteStream = process.stderr): RunDisplay {
-  const startedAt = Date.now();
-  const interactive = Boolean(stream.isTTY) && !process.env.CI;
+export function createDisplay(
+  stream: NodeJS.WriteStream = process.stderr,
+  options: DisplayOptions = {},
+): RunDisplay {
+  const startedAt = options.startedAt ?? Date.now();
+  const interactive = Boolean(stream.isTTY) && !process.env.CI && !options.plain;
+  const stamp = () => `${clock(startedAt)}${options.prefix ? ` [${options.prefix}]` : ''}`;
   let bar: cliProgress.SingleBar | undefined;
   let plain: { name: string; total: number; lastPct: number; lastAt: number } | undefined;
   let lastPhase = '';
@@ -29,7 +42,7 @@ export function createDisplay(stream: NodeJS.WriteStream = process.stderr): RunD
   const line = (text: string) => {
     if (bar) bar.stop();
     bar = undefined;
-    stream.write(`${clock(startedAt)} ${text}\n`);
+    stream.write(`${stamp()} ${text}\n`);
   };
 
   return {
@@ -69,9 +82,7 @@ export function createDisplay(stream: NodeJS.WriteStream = process.stderr): RunD
       if (pct > plain.lastPct || now - plain.lastAt > 10_000 || done === plain.total) {
         plain.lastPct = pct;
         plain.lastAt = now;
-        stream.write(
-          `${clock(startedAt)} ${plain.name}: ${done}/${plain.total} done, accuracy so far ${acc}\n`,
-        );
+        stream.write(`${stamp()} ${plain.name}: ${done}/${plain.total} done, accuracy so far ${acc}\n`);
       }
     },
     evalEnd() {

@@ -8,6 +8,19 @@ import { createServer } from 'node:net';
  * something answers on the port.
  */
 export async function findFreePort(host: string): Promise<number> {
+  // Servers started at once (a parallel matrix) each bind late: one port must not be handed to two of them.
+  for (;;) {
+    const port = await unusedPort(host);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+/** Ports findFreePort gave out in this process. */
+const handedOut = new Set<number>();
+
+async function unusedPort(host: string): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

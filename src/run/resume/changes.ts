@@ -107,9 +107,15 @@ export function planChanges(run: unknown, now: unknown): string[] {
   return changes;
 }
 
-/** A matrix is the same matrix while its variants keep their names; each variant's run is compared on its own. */
+/**
+ * A matrix is the same matrix while its variants keep their names, in either of its shapes; how many run at once
+ * decides no result. Each variant's run is compared on its own.
+ */
 export function matrixChanges(run: unknown, now: unknown): string[] {
-  const variants = (plan: unknown) => asList(asTree(plan)['matrix']);
+  const variants = (plan: unknown) => {
+    const matrix = asTree(plan)['matrix'];
+    return asList(Array.isArray(matrix) ? matrix : asTree(matrix)['variants']);
+  };
   const [before, after] = [variants(run), variants(now)];
   return isDeepStrictEqual(
     before.map((variant) => variant['name']),

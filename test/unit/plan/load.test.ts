@@ -260,3 +260,63 @@ describe('loadPlan', () => {
     expect(problems[0]?.path).toBe('server.max_model_len');
   });
 });
+
+describe('matrix with max_parallel', () => {
+  const parallel = (lines: string[]) => writePlan(plan('', ['matrix:', ...lines, ''].join('\n')));
+
+  it('reads the variants and how many run at once; a list runs one at a time', () => {
+    const file = parallel([
+      '  max_parallel: 2',
+      '  variants:',
+      '    - name: a',
+      '      set: { server.max_model_len: "${LEN}" }',
+      '    - name: b',
+      '      set: { "evals[0].limit": 2 }',
+    ]);
+    const loaded = loadPlan(file, { env: { LEN: '4096' } });
+    expect(loaded.plan.matrix).toMatchObject({ max_parallel: 2 });
+    expect(loaded.variants.map((v) => v.name)).toEqual(['a', 'b']);
+    expect(loaded.variants[0]?.plan.server.max_model_len).toBe(4096);
+    expect((loaded.variants[1]?.plan.evals[0] as NativeEvalSpec).limit).toBe(2);
+    const defaulted = loadPlan(parallel(['  variants:', '    - name: a', '      set: {}']));
+    expect(defaulted.plan.matrix).toMatchObject({ max_parallel: 1 });
+  });
+
+  it('locates problems inside the variants at their line, under matrix.variants', () => {
+    const duplicate = problemsOf(
+      parallel([
+        '  max_parallel: 2',
+        '  variants:',
+        '    - name: a',
+        '      set: {}',
+        '    - name: a',
+        '      set: {}',
+      ]),
+    );
+    expect(duplicate).toEqual([
+      expect.objectContaining({ line: 15, col: 13, path: 'matrix.variants[1].name' }),
+    ]);
+    expect(duplicate[0]?.message).toContain('already used by matrix.variants[0]');
+    const override = problemsOf(
+      parallel(['  variants:', '    - name: a', '      set: { server.max_model_len: big }']),
+    );
+    expect(override).toEqual([
+      expect.objectContaining({ line: 13, path: 'matrix.variants[0].set: server.max_model_len' }),
+    ]);
+    const [zero] = problemsOf(
+      parallel(['  max_parallel: 0', '  variants:', '    - name: a', '      set: {}']),
+    );
+    expect(zero).toMatchObject({ line: 11, col: 17, path: 'matrix.max_parallel' });
+    const [typo] = problemsOf(
+      parallel(['  max_paralel: 2', '  variants:', '    - name: a', '      set: {}']),
+    );
+    expect(typo?.message).toBe('unknown key "max_paralel" (did you mean "max_parallel"?)');
+    const [nameless] = problemsOf(parallel(['  variants:', '    - set: {}']));
+    expect(nameless).toMatchObject({
+      path: 'matrix.variants[0].name',
+      message: 'required string is missing',
+    });
+    const [scalar] = problemsOf(writePlan(plan('', 'matrix: two\n')));
+    expect(scalar).toMatchObject({ line: 10, path: 'matrix', message: 'expected array or object' });
+  });
+});

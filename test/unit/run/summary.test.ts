@@ -30,4 +30,36 @@ describe('exit codes', () => {
     });
     expect(stopped).toMatchObject({ status: 'interrupted', exit_code: 143 });
   });
+
+  it('names the failed variants and those never started; a failure outranks a failed gate', () => {
+    const matrix = summarizeMatrix(
+      'm',
+      'out/m/1',
+      [
+        variant('a', 'failed', 1),
+        variant('b', 'ok', 3),
+        variant('c', 'interrupted', 130),
+        variant('d', 'failed', 1),
+      ],
+      {
+        resumeCommand: 'evalrig plan m.yaml --resume out/m/1',
+        maxParallel: 3,
+        notStarted: ['e'],
+        durationS: 12.5,
+        interruption: new InterruptedError('SIGINT'),
+      },
+    );
+    expect(matrix).toMatchObject({
+      status: 'interrupted',
+      exit_code: 130,
+      max_parallel: 3,
+      failed: ['a', 'd'],
+      not_started: ['e'],
+      duration_s: 12.5,
+    });
+    const gated = summarizeMatrix('m', 'out/m/1', [variant('a', 'ok', 3), variant('b', 'failed', 1)], {
+      resumeCommand: 'evalrig plan m.yaml --resume out/m/1',
+    });
+    expect(gated).toMatchObject({ exit_code: 1, failed: ['b'], not_started: [], max_parallel: 1 });
+  });
 });

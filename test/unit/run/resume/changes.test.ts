@@ -70,6 +70,18 @@ describe('what a resume compares', () => {
     ]);
   });
 
+  it('compares a matrix across its two shapes, whatever max_parallel says', () => {
+    const list = (...names: string[]) => ({ matrix: names.map((name) => ({ name, set: {} })) });
+    const parallel = (max: number, ...names: string[]) => ({
+      matrix: { max_parallel: max, variants: names.map((name) => ({ name, set: {} })) },
+    });
+    expect(matrixChanges(list('a', 'b'), parallel(2, 'a', 'b'))).toEqual([]);
+    expect(matrixChanges(parallel(1, 'a', 'b'), parallel(3, 'a', 'b'))).toEqual([]);
+    expect(matrixChanges(parallel(2, 'a', 'b'), list('a'))).toEqual([
+      'matrix: variants a, b in the run, a now',
+    ]);
+  });
+
   it('names a dataset file whose checksum changed, matched by file name wherever the data lies', () => {
     const provenance = (folder: string, eq: string) => ({
       name: 'iquiz',
