@@ -85,6 +85,8 @@ export interface ExitInfo {
   signal: string | null;
   /** Docker: the kernel OOM killer ended the container. */
   oomKilled?: boolean;
+  /** The runtime's own account of the end when it knows more than a code (a scheduler's state, what to do). */
+  description?: string;
 }
 
 /** What `stop()` did and how long it took, for the manifest and the console. */

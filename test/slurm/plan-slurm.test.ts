@@ -1,41 +1,25 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readJson, runDirFrom, startCli, writeSimPlan } from '../e2e/cli-helpers.js';
-import { cancelEvalrigJobs, jobState, skipWithoutSlurm } from './cluster.js';
+import { readJson, runDirFrom, writeSimPlan } from '../e2e/cli-helpers.js';
+import {
+  cancelEvalrigJobs,
+  jobIdOf,
+  jobState,
+  noProcessOf,
+  skipWithoutSlurm,
+  slurmPlan,
+  startSlurmCli,
+} from './cluster.js';
 
 const skip = await skipWithoutSlurm('Slurm runtime tests');
-
-/** A plan whose server is the simulator, submitted as a Slurm job that asks for no GPU. */
-function slurmPlan(sim: Record<string, string> = {}) {
-  return writeSimPlan({
-    server: {
-      runtime: 'slurm',
-      api_key: 'sk-slurm-test-secret',
-      slurm: { gpus: 0, time: '10', queue_timeout: 60 },
-    },
-    sim,
-  });
-}
-
-function jobIdOf(runDir: string): string {
-  const log = readdirSync(runDir).find((name) => /^slurm-\d+\.log$/.test(name));
-  if (!log) throw new Error(`no job output in ${runDir}`);
-  return /\d+/.exec(log)![0];
-}
-
-async function noProcessOf(runDir: string): Promise<boolean> {
-  const { stdout } = await execa('ps', ['-eo', 'stat=,args='], { reject: false });
-  return !stdout.split('\n').some((line) => !line.trim().startsWith('Z') && line.includes(runDir));
-}
 
 describe.skipIf(skip)('runtime slurm on a real cluster', () => {
   afterAll(cancelEvalrigJobs);
 
   it('runs a plan from submission to report, and the job has ended after it', async () => {
     const { file } = slurmPlan();
-    const result = await startCli(['plan', file]);
+    const result = await startSlurmCli(['plan', file]);
     expect(result.exitCode, result.all).toBe(0);
     const runDir = runDirFrom(result.all);
     const summary = readJson<{ evals: { name: string; samples: number }[] }>(join(runDir, 'summary.json'));
@@ -50,8 +34,8 @@ describe.skipIf(skip)('runtime slurm on a real cluster', () => {
   });
 
   it('cancels the job on SIGINT during the evaluation and leaves no process', async () => {
-    const { file } = slurmPlan({ VLLM_SIM_TOKEN_LATENCY_MS: '50' });
-    const child = startCli(['plan', file]);
+    const { file } = slurmPlan({ sim: { VLLM_SIM_TOKEN_LATENCY_MS: '50' } });
+    const child = startSlurmCli(['plan', file]);
     let output = '';
     await new Promise<void>((resolve) => {
       child.all.on('data', (chunk: Buffer) => {
@@ -72,7 +56,7 @@ describe.skipIf(skip)('runtime slurm on a real cluster', () => {
 
   it("reports Slurm's own words when the cluster has no GPU to give", async () => {
     const { file } = writeSimPlan({ server: { runtime: 'slurm', slurm: { gpus: 1, queue_timeout: 30 } } });
-    const result = await startCli(['plan', file]);
+    const result = await startSlurmCli(['plan', file]);
     expect(result.exitCode).not.toBe(0);
     expect(result.all).toMatch(/Slurm refused the job: .*Requested node configuration is not available/);
   });

@@ -1,5 +1,6 @@
+import { UserError } from '../../errors.js';
 import type { ServerSpec } from '../../plan/schema.js';
-import type { SlurmSpec } from '../../plan/slurm-schema.js';
+import { slurmParallelLayout, type SlurmSpec } from '../../plan/slurm-schema.js';
 import { buildServeArgv } from '../../vllm/argv.js';
 
 /**
@@ -97,6 +98,32 @@ export function buildSbatchArgs(slurm: SlurmSpec, input: JobInput, scriptPath: s
   ];
 }
 
+/** The port of the Ray head on the first node, vLLM's documented default. */
+export const RAY_PORT = 6379;
+/** How long the job waits for every node to join the Ray cluster before it gives up. */
+const RAY_JOIN_TIMEOUT_S = 300;
+
+/** The layout a multi-node job serves with; the plan's validation has refused one that does not fit. */
+export function parallelLayout(server: ServerSpec, slurm: SlurmSpec): { tensor: number; pipeline: number } {
+  const layout = slurmParallelLayout(server, slurm);
+  if ('problem' in layout) throw new UserError(`evalrig: server.slurm: ${layout.problem}.`);
+  return layout;
+}
+
+/** The server as a multi-node job serves it: the layout filled in, and Ray as vLLM's executor. */
+function multiNodeServer(server: ServerSpec, slurm: SlurmSpec): ServerSpec {
+  const { tensor, pipeline } = parallelLayout(server, slurm);
+  const backendChosen = server.extra_args.some((arg) => arg.startsWith('--distributed-executor-backend'));
+  return {
+    ...server,
+    tensor_parallel_size: tensor,
+    pipeline_parallel_size: pipeline,
+    extra_args: backendChosen
+      ? server.extra_args
+      : [...server.extra_args, '--distributed-executor-backend', 'ray'],
+  };
+}
+
 /** The `vllm serve` argv the job runs, binding every interface of its node. */
 export function jobServeArgv(server: ServerSpec, input: JobInput): string[] {
   const argv = buildServeArgv(server, {
@@ -114,7 +141,8 @@ export function jobServeArgv(server: ServerSpec, input: JobInput): string[] {
  * VLLM_API_KEY, `server.env`) comes from the submitting process through --export=ALL, never from this text.
  */
 export function renderJobScript(server: ServerSpec, slurm: SlurmSpec, input: JobInput): string {
-  const argv = [input.executable, ...jobServeArgv(server, input)];
+  const served = slurm.nodes > 1 ? multiNodeServer(server, slurm) : server;
+  const argv = [input.executable, ...jobServeArgv(served, input)];
   return [
     '#!/bin/bash',
     `# Written by evalrig for run ${input.runId} of plan ${input.planName}.`,
@@ -123,7 +151,40 @@ export function renderJobScript(server: ServerSpec, slurm: SlurmSpec, input: Job
     'export PYTHONUNBUFFERED=1',
     'echo "evalrig: job ${SLURM_JOB_ID:-?} on $(hostname) serving on port ' + String(input.port) + '"',
     ...slurm.setup,
+    ...(slurm.nodes > 1 ? rayClusterLines(slurm) : []),
     `exec ${argv.map(shellQuote).join(' ')}`,
     '',
   ].join('\n');
+}
+
+/**
+ * A Ray cluster over the job's nodes, as vLLM's multi-node serving recipe builds one: the head on the first node
+ * (where this script, and so vLLM, runs), a worker on each other node, each a job step that blocks; then a wait
+ * until every node has joined, since vLLM places its workers once, when it starts. `--overlap`: the steps share
+ * the nodes with this script and with each other.
+ */
+function rayClusterLines(slurm: SlurmSpec): string[] {
+  const step = ['srun', '--overlap', '--nodes=1', '--ntasks=1', ...gpuArgs(slurm)].join(' ');
+  const ray = `ray start --block --num-gpus=${slurm.gpus}`;
+  return [
+    '# Multi-node serving: a Ray cluster over the nodes of the job, vLLM on the first.',
+    'mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")',
+    'head=${nodes[0]}',
+    `head_ip=$(${step} -w "$head" hostname --ip-address | awk '{print $1}')`,
+    `export RAY_ADDRESS="$head_ip:${RAY_PORT}"`,
+    `${step} -w "$head" ${ray} --head --node-ip-address="$head_ip" --port=${RAY_PORT} &`,
+    'for worker in "${nodes[@]:1}"; do',
+    `  ${step} -w "$worker" ${ray} --address="$RAY_ADDRESS" &`,
+    'done',
+    'joined=0',
+    `for _ in $(seq 1 ${RAY_JOIN_TIMEOUT_S / 5}); do`,
+    `  joined=$(python3 -c 'import ray; ray.init(); print(sum(n["Alive"] for n in ray.nodes()))' 2>/dev/null || echo 0)`,
+    `  [ "$joined" -ge ${slurm.nodes} ] && break`,
+    '  sleep 5',
+    'done',
+    `if [ "$joined" -lt ${slurm.nodes} ]; then`,
+    `  echo "evalrig: only $joined of ${slurm.nodes} nodes joined the Ray cluster within ${RAY_JOIN_TIMEOUT_S} s" >&2`,
+    '  exit 1',
+    'fi',
+  ];
 }

@@ -1,10 +1,8 @@
-import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, UserError } from '../../errors.js';
 import { processStartedAt, START_TIME_SLACK_MS } from '../process-group.js';
-import type { Leftover, LeftoverSource } from '../runtime.js';
+import type { Leftover } from '../runtime.js';
 import { JOB_NAME_PREFIX, parseJobComment } from './job-script.js';
 import { cancelJob } from './scheduler.js';
 
@@ -52,54 +50,36 @@ export function judgeJob(job: QueuedJob, check: OwnerCheck): Pick<Leftover, 'ver
   return { verdict: 'owned', reason: `owner pid ${owner.pid} is running` };
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
+/** evalrig's jobs in this user's Slurm queue, judged by the owner their comment names. */
+export async function findLeftoverJobs(): Promise<Leftover[]> {
+  const result = await execa('squeue', ['--me', '-h', '-o', '%i|%j|%T|%V|%k'], {
+    reject: false,
+    timeout: 30_000,
+    stdin: 'ignore',
+  });
+  if (result.exitCode !== 0) {
+    throw new UserError(`evalrig: cannot read the Slurm queue: ${result.stderr.trim()}`, ExitCode.runFailed);
+  }
+  const check: OwnerCheck = { host: hostname(), processStartedAt };
+  return parseQueue(result.stdout).flatMap((job) => {
+    const judgement = judgeJob(job, check);
+    if (!judgement) return [];
+    const owner = parseJobComment(job.comment);
+    return [
+      {
+        name: `Slurm job ${job.id}`,
+        detail: `${job.state}; ${owner ? `plan ${owner.plan}, run ${owner.runId}` : job.name}`,
+        ...judgement,
+        async stop(graceMs: number) {
+          const cancel = await cancelJob(job.id, graceMs);
+          return {
+            stopped: cancel.ended,
+            detail: cancel.ended
+              ? `cancelled (${cancel.state})`
+              : `still ${cancel.state}; try \`scancel ${job.id}\``,
+          };
+        },
+      },
+    ];
   });
 }
-
-/** evalrig's jobs in this user's Slurm queue, judged by the owner their comment names. */
-export const slurmLeftovers: LeftoverSource = {
-  label: 'evalrig jobs in the Slurm queue',
-  available: () => onPath('squeue'),
-  async find() {
-    const result = await execa('squeue', ['--me', '-h', '-o', '%i|%j|%T|%V|%k'], {
-      reject: false,
-      timeout: 30_000,
-      stdin: 'ignore',
-    });
-    if (result.exitCode !== 0) {
-      throw new UserError(
-        `evalrig: cannot read the Slurm queue: ${result.stderr.trim()}`,
-        ExitCode.runFailed,
-      );
-    }
-    const check: OwnerCheck = { host: hostname(), processStartedAt };
-    return parseQueue(result.stdout).flatMap((job) => {
-      const judgement = judgeJob(job, check);
-      if (!judgement) return [];
-      const owner = parseJobComment(job.comment);
-      return [
-        {
-          name: `Slurm job ${job.id}`,
-          detail: `${job.state}; ${owner ? `plan ${owner.plan}, run ${owner.runId}` : job.name}`,
-          ...judgement,
-          async stop(graceMs: number) {
-            const cancel = await cancelJob(job.id, graceMs);
-            return {
-              stopped: cancel.ended,
-              detail: cancel.ended
-                ? `cancelled (${cancel.state})`
-                : `still ${cancel.state}; try \`scancel ${job.id}\``,
-            };
-          },
-        },
-      ];
-    });
-  },
-};

@@ -9,10 +9,13 @@ const FOLLOW_MS = 250;
  * Copies what the job writes to its output file (on the cluster's shared file system) into the sink, as it
  * arrives. `stop` reads what is left and resolves once the last chunk is in.
  */
-export function followJobLog(path: string, sink: LogSink): { stop(): Promise<void> } {
+export function followJobLog(
+  path: string,
+  sink: LogSink,
+): { catchUp(): Promise<void>; stop(): Promise<void> } {
   let position = 0;
   let stopped = false;
-  const readNew = async (): Promise<void> => {
+  const readFile = async (): Promise<void> => {
     let file;
     try {
       file = await open(path, 'r');
@@ -31,6 +34,9 @@ export function followJobLog(path: string, sink: LogSink): { stop(): Promise<voi
       await file.close();
     }
   };
+  // One read at a time: two overlapping reads would copy the same bytes twice.
+  let reading = Promise.resolve();
+  const readNew = (): Promise<void> => (reading = reading.then(readFile));
   const loop = (async () => {
     while (!stopped) {
       await readNew();
@@ -38,6 +44,8 @@ export function followJobLog(path: string, sink: LogSink): { stop(): Promise<voi
     }
   })();
   return {
+    /** Resolves once everything the job has written so far is in the sink. */
+    catchUp: readNew,
     async stop() {
       stopped = true;
       await loop;

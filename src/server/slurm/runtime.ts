@@ -1,8 +1,28 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { detectVllmVersion } from '../../vllm/detect.js';
-import type { ServerRuntime } from '../runtime.js';
+import type { LeftoverSource, ServerRuntime } from '../runtime.js';
 import { slurmHostNeeds } from './host-needs.js';
-import { slurmLeftovers } from './leftovers.js';
-import { JOB_SCRIPT, planJob, startSlurmJob } from './start.js';
+import { JOB_SCRIPT, planJob } from './job-plan.js';
+
+/** Whether a command is on PATH: no squeue, no queue to search. */
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The queue is read through the scheduler's tools, which load only when a search is made. */
+const slurmLeftovers: LeftoverSource = {
+  label: 'evalrig jobs in the Slurm queue',
+  available: () => onPath('squeue'),
+  find: async () => (await import('./leftovers.js')).findLeftoverJobs(),
+};
 
 /** vLLM as a Slurm batch job on a node the scheduler chooses, cancelled on every path. */
 export const slurmRuntime: ServerRuntime = {
@@ -39,6 +59,9 @@ export const slurmRuntime: ServerRuntime = {
     ];
   },
   hostNeeds: slurmHostNeeds,
-  start: (serve, ctx) => startSlurmJob(serve.server, { ...ctx, reasoningFlags: serve.reasoningFlags }),
+  async start(serve, ctx) {
+    const { startSlurmJob } = await import('./start.js');
+    return startSlurmJob(serve.server, { ...ctx, reasoningFlags: serve.reasoningFlags });
+  },
   leftovers: slurmLeftovers,
 };

@@ -40,6 +40,14 @@ export function hasEnded(status: JobStatus | null): boolean {
   return status === null || ENDED_STATES.has(status.state);
 }
 
+/**
+ * Whether a job that ran still serves. Any other state means its server is gone, ended or not: a requeued job is
+ * PENDING again, a suspended one frozen. COMPLETING passes, briefly, on the way to the state that says why.
+ */
+export function stillServing(status: JobStatus | null): boolean {
+  return status?.state === 'RUNNING' || status?.state === 'COMPLETING';
+}
+
 /** Parses `squeue -h -o '%T|%N|%r'`; null when the queue no longer knows the job. */
 export function parseJobStatus(stdout: string): JobStatus | null {
   const line = stdout.trim().split('\n')[0];

@@ -1,17 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../../errors.js';
 import type { ServerSpec } from '../../plan/schema.js';
-import { SlurmSpecSchema, type SlurmSpec } from '../../plan/slurm-schema.js';
 import { delay } from '../../util/delay.js';
-import { resolveExecutable } from '../../util/executable.js';
 import { clientUrl } from '../../util/ports.js';
 import { buildServerEnv } from '../../vllm/argv.js';
 import { guardUntilStopped } from '../leftovers/exit-guard.js';
 import { LogSink } from '../log-sink.js';
 import type { ExitInfo, ReadinessHints, ServerHandle, StartContext, StopReport } from '../runtime.js';
-import { buildSbatchArgs, renderJobScript, type JobInput } from './job-script.js';
+import { JOB_SCRIPT, planJob, slurmSpec } from './job-plan.js';
+import { describeJobEnd } from './job-end.js';
 import { followJobLog } from './log-follower.js';
 import {
   cancelJob,
@@ -21,54 +19,14 @@ import {
   jobExit,
   jobStatus,
   POLL_MS,
+  stillServing,
   submitJob,
   type JobStatus,
 } from './scheduler.js';
 
-/** The job script's name in the run directory. */
-export const JOB_SCRIPT = 'slurm-job.sh';
-
 /** `port: auto` on a node evalrig cannot look at: a port from a range few services use, chosen at random. */
 export function pickJobPort(random = Math.random): number {
   return 20_000 + Math.floor(random() * 40_000);
-}
-
-export function slurmSpec(server: ServerSpec): SlurmSpec {
-  return server.slurm ?? SlurmSpecSchema.parse({});
-}
-
-export interface JobFiles {
-  runId: string;
-  runDir: string;
-  planDir: string;
-  planName: string;
-  port: JobInput['port'];
-  reasoningFlags?: string[];
-}
-
-/** What would be submitted: the job's input, its sbatch argv and its script, from the run's folder. */
-export function planJob(
-  server: ServerSpec,
-  files: JobFiles,
-): { input: JobInput; args: string[]; script: string } {
-  const slurm = slurmSpec(server);
-  const input: JobInput = {
-    runId: files.runId,
-    planName: files.planName,
-    ownerPid: process.pid,
-    ownerHost: hostname(),
-    port: files.port,
-    executable: resolveExecutable(server.executable, files.planDir),
-    outputPattern: join(files.runDir, 'slurm-%j.log'),
-    workDir: files.runDir,
-    ...(files.reasoningFlags === undefined ? {} : { reasoningFlags: files.reasoningFlags }),
-  };
-  const scriptPath = join(files.runDir, JOB_SCRIPT);
-  return {
-    input,
-    args: buildSbatchArgs(slurm, input, scriptPath),
-    script: renderJobScript(server, slurm, input),
-  };
 }
 
 function slurmHints(jobId: string, node: string, port: number): ReadinessHints {
@@ -89,13 +47,34 @@ function lastLines(path: string, count: number): string[] {
   }
 }
 
+/** The job being followed: its id, its output file and the plan's time limit, for the words about its end. */
+interface FollowedJob {
+  jobId: string;
+  logPath: string;
+  timeLimit: string | undefined;
+  /** Set once the handle's own stop has begun: the end that follows is no surprise. */
+  stopping: boolean;
+}
+
+async function describeEnd(
+  job: FollowedJob,
+  status: JobStatus | null,
+): Promise<ExitInfo & { description: string }> {
+  const exit = await jobExit(job.jobId);
+  const description = describeJobEnd({
+    jobId: job.jobId,
+    status,
+    exit,
+    logPath: job.logPath,
+    stoppedByEvalrig: job.stopping,
+    ...(job.timeLimit === undefined ? {} : { timeLimit: job.timeLimit }),
+  });
+  return { ...exit, description };
+}
+
 /** Waits until the job runs; the queue's reason is reported each time it changes while the job waits. */
-async function waitRunning(
-  jobId: string,
-  queueTimeoutMs: number,
-  ctx: StartContext,
-  logPath: string,
-): Promise<JobStatus> {
+async function waitRunning(job: FollowedJob, queueTimeoutMs: number, ctx: StartContext): Promise<JobStatus> {
+  const { jobId, logPath } = job;
   const deadline = Date.now() + queueTimeoutMs;
   let lastReason = '';
   for (;;) {
@@ -104,18 +83,17 @@ async function waitRunning(
     if (status?.state === 'RUNNING' && status.nodes) return status;
     if (hasEnded(status)) {
       const tail = lastLines(logPath, 20).map((line) => `    ${ctx.maskLine(line)}`);
+      const { description } = await describeEnd(job, status);
       throw new UserError(
         [
-          `evalrig: Slurm job ${jobId} ended before it ran: ${status ? `${status.state} (${status.reason})` : 'gone from the queue'}.`,
-          ...(status?.reason === 'JobLaunchFailure'
-            ? ['  Slurm could not launch it: is the run directory writable from the compute node?']
-            : []),
-          ...(tail.length > 0 ? [`  The job's output (${logPath}):`, ...tail] : []),
+          `evalrig: vLLM's job ended before vLLM was ready. ${description}`,
+          ...(tail.length > 0 ? ["  The job's last lines:", ...tail] : []),
         ].join('\n'),
         ExitCode.runFailed,
       );
     }
-    if (status && status.state === 'PENDING' && status.reason !== lastReason) {
+    // `None`: not yet looked at by the scheduler, which is no reason to mention.
+    if (status?.state === 'PENDING' && status.reason !== 'None' && status.reason !== lastReason) {
       lastReason = status.reason;
       ctx.warn?.(`Slurm job ${jobId} is waiting in the queue: ${status.reason}`);
     }
@@ -129,12 +107,21 @@ async function waitRunning(
   }
 }
 
-/** Resolves once the job has ended, with its exit code as scontrol reports it. */
-async function watchJob(jobId: string): Promise<ExitInfo> {
+/**
+ * Resolves once the job no longer serves, with its exit code and Slurm's account of why, after the job's last
+ * output has reached the log: a message about the end may quote it.
+ */
+async function watchJob(job: FollowedJob, catchUp: () => Promise<void>): Promise<ExitInfo> {
   // A controller that does not answer for a moment is not the end of the job: ask again.
-  const unknown: JobStatus = { state: 'UNKNOWN', nodes: '', reason: '' };
-  while (!hasEnded(await jobStatus(jobId).catch(() => unknown))) await delay(POLL_MS);
-  return jobExit(jobId);
+  const unknown: JobStatus = { state: 'RUNNING', nodes: '', reason: 'controller not answering' };
+  for (;;) {
+    const status = await jobStatus(job.jobId).catch(() => unknown);
+    if (!stillServing(status)) {
+      await catchUp();
+      return describeEnd(job, status);
+    }
+    await delay(POLL_MS);
+  }
 }
 
 /**
@@ -155,6 +142,7 @@ export async function startSlurmJob(server: ServerSpec, ctx: StartContext): Prom
   writeFileSync(join(ctx.runDir, JOB_SCRIPT), script, { mode: 0o755 });
   const jobId = await submitJob(args, buildServerEnv(server));
   const logPath = join(ctx.runDir, `slurm-${jobId}.log`);
+  const job: FollowedJob = { jobId, logPath, timeLimit: slurm.time, stopping: false };
   // Last resort if evalrig exits without its teardown; where not even this runs, the job's comment lets cleanup find it.
   const unguard = guardUntilStopped(() => cancelJobSync(jobId));
   const sink = new LogSink(ctx.logFile, 400, ctx.maskLine);
@@ -165,6 +153,7 @@ export async function startSlurmJob(server: ServerSpec, ctx: StartContext): Prom
   let stopping: Promise<StopReport> | undefined;
   const stop: ServerHandle['stop'] = (options) => {
     if (options.immediate) skipGrace?.();
+    job.stopping = true;
     stopping ??= (async () => {
       const started = Date.now();
       let report: StopReport;
@@ -196,7 +185,7 @@ export async function startSlurmJob(server: ServerSpec, ctx: StartContext): Prom
 
   let status: JobStatus;
   try {
-    status = await waitRunning(jobId, slurm.queue_timeout * 1000, ctx, logPath);
+    status = await waitRunning(job, slurm.queue_timeout * 1000, ctx);
   } catch (error) {
     await stop({ graceMs: 0 });
     throw error;
@@ -210,7 +199,7 @@ export async function startSlurmJob(server: ServerSpec, ctx: StartContext): Prom
     ...(server.api_key === undefined ? {} : { apiKey: server.api_key }),
     servedModel: server.served_model_name ?? server.model ?? '',
     displayArgv: ['sbatch', ...args],
-    exited: watchJob(jobId),
+    exited: watchJob(job, () => follower.catchUp()),
     logTail: (lines) => sink.lines(lines),
     onLogLine: (listener) => sink.onLine(listener),
     stop,

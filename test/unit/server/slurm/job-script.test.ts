@@ -1,8 +1,10 @@
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { PlanSchema, type ServerSpec } from '../../../../src/plan/schema.js';
 import {
   buildSbatchArgs,
   jobComment,
+  parallelLayout,
   parseJobComment,
   renderJobScript,
   shellQuote,
@@ -102,9 +104,10 @@ describe('sbatch arguments', () => {
     expect(buildSbatchArgs(server({}, { gpus: 0 }).slurm!, INPUT, 's').join(' ')).not.toMatch(/gres|gpus/);
   });
 
-  it('refuses option values that sbatch would read as options, and more than one node', () => {
+  it('refuses option values that sbatch would read as options, and several nodes without GPUs', () => {
     expect(() => server({}, { partition: '--wrap=x' })).toThrow(/sbatch would read it as an option/);
-    expect(() => server({}, { nodes: 2 })).toThrow();
+    expect(() => server({}, { nodes: 2, gpus: 0 })).toThrow(/nodes > 1 needs gpus ≥ 1 per node/);
+    expect(buildSbatchArgs(server({}, { nodes: 2, gpus: 8 }).slurm!, INPUT, 's')).toContain('--nodes=2');
   });
 });
 
@@ -136,5 +139,48 @@ describe('queue output', () => {
     expect(
       judgeJob({ ...job!, name: 'someone-else' }, { host: 'login1', processStartedAt: () => null }),
     ).toBeNull();
+  });
+});
+
+describe('a multi-node job', () => {
+  const twoNodes = (overrides: Record<string, unknown> = {}) => server(overrides, { nodes: 2, gpus: 8 });
+
+  it('builds a Ray cluster over the nodes, then serves from the first with Ray as the executor', async () => {
+    const spec = twoNodes();
+    const script = renderJobScript(spec, spec.slurm!, INPUT);
+    const lines = script.trimEnd().split('\n');
+    const head = lines.findIndex((line) => /ray start --block --num-gpus=8 --head/.test(line));
+    const worker = lines.findIndex((line) =>
+      /ray start --block --num-gpus=8 --address="\$RAY_ADDRESS"/.test(line),
+    );
+    expect(lines[head]).toMatch(
+      /^srun --overlap --nodes=1 --ntasks=1 --gres=gpu:8 -w "\$head" .*--port=6379 &$/,
+    );
+    expect(lines[worker - 1]).toBe('for worker in "${nodes[@]:1}"; do');
+    expect(lines[worker]).toMatch(/-w "\$worker" /);
+    expect(script).toContain('[ "$joined" -ge 2 ] && break');
+    expect(head).toBeGreaterThan(0);
+    expect(worker).toBeGreaterThan(head);
+    expect(lines.at(-1)).toMatch(
+      /^exec .* --tensor-parallel-size 8 --pipeline-parallel-size 2 --distributed-executor-backend ray$/,
+    );
+    // bash reads it: no syntax error in what would run on the cluster.
+    const check = await execa('bash', ['-n'], { input: script, reject: false });
+    expect(check.stderr).toBe('');
+    expect(check.exitCode).toBe(0);
+  });
+
+  it('keeps a one-node job free of Ray', () => {
+    const spec = server({}, { gpus: 8 });
+    const script = renderJobScript(spec, spec.slurm!, INPUT);
+    expect(script).not.toMatch(/ray|srun|tensor-parallel/);
+  });
+
+  it("uses the plan's layout and executor when given", () => {
+    const spec = twoNodes({ tensor_parallel_size: 16, extra_args: ['--distributed-executor-backend=ray'] });
+    expect(parallelLayout(spec, spec.slurm!)).toEqual({ tensor: 16, pipeline: 1 });
+    const script = renderJobScript(spec, spec.slurm!, INPUT);
+    expect(script).toMatch(/--tensor-parallel-size 16 --pipeline-parallel-size 1 /);
+    expect(script.match(/distributed-executor-backend/g)).toHaveLength(1);
   });
 });
