@@ -1,5 +1,4 @@
 import { ExitCode, UserError } from '../errors.js';
-import { cleanupLeftovers } from '../server/leftovers/sweep.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig cleanup [--yes] [--grace SECONDS]
@@ -38,6 +37,7 @@ export const cleanupCommand: Command = {
   help: HELP,
   async run(args) {
     const { values } = parseCommandArgs('cleanup', HELP, args, OPTIONS, false);
+    const { cleanupLeftovers } = await import('../server/leftovers/sweep.js');
     const allStopped = await cleanupLeftovers({
       act: values.yes === true,
       graceMs: parseGrace(values.grace) * 1000,

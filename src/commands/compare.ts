@@ -1,5 +1,4 @@
 import { ExitCode, UserError } from '../errors.js';
-import { compareRuns, renderComparison } from '../report/compare.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig compare <run-a> <run-b> [--json]
@@ -24,6 +23,7 @@ export const compareCommand: Command = {
     const [runA, runB] = positionals;
     if (runA === undefined || runB === undefined || positionals.length > 2)
       throw new UserError(`evalrig compare: give two run folders\n\n${HELP}`);
+    const { compareRuns, renderComparison } = await import('../report/compare.js');
     const comparison = compareRuns(runA, runB);
     console.log(values.json ? JSON.stringify(comparison, null, 2) : renderComparison(comparison));
     return ExitCode.ok;

@@ -1,5 +1,4 @@
 import { UserError } from '../errors.js';
-import { runDoctor } from '../run/doctor.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig doctor [plan.yaml] [--json] [--nvidia-smi PATH] [--set PATH=VALUE]
@@ -28,6 +27,7 @@ export const doctorCommand: Command = {
   async run(args) {
     const { values, positionals } = parseCommandArgs('doctor', HELP, args, OPTIONS);
     if (positionals.length > 1) throw new UserError(`evalrig doctor: give at most one plan file\n\n${HELP}`);
+    const { runDoctor } = await import('../run/doctor.js');
     return runDoctor({
       ...(positionals[0] === undefined ? {} : { file: positionals[0] }),
       ...(values.set === undefined ? {} : { overrides: values.set }),

@@ -1,10 +1,4 @@
-import { existsSync } from 'node:fs';
-import { ExitCode, UserError } from '../errors.js';
-import { BASELINE_FILE, topRunFolder } from '../history/baseline-file.js';
-import { openHistory } from '../history/database.js';
-import { loadPlan } from '../plan/load.js';
-import { historyJson, renderHistory } from '../report/trend.js';
-import { importRunFolders } from '../run/history-import.js';
+import { UserError } from '../errors.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig history [plan] [--eval NAME] [--cell NAME] [--limit N] [--json] [--output-dir DIR]
@@ -44,7 +38,6 @@ const OPTIONS = {
   clear: { type: 'boolean' },
 } as const;
 
-const DEFAULT_OUTPUT_DIR = 'outputs';
 const DEFAULT_LIMIT = 20;
 
 function parseLimit(text: string | undefined): number {
@@ -55,66 +48,8 @@ function parseLimit(text: string | undefined): number {
   return limit;
 }
 
-/** A plan's name and output folder: from its file when given one, else the name as it is. */
-function planOf(argument: string, outputDir: string | undefined): { plan: string; outputDir: string } {
-  if (/\.ya?ml$/i.test(argument) && existsSync(argument)) {
-    const { plan } = loadPlan(argument);
-    return { plan: plan.name, outputDir: outputDir ?? plan.output.dir };
-  }
-  return { plan: argument, outputDir: outputDir ?? DEFAULT_OUTPUT_DIR };
-}
-
-function importFolders(dirs: string[], outputDir: string | undefined): number {
-  if (dirs.length === 0)
-    throw new UserError(`evalrig history import: name one or more run folders\n\n${HELP}`);
-  for (const run of importRunFolders(dirs, outputDir)) {
-    const repinned = run.repinned ? `, pinned again as the baseline (${BASELINE_FILE})` : '';
-    console.log(`recorded ${run.run_dir} (${run.status}) in ${run.history}${repinned}`);
-  }
-  return ExitCode.ok;
-}
-
-function pinBaselines(dirs: string[], outputDir: string | undefined): number {
-  if (dirs.length !== 1)
-    throw new UserError(`evalrig history baseline: name one run folder (or --clear <plan>)\n\n${HELP}`);
-  // Recording first makes any run folder pinnable, whether or not the history had it.
-  for (const run of importRunFolders(dirs, outputDir)) {
-    const history = openHistory(run.output_dir);
-    try {
-      history.pinBaseline(run.run_dir);
-    } finally {
-      history.close();
-    }
-    const cell = run.cell ? ` cell ${run.cell}` : '';
-    console.log(
-      `pinned ${topRunFolder(run.run_dir, run.cell)} as the baseline of ${run.plan}${cell}: gates with ` +
-        `"against: baseline" compare with it, and ${BASELINE_FILE} keeps it from pruning`,
-    );
-  }
-  return ExitCode.ok;
-}
-
-function clearBaselines(
-  planArgument: string | undefined,
-  cell: string | undefined,
-  outputDir: string | undefined,
-) {
-  if (planArgument === undefined)
-    throw new UserError(`evalrig history baseline --clear: name the plan\n\n${HELP}`);
-  const { plan, outputDir: root } = planOf(planArgument, outputDir);
-  const history = openHistory(root);
-  try {
-    const cleared = history.clearBaselines(plan, cell);
-    console.log(
-      cleared === 0
-        ? `${plan} had no baseline pinned${cell ? ` for cell ${cell}` : ''}`
-        : `unpinned ${cleared} baseline${cleared === 1 ? '' : 's'} of ${plan}${cell ? ` cell ${cell}` : ''}`,
-    );
-  } finally {
-    history.close();
-  }
-  return ExitCode.ok;
-}
+/** The history's database and renderers load only once the arguments are known to be right. */
+const loadActions = () => import('./history-actions.js');
 
 export const historyCommand: Command = {
   name: 'history',
@@ -124,31 +59,31 @@ export const historyCommand: Command = {
     const { values, positionals } = parseCommandArgs('history', HELP, args, OPTIONS);
     const outputDir = values['output-dir'];
     const [first, ...rest] = positionals;
-    if (first === 'import') return importFolders(rest, outputDir);
-    if (first === 'baseline')
-      return values.clear ? clearBaselines(rest[0], values.cell, outputDir) : pinBaselines(rest, outputDir);
+    if (first === 'import') {
+      if (rest.length === 0)
+        throw new UserError(`evalrig history import: name one or more run folders\n\n${HELP}`);
+      return (await loadActions()).importFolders(rest, outputDir);
+    }
+    if (first === 'baseline') {
+      const [target, ...more] = rest;
+      if (values.clear) {
+        if (target === undefined)
+          throw new UserError(`evalrig history baseline --clear: name the plan\n\n${HELP}`);
+        return (await loadActions()).clearBaselines(target, values.cell, outputDir);
+      }
+      if (target === undefined || more.length > 0)
+        throw new UserError(`evalrig history baseline: name one run folder (or --clear <plan>)\n\n${HELP}`);
+      return (await loadActions()).pinBaselines(target, outputDir);
+    }
     if (values.clear) throw new UserError(`evalrig history: --clear goes with baseline\n\n${HELP}`);
     if (rest.length > 0) throw new UserError(`evalrig history: name at most one plan\n\n${HELP}`);
-
-    const limit = parseLimit(values.limit);
-    const where =
-      first === undefined ? { outputDir: outputDir ?? DEFAULT_OUTPUT_DIR } : planOf(first, outputDir);
-    const history = openHistory(where.outputDir);
-    try {
-      const query = {
-        ...('plan' in where ? { plan: where.plan } : {}),
-        ...(values.cell === undefined ? {} : { cell: values.cell }),
-        ...(values.eval === undefined ? {} : { evalName: values.eval }),
-        limit,
-      };
-      console.log(
-        values.json
-          ? JSON.stringify(historyJson(history, query), null, 2)
-          : renderHistory(history, { ...query, sparkline: process.stdout.isTTY }),
-      );
-    } finally {
-      history.close();
-    }
-    return ExitCode.ok;
+    return (await loadActions()).showHistory({
+      ...(first === undefined ? {} : { plan: first }),
+      ...(outputDir === undefined ? {} : { outputDir }),
+      ...(values.cell === undefined ? {} : { cell: values.cell }),
+      ...(values.eval === undefined ? {} : { evalName: values.eval }),
+      limit: parseLimit(values.limit),
+      json: values.json === true,
+    });
   },
 };

@@ -1,7 +1,5 @@
 import { EXIT_CODE_MEANINGS, UserError } from '../errors.js';
-import { withNotifications } from '../notify/send.js';
-import { consoleAndFileReporter } from '../report/reporter.js';
-import { executePlan } from '../run/execute-plan.js';
+import type { RunReporter } from '../run/reporter.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const EXIT_CODES = EXIT_CODE_MEANINGS.map(([code, meaning]) => `  ${String(code).padEnd(5)}${meaning}`).join(
@@ -37,6 +35,23 @@ const OPTIONS = {
   'skip-preflight': { type: 'boolean' },
 } as const;
 
+/** Report files, the console table and the plan's notifications: loaded for a run only. */
+async function fileReporter(): Promise<RunReporter> {
+  const [{ withNotifications }, { consoleAndFileReporter }] = await Promise.all([
+    import('../notify/send.js'),
+    import('../report/reporter.js'),
+  ]);
+  return withNotifications(consoleAndFileReporter);
+}
+
+/** A dry run finishes no run, so nothing reaches its reporter, and the report layer need not load. */
+function dryRunReporter(): RunReporter {
+  const nothingToReport = () => {
+    throw new Error('evalrig: a dry run has no run to report');
+  };
+  return { writeRun: nothingToReport, printRun: nothingToReport, writeAndPrintMatrix: nothingToReport };
+}
+
 export const planCommand: Command = {
   name: 'plan',
   summary: 'run a plan: start vLLM, evaluate, report, tear down',
@@ -50,6 +65,11 @@ export const planCommand: Command = {
       throw new UserError(
         'evalrig plan: --resume and --dry-run do not go together: a dry run starts nothing.',
       );
+    const dryRun = values['dry-run'] === true;
+    const [{ executePlan }, reporter] = await Promise.all([
+      import('../run/execute-plan.js'),
+      dryRun ? dryRunReporter() : fileReporter(),
+    ]);
     return executePlan(
       {
         file,
@@ -57,10 +77,10 @@ export const planCommand: Command = {
         only: values.only,
         outputDir: values['output-dir'],
         resume: values.resume,
-        dryRun: values['dry-run'] === true,
+        dryRun,
         skipPreflight: values['skip-preflight'] === true,
       },
-      withNotifications(consoleAndFileReporter),
+      reporter,
     );
   },
 };

@@ -1,5 +1,4 @@
 import { ExitCode, UserError } from '../errors.js';
-import { regenerateReports } from '../report/run-reports.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig report <run-dir>
@@ -19,6 +18,7 @@ export const reportCommand: Command = {
     const [dir] = positionals;
     if (dir === undefined || positionals.length > 1)
       throw new UserError(`evalrig report: give one run folder\n\n${HELP}`);
+    const { regenerateReports } = await import('../report/run-reports.js');
     for (const file of regenerateReports(dir)) console.log(file);
     return ExitCode.ok;
   },

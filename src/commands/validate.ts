@@ -1,5 +1,4 @@
 import { UserError } from '../errors.js';
-import { validatePlans } from '../run/validate.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig validate <plan.yaml>... [--set PATH=VALUE]
@@ -18,6 +17,7 @@ export const validateCommand: Command = {
     });
     if (positionals.length === 0)
       throw new UserError(`evalrig validate: give at least one plan file\n\n${HELP}`);
+    const { validatePlans } = await import('../run/validate.js');
     return validatePlans(positionals, values.set);
   },
 };

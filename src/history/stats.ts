@@ -1,9 +1,20 @@
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { createRequire } from 'node:module';
+
+const requireHere = createRequire(import.meta.url);
 
 /**
  * The arithmetic behind the intervals in summary.json and the `significant` drop test (docs/gates.md works an
  * example of each). Scores are fractions 0..1 of samples answered right.
  */
+
+/**
+ * Student's t quantile, loaded on the first interval that needs it: the package is some 400 small modules, which
+ * every command that merely reads a summary (a dry run) would otherwise load at start-up.
+ */
+function tQuantile(p: number, degreesOfFreedom: number): number {
+  const quantile = requireHere('@stdlib/stats-base-dists-t-quantile') as (p: number, v: number) => number;
+  return quantile(p, degreesOfFreedom);
+}
 
 /** A 95 % interval `[low, high]`, as summary.json writes it. */
 export type Interval = [low: number, high: number];

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { PREDICTIONS_FILE, RESULT_FILE } from '../eval/native/runner.js';
+import { PREDICTIONS_FILE, RESULT_FILE } from '../eval/native/predictions-file.js';
 import type { EvalResult, PredictionRecord } from '../eval/types.js';
 import type { Manifest } from '../run/manifest.js';
 import { evalDirOf, MANIFEST_FILE, SUMMARY_FILE } from '../run/run-dir.js';

@@ -1,5 +1,3 @@
-import { execa } from 'execa';
-
 export interface ProbeOptions {
   /** Variables added to the current environment (as the server itself would get them). */
   env?: Readonly<Record<string, string | undefined>>;
@@ -32,6 +30,8 @@ export async function runProbe(
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Loaded on the first probe: commands that start no process (--help, a pinned version) do without it.
+  const { execa } = await import('execa');
   // In a process group of its own, so that a time-out or an interruption ends the whole tool: a wrapper script's
   // children would otherwise live on, holding our pipes open.
   const child = execa(command, args, {

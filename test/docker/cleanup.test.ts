@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { dockerLeftovers } from '../../src/server/docker/leftovers.js';
+import { findLeftoverContainers } from '../../src/server/docker/leftovers.js';
 import { startDockerServer } from '../../src/server/docker/start.js';
 import { CLI, DEMO_QUIZ } from '../e2e/cli-helpers.js';
 import {
@@ -90,7 +90,7 @@ describe.skipIf(suite.skip)('a crashed evalrig leaves a container; evalrig clean
     });
 
     try {
-      const found = await dockerLeftovers.find();
+      const found = await findLeftoverContainers();
       const verdictOf = (runId: string) => found.find((l) => l.detail.includes(`run ${runId}`))?.verdict;
       expect(verdictOf(orphanRunId)).toBe('orphan');
       expect(verdictOf(ownedRunId)).toBe('owned');

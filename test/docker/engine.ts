@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { PlanSchema, type ServerSpec } from '../../src/plan/schema.js';
-import { engineAddress } from '../../src/server/docker/client.js';
+import { engineAddress } from '../../src/server/docker/engine.js';
 import { listEvalrigContainers } from '../../src/server/docker/leftovers.js';
 import type { StartContext } from '../../src/server/runtime.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { planJsonSchema } from '../../src/commands/schema.js';
+import { planJsonSchema } from '../../src/commands/plan-json-schema.js';
 import { loadPlan } from '../../src/plan/load.js';
 import type { Plan, NativeEvalSpec } from '../../src/plan/schema.js';
 import {

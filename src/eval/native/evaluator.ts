@@ -4,7 +4,7 @@ import type { NativeEvalSpec } from '../../plan/schema.js';
 import { specOf, type Evaluator, type PrepareContext } from '../evaluator.js';
 import { estimateTokensAtLeast } from '../token-estimate.js';
 import { renderPrompt } from './prompt.js';
-import { runNative, type NativeTask } from './runner.js';
+import type { NativeTask } from './runner.js';
 
 /** What the runner needs of the plan's evaluation. */
 export function nativeTaskOf(spec: NativeEvalSpec): NativeTask {
@@ -74,6 +74,7 @@ export const nativeEvaluator: Evaluator = {
     const spec = specOf(prepared.spec, 'native');
     const { samples } = prepared;
     ctx.display.evalStart(spec.name, samples.length);
+    const { runNative } = await import('./runner.js');
     return runNative(nativeTaskOf(spec), samples, endpoint, {
       evalDir: ctx.evalDir,
       signal: ctx.signal,

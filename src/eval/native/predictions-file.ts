@@ -3,6 +3,10 @@ import type { Sample } from '../../datasets/types.js';
 import type { PredictionRecord } from '../types.js';
 import type { ScoreTally, TalliedRecord } from './score.js';
 
+/** An evaluation's files in its folder: one record per answer, and the scored result. */
+export const PREDICTIONS_FILE = 'predictions.jsonl';
+export const RESULT_FILE = 'result.json';
+
 /** Appends JSON lines in order, each written to the file as soon as its turn comes (no sync I/O, no buffering). */
 export class JsonlAppender {
   private tail: Promise<void> = Promise.resolve();

@@ -1,23 +1,10 @@
 import { ExitCode, UserError } from '../../errors.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
 import { abortable } from '../../util/abortable.js';
-
-/** The socket Docker's clients use when DOCKER_HOST is not set. */
-export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
-
-/** Where `new Docker()` connects: DOCKER_HOST, else the default socket. */
-export function engineAddress(): string {
-  return process.env.DOCKER_HOST || `unix://${DEFAULT_DOCKER_SOCKET}`;
-}
-
-/** True when an engine may be configured at all: DOCKER_HOST set, or the default socket exists. */
-export function engineConfigured(): boolean {
-  return Boolean(process.env.DOCKER_HOST) || existsSync(DEFAULT_DOCKER_SOCKET);
-}
+import { engineAddress } from './engine.js';
 
 /** What the Docker Engine API puts on a failed request (docker-modem adds statusCode and the JSON body). */
 interface EngineError {

@@ -1,16 +1,11 @@
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
 import { ExitCode, UserError } from '../../errors.js';
-import {
-  dockerErrorMessage,
-  dockerStatus,
-  engineAddress,
-  engineConfigured,
-  engineUnreachableMessage,
-} from './client.js';
+import { dockerErrorMessage, dockerStatus, engineUnreachableMessage } from './client.js';
+import { engineAddress } from './engine.js';
 import { LABELS } from './options.js';
 import { processStartedAt, START_TIME_SLACK_MS } from '../process-group.js';
-import type { LeftoverSource } from '../runtime.js';
+import type { Leftover } from '../runtime.js';
 
 /**
  * Leftover containers of crashed or killed runs. Every evalrig container carries the pid and host name of the
@@ -157,33 +152,27 @@ function describeContainer(container: EvalrigContainer): string {
 }
 
 /** evalrig's containers on the engine DOCKER_HOST names, judged by their owner labels. */
-export const dockerLeftovers: LeftoverSource = {
-  get label() {
-    return `evalrig containers on ${engineAddress()}`;
-  },
-  available: engineConfigured,
-  async find() {
-    let judgements: Judgement[];
-    try {
-      judgements = await judgeEvalrigContainers(new Docker({ timeout: ENGINE_TIMEOUT_MS }));
-    } catch (error) {
-      throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
-    }
-    return judgements.map(({ container, verdict, reason }) => ({
-      name: container.name,
-      detail: describeContainer(container),
-      verdict,
-      reason,
-      async stop(graceMs: number) {
-        const client = new Docker({ timeout: graceMs + ENGINE_TIMEOUT_MS });
-        const removal = await removeEvalrigContainer(client, container, Math.ceil(graceMs / 1000));
-        return {
-          stopped: removal.removed,
-          detail: removal.removed
-            ? 'stopped and removed'
-            : `${removal.detail}; try \`docker rm -f ${container.name}\` on ${engineAddress()}`,
-        };
-      },
-    }));
-  },
-};
+export async function findLeftoverContainers(): Promise<Leftover[]> {
+  let judgements: Judgement[];
+  try {
+    judgements = await judgeEvalrigContainers(new Docker({ timeout: ENGINE_TIMEOUT_MS }));
+  } catch (error) {
+    throw new UserError(engineUnreachableMessage(error), ExitCode.runFailed);
+  }
+  return judgements.map(({ container, verdict, reason }) => ({
+    name: container.name,
+    detail: describeContainer(container),
+    verdict,
+    reason,
+    async stop(graceMs: number) {
+      const client = new Docker({ timeout: graceMs + ENGINE_TIMEOUT_MS });
+      const removal = await removeEvalrigContainer(client, container, Math.ceil(graceMs / 1000));
+      return {
+        stopped: removal.removed,
+        detail: removal.removed
+          ? 'stopped and removed'
+          : `${removal.detail}; try \`docker rm -f ${container.name}\` on ${engineAddress()}`,
+      };
+    },
+  }));
+}

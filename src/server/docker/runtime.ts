@@ -1,15 +1,24 @@
 import { parseVersion } from '../../util/pep440.js';
 import { detectVllmVersion } from '../../vllm/detect.js';
-import type { ServerRuntime } from '../runtime.js';
+import type { LeftoverSource, ServerRuntime } from '../runtime.js';
+import { describeDockerServer } from './describe.js';
+import { engineAddress, engineConfigured } from './engine.js';
 import { dockerHostNeeds } from './host-needs.js';
-import { dockerLeftovers } from './leftovers.js';
-import { describeDockerServer, startDockerServer } from './start.js';
 
 /** The vLLM version a Docker image tag names, e.g. vllm/vllm-openai:v0.11.0 → 0.11.0. */
 function versionFromImage(image: string | undefined): ReturnType<typeof parseVersion> {
   const tag = image?.split(':').at(-1);
   return tag ? parseVersion(tag.replace(/^v/, '')) : null;
 }
+
+/** Containers are searched through the engine's client, which loads only when a search is made. */
+const dockerLeftovers: LeftoverSource = {
+  get label() {
+    return `evalrig containers on ${engineAddress()}`;
+  },
+  available: engineConfigured,
+  find: async () => (await import('./leftovers.js')).findLeftoverContainers(),
+};
 
 /** vLLM in a container of the engine DOCKER_HOST names, removed on every path. */
 export const dockerRuntime: ServerRuntime = {
@@ -39,14 +48,16 @@ export const dockerRuntime: ServerRuntime = {
     ];
   },
   hostNeeds: dockerHostNeeds,
-  start: (serve, ctx) =>
-    startDockerServer(
+  async start(serve, ctx) {
+    const { startDockerServer } = await import('./start.js');
+    return startDockerServer(
       serve.server,
       { ...ctx, reasoningFlags: serve.reasoningFlags },
       {
         ...(ctx.planName === undefined ? {} : { planName: ctx.planName }),
         ...(ctx.warn === undefined ? {} : { warn: ctx.warn }),
       },
-    ),
+    );
+  },
   leftovers: dockerLeftovers,
 };

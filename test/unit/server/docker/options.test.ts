@@ -14,7 +14,8 @@ import {
   type ContainerInput,
   type MountEnvironment,
 } from '../../../../src/server/docker/options.js';
-import { describeDockerServer, exitInfoFromStatus } from '../../../../src/server/docker/start.js';
+import { describeDockerServer } from '../../../../src/server/docker/describe.js';
+import { exitInfoFromStatus } from '../../../../src/server/docker/start.js';
 import { tutorialServeFlags } from '../../helpers.js';
 
 const MODEL = '/root/autodl-tmp/Qwen/Qwen3-8B';
