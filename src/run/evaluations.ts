@@ -20,6 +20,7 @@ import { summarizeEval, type EvalSummary } from './summary.js';
 class ServerExitedError extends Error {}
 
 function exitedError(exit: ExitInfo): ServerExitedError {
+  if (exit.description) return new ServerExitedError(`vLLM ended during evaluation: ${exit.description}`);
   return new ServerExitedError(`vLLM exited during evaluation (code ${exit.code ?? exit.signal})`);
 }
 

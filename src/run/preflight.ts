@@ -42,16 +42,20 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
   const env = options.env ?? process.env;
   const runtime = runtimeFor(plan.server);
   const needs = runtime.hostNeeds(plan.server, env);
-  const input = preflightInputFromPlan(plan, options.planDir, needs, env, await otherRuns(runtime));
-  const facts = await gatherHostFacts(input, {
-    nvidiaSmi: options.nvidiaSmi,
-    env,
-    timeoutMs: options.timeoutMs,
-    vllmDetection: options.vllmDetection,
-    probeEvalscope: options.probeEvalscope,
-    signal: options.signal,
-  });
-  return runChecks(input, facts);
+  const input = preflightInputFromPlan(plan, options.planDir, needs, env);
+  // The other runs (a Docker engine may be asked) are only judged, never probed: looked for beside the probes.
+  const [others, facts] = await Promise.all([
+    otherRuns(runtime),
+    gatherHostFacts(input, {
+      nvidiaSmi: options.nvidiaSmi,
+      env,
+      timeoutMs: options.timeoutMs,
+      vllmDetection: options.vllmDetection,
+      probeEvalscope: options.probeEvalscope,
+      signal: options.signal,
+    }),
+  ]);
+  return runChecks({ ...input, otherRuns: others }, facts);
 }
 
 /**

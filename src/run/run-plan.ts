@@ -40,6 +40,23 @@ export interface RunOptions {
   history: HistoryPlace;
 }
 
+/**
+ * How long the datasets may load before the server starts anyway. Data read from disk is done by then, so a broken
+ * file still costs no server start; a download goes on while vLLM loads its weights.
+ */
+const DATASET_HEAD_START_MS = 100;
+
+/** Whether `work` settles (either way) within `ms`; the timer is cleared as soon as it does. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, timeUp]).finally(() => clearTimeout(timer));
+}
+
 function describeFailure(reason: unknown, runDir: string): string {
   let message = reason instanceof Error ? reason.message : String(reason);
   if (reason instanceof ReadinessError && reason.tail.length > 0) {
@@ -89,17 +106,34 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   let prepared: PreparedEval[] | undefined;
   let evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
+  // Ends a dataset download still going when the run ends without needing it (the server failed to start).
+  const runOver = new AbortController();
   try {
     signal.throwIfAborted();
-    const evaluations = await manifest.phase('datasets', () => prepareEvaluations(loaded, signal, display));
-    if (resume) {
-      const changes = datasetChanges(manifest.data.datasets, evaluations);
-      if (changes.length > 0) throw new ResumeRefusedError(runDir, changes, options.commands.fresh);
-    }
-    manifest.accept();
-    manifest.update((m) => (m.datasets = evaluations.map((e) => ({ eval: e.spec.name, ...e.provenance }))));
-    prepared = evaluations;
-    checkGenerationBudget(prepared, plan.server.max_model_len, 'server.max_model_len');
+    // The datasets load while vLLM loads its weights. They get a head start: data that fails at once (a missing
+    // folder, a broken file) fails before anything starts; a resume compares them before anything starts.
+    const loading = manifest
+      .phase('datasets', () => prepareEvaluations(loaded, AbortSignal.any([signal, runOver.signal]), display))
+      .then((evaluations) => {
+        if (resume) {
+          const changes = datasetChanges(manifest.data.datasets, evaluations);
+          if (changes.length > 0) throw new ResumeRefusedError(runDir, changes, options.commands.fresh);
+        }
+        manifest.accept();
+        manifest.update(
+          (m) => (m.datasets = evaluations.map((e) => ({ eval: e.spec.name, ...e.provenance }))),
+        );
+        checkGenerationBudget(evaluations, plan.server.max_model_len, 'server.max_model_len');
+        prepared = evaluations;
+        return evaluations;
+      });
+    const dataFailure: { reason?: unknown } = {};
+    const stopWaiting = new AbortController();
+    loading.catch((reason: unknown) => {
+      dataFailure.reason = reason;
+      stopWaiting.abort(reason);
+    });
+    if (resume || (await settledWithin(loading, DATASET_HEAD_START_MS))) await loading;
     signal.throwIfAborted();
     // The handle is the teardown's the moment it exists: a manifest write that fails next must not orphan it.
     const server = await manifest.phase(
@@ -126,10 +160,23 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       if (capacity) Object.assign(manifest.data.server.capacity, capacity);
     });
 
-    const up = await manifest.phase('ready', () =>
-      waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal }),
-    );
+    // Data that turns out broken while vLLM loads ends the wait at once (its failure is what the run reports);
+    // the teardown follows.
+    const forwardAbort = () => stopWaiting.abort(signal.reason);
+    signal.addEventListener('abort', forwardAbort, { once: true });
+    if (signal.aborted) forwardAbort();
+    let up: ReadyInfo;
+    try {
+      up = await manifest.phase('ready', () =>
+        waitUntilReady(server, { timeoutMs: plan.server.startup_timeout * 1000, signal: stopWaiting.signal }),
+      );
+    } catch (notReady) {
+      throw 'reason' in dataFailure ? dataFailure.reason : notReady;
+    } finally {
+      signal.removeEventListener('abort', forwardAbort);
+    }
     ready = up;
+    const evaluations = await loading;
     manifest.update((m) => {
       m.server.vllm_version = up.vllmVersion;
       m.server.max_model_len = up.maxModelLen;
@@ -145,7 +192,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     );
     // The server's own limit, when the plan left it to vLLM: still before the first request.
     if (up.maxModelLen !== null && plan.server.max_model_len === undefined)
-      checkGenerationBudget(prepared, up.maxModelLen, 'the max_model_len the server reports');
+      checkGenerationBudget(evaluations, up.maxModelLen, 'the max_model_len the server reports');
 
     const endpoint: Endpoint = {
       baseUrl: `${server.baseUrl}/v1`,
@@ -153,7 +200,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       servedModel: up.servedModel,
       maxModelLen: up.maxModelLen ?? undefined,
     };
-    evals = await runEvaluations(prepared, endpoint, server, {
+    evals = await runEvaluations(evaluations, endpoint, server, {
       runDir,
       manifest,
       runSignal: signal,
@@ -186,6 +233,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       }
     }
     forgetRepeat();
+    runOver.abort();
   }
 
   const finishedAt = new Date();

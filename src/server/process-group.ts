@@ -1,10 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { delay } from '../util/delay.js';
+import { createWaker } from '../util/waker.js';
 
 /** Signalling and watching a whole process group: vLLM's EngineCore and workers live in the server's group. */
 
-/** How often a stop checks whether the group is gone. */
-const POLL_MS = 100;
+/**
+ * How a stop checks whether the group is gone: first soon after the signal, then less and less often. A well-behaved
+ * server exits within milliseconds of SIGTERM, a loaded one may take seconds; the leader's exit (when the caller
+ * can see it) triggers a check at once.
+ */
+const FIRST_CHECK_MS = 2;
+const LONGEST_CHECK_GAP_MS = 100;
 
 /**
  * Whether the group has a member that is not a zombie, from /proc (Linux); null without /proc. Zombies hold no
@@ -53,17 +58,43 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Wait until the group is gone or `ms` passed; `interrupt` resolves the wait early. Returns whether it is gone. */
-export async function waitGroupGone(pgid: number, ms: number, interrupt?: Promise<void>): Promise<boolean> {
+/** What may end a wait for the group early. */
+export interface GroupWaitEvents {
+  /** Stops the wait (a second Ctrl-C): the caller goes on to SIGKILL. */
+  interrupt?: Promise<void>;
+  /** The group's leader exited: the group is likely empty now, so look at once. */
+  leaderExited?: Promise<unknown>;
+}
+
+/** Wait until the group is gone or `ms` passed. Returns whether it is gone. */
+export async function waitGroupGone(
+  pgid: number,
+  ms: number,
+  events: GroupWaitEvents = {},
+): Promise<boolean> {
   const deadline = Date.now() + ms;
   let interrupted = false;
-  void interrupt?.then(() => {
+  const waker = createWaker();
+  void events.interrupt?.then(() => {
     interrupted = true;
+    waker.wake();
   });
-  for (;;) {
-    if (!groupAlive(pgid)) return true;
-    if (interrupted || Date.now() >= deadline) return false;
-    await delay(POLL_MS);
+  let gap = FIRST_CHECK_MS;
+  void events.leaderExited?.then(() => {
+    gap = FIRST_CHECK_MS;
+    waker.wake();
+  });
+  try {
+    for (;;) {
+      waker.reset();
+      if (!groupAlive(pgid)) return true;
+      const left = deadline - Date.now();
+      if (interrupted || left <= 0) return false;
+      await waker.sleep(Math.min(gap, left));
+      gap = Math.min(gap * 2, LONGEST_CHECK_GAP_MS);
+    }
+  } finally {
+    waker.dispose();
   }
 }
 
@@ -74,21 +105,21 @@ export async function waitGroupGone(pgid: number, ms: number, interrupt?: Promis
 export const KILL_WAIT_MS = 30_000;
 
 /**
- * SIGTERM to the group, up to `graceMs` for it to go (`interrupt` cuts the wait: a second Ctrl-C), then SIGKILL
+ * SIGTERM to the group, up to `graceMs` for it to go (`events.interrupt` cuts the wait: a second Ctrl-C), then SIGKILL
  * and up to KILL_WAIT_MS more. `gone` tells whether nothing of the group is left; `killWaitMs`, how long it took
  * to empty after SIGKILL.
  */
 export async function terminateGroup(
   pgid: number,
   graceMs: number,
-  interrupt?: Promise<void>,
+  events: GroupWaitEvents = {},
 ): Promise<{ gone: boolean; outcome: 'graceful' | 'killed'; killWaitMs: number }> {
   signalGroup(pgid, 'SIGTERM');
-  if (graceMs > 0 && (await waitGroupGone(pgid, graceMs, interrupt)))
+  if (graceMs > 0 && (await waitGroupGone(pgid, graceMs, events)))
     return { gone: true, outcome: 'graceful', killWaitMs: 0 };
   signalGroup(pgid, 'SIGKILL');
   const killedAt = Date.now();
-  const gone = await waitGroupGone(pgid, KILL_WAIT_MS);
+  const gone = await waitGroupGone(pgid, KILL_WAIT_MS, { leaderExited: events.leaderExited });
   return { gone, outcome: 'killed', killWaitMs: Date.now() - killedAt };
 }
 

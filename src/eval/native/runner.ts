@@ -6,7 +6,7 @@ import type { Sample } from '../../datasets/types.js';
 import type { GenerationSettings } from '../../plan/schema.js';
 import { ServerUnresponsiveError } from '../errors.js';
 import type { Endpoint, EvalResult, PredictionRecord } from '../types.js';
-import { JsonlAppender, takeEarlierPredictions } from './predictions-file.js';
+import { JsonlAppender, PREDICTIONS_FILE, RESULT_FILE, takeEarlierPredictions } from './predictions-file.js';
 import { renderPrompt } from './prompt.js';
 import { buildChatRequest, createClient, RequestControllers, requestWithRetries } from './request.js';
 import { ScoreTally, scoreCompletion } from './score.js';
@@ -46,9 +46,6 @@ export interface NativeTask {
   /** Passes over the data (seeded repeats): the result reports each pass's accuracy and their spread. */
   repeats: number;
 }
-
-export const PREDICTIONS_FILE = 'predictions.jsonl';
-export const RESULT_FILE = 'result.json';
 
 /**
  * Asks every sample's question (at most `task.concurrency` at once), scores the answers and writes
@@ -105,7 +102,9 @@ async function evaluateAll(
   const finishSample = async (sample: Sample): Promise<void> => {
     const record = await evaluateSample(client, sample, endpoint.servedModel, generation, requests);
     if (record.error !== null && ctx.mask) record.error = ctx.mask(record.error);
-    await predictions.append(record);
+    // The worker asks its next question while the line is written (in order, closed before the result); a write
+    // that fails (a full disk) stops the evaluation.
+    predictions.append(record).catch((error: unknown) => stop.abort(error));
     tally.add(record);
     retries += record.attempts - 1;
     report();

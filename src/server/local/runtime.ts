@@ -7,7 +7,6 @@ import { detectVllmVersion } from '../../vllm/detect.js';
 import type { ServePlan, ServerRuntime } from '../runtime.js';
 import { localHostNeeds } from './host-needs.js';
 import { localLeftovers } from './leftovers.js';
-import { startLocalServer } from './start.js';
 
 /** The `vllm serve` command line as --dry-run shows it (secrets masked; `<auto>` for a port chosen at start). */
 export function displayServeArgv(serve: ServePlan, planDir: string): string[] {
@@ -53,6 +52,7 @@ export const localRuntime: ServerRuntime = {
       );
     }
     const port = server.port === 'auto' ? await findFreePort(server.host) : server.port;
+    const { startLocalServer } = await import('./start.js');
     return startLocalServer(server, port, { ...ctx, reasoningFlags: serve.reasoningFlags });
   },
   leftovers: localLeftovers,

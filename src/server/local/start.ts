@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { execa } from 'execa';
-import { delay } from '../../util/delay.js';
 import { guardUntilStopped } from '../leftovers/exit-guard.js';
 import { resolveExecutable } from '../../util/executable.js';
 import { clientUrl } from '../../util/ports.js';
@@ -29,6 +28,16 @@ function gpuSelection(server: ServerSpec): string | null {
 /** How long the last output may trail the parent's exit (it can still be in the pipes). */
 const OUTPUT_DRAIN_MS = 500;
 
+/**
+ * Resolves when `work` settles or `ms` passed, whichever is first. The timer is cleared once `work` wins: a timer
+ * left pending would hold evalrig's exit back by up to `ms` after a teardown that is long over.
+ */
+async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work, timeUp]).finally(() => clearTimeout(timer));
+}
+
 /** Resolves when every stream has ended, or after `ms` (a surviving child can hold a pipe open forever). */
 function drained(streams: (NodeJS.ReadableStream | null)[], ms: number): Promise<void> {
   const ends = streams.map((stream) =>
@@ -36,7 +45,7 @@ function drained(streams: (NodeJS.ReadableStream | null)[], ms: number): Promise
       ? new Promise<void>((resolve) => (stream.readable ? stream.once('end', () => resolve()) : resolve()))
       : Promise.resolve(),
   );
-  return Promise.race([Promise.all(ends).then(() => undefined), delay(ms)]);
+  return atMost(Promise.all(ends), ms);
 }
 
 /**
@@ -70,6 +79,7 @@ export async function startLocalServer(
 
   // 'exit' and not 'close': the EngineCore child inherits the pipes and may outlive the parent. But the parent's
   // last lines (the fatal error) may still be in the pipes at 'exit': give them a moment to arrive.
+  const leaderExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const exited = new Promise<ExitInfo>((resolveExit) => {
     child.once('exit', (code, signal) => {
       void drained([child.stdout, child.stderr], OUTPUT_DRAIN_MS).then(() => {
@@ -127,7 +137,10 @@ export async function startLocalServer(
     const { gone, outcome, killWaitMs } = await terminateGroup(
       pgid,
       options.immediate ? 0 : options.graceMs,
-      skipped,
+      {
+        interrupt: skipped,
+        leaderExited,
+      },
     );
     const duration = Date.now() - started;
     const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -154,7 +167,7 @@ export async function startLocalServer(
         };
       }
       // A process that survived SIGKILL (D state) may never exit: wait for the parent only briefly.
-      await Promise.race([exited, spawnFailed, delay(OUTPUT_DRAIN_MS)]);
+      await atMost(Promise.race([exited, spawnFailed]), OUTPUT_DRAIN_MS);
       // Pipes held by a survivor must not keep evalrig's event loop alive.
       child.stdout?.destroy();
       child.stderr?.destroy();

@@ -1,3 +1,5 @@
+import { httpGet } from './http-get.js';
+
 export interface JsonReply<T> {
   status: number;
   body: T | undefined;
@@ -7,14 +9,13 @@ export interface JsonReply<T> {
 
 /** GET with the API key; a body that is not JSON comes back as `body: undefined` with its text. */
 export async function getJson<T>(url: string, apiKey: string | undefined): Promise<JsonReply<T>> {
-  const response = await fetch(url, {
+  const { status, text } = await httpGet(url, {
     headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
-    signal: AbortSignal.timeout(10_000),
+    timeoutMs: 10_000,
   });
-  const text = await response.text();
   try {
-    return { status: response.status, body: JSON.parse(text) as T, text: text.slice(0, 200) };
+    return { status, body: JSON.parse(text) as T, text: text.slice(0, 200) };
   } catch {
-    return { status: response.status, body: undefined, text: text.slice(0, 200) };
+    return { status, body: undefined, text: text.slice(0, 200) };
   }
 }

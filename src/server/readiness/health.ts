@@ -1,29 +1,30 @@
-import waitOn from 'wait-on';
 import { findFatalLine } from '../../vllm/fatal-lines.js';
 import type { ExitInfo, ServerHandle } from '../runtime.js';
+import { httpGet } from './http-get.js';
 import { ReadinessError } from './readiness-error.js';
+import { createWaker } from '../../util/waker.js';
 
 export interface HealthWaitOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** How often /health is polled; also the worst-case lag between the server being ready and us noticing. */
+  /**
+   * The longest gap between two /health probes while the server prints nothing (default 250 ms). After each log
+   * line the probes start again 2 ms apart and back off towards it: a server is most likely to come up right after
+   * it said something, and a quiet one is still loading.
+   */
   pollIntervalMs?: number;
 }
 
-/** One slice of /health polling through wait-on; slices keep the wait interruptible (wait-on takes no AbortSignal). */
-async function healthWithin(url: string, ms: number, intervalMs: number): Promise<boolean> {
+/** The first gap after a log line, doubled after each probe that finds the server not ready yet. */
+const FIRST_GAP_MS = 2;
+const DEFAULT_LONGEST_GAP_MS = 250;
+/** One probe may take this long: a port that accepts but never answers must not hold the wait. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** Whether /health answers 200 now; any failure (refused, reset, time-out, 503) is "not yet". */
+async function healthy(url: string): Promise<boolean> {
   try {
-    await waitOn({
-      resources: [url.replace(/^http:/, 'http-get:')],
-      interval: intervalMs,
-      window: 0,
-      timeout: ms,
-      httpTimeout: Math.max(ms, 1_000),
-      tcpTimeout: 1_000,
-      validateStatus: (status) => status === 200,
-      proxy: false,
-    });
-    return true;
+    return (await httpGet(url, { timeoutMs: PROBE_TIMEOUT_MS, maxBytes: 1_000 })).status === 200;
   } catch {
     return false;
   }
@@ -37,7 +38,11 @@ function describeExit(exit: ExitInfo): string {
 
 export function exitError(handle: ServerHandle, exit: ExitInfo): ReadinessError {
   const fatal = findFatalLine(handle.logTail(400));
-  const lines = [`vLLM ${describeExit(exit)} before it was ready.`];
+  const lines = [
+    exit.description
+      ? `vLLM ended before it was ready: ${exit.description}`
+      : `vLLM ${describeExit(exit)} before it was ready.`,
+  ];
   if (fatal) lines.push(`  cause: ${fatal.line}`);
   if (fatal?.hint) lines.push(`  fix:   ${fatal.hint}`);
   return new ReadinessError('exited', lines.join('\n'), handle.logTail(40), fatal);
@@ -57,31 +62,49 @@ function timeoutError(handle: ServerHandle, timeoutMs: number): ReadinessError {
 }
 
 /**
- * Polls /health until it answers 200. Fails at once when the server exits (quoting the fatal log line), when the
- * signal aborts, or when the start-up time is over.
+ * Probes /health until it answers 200. Each server log line wakes the probe at once (vLLM prints its routes and
+ * `Application startup complete.` as it comes up), but only the HTTP answer decides: a line is never taken for
+ * readiness. Fails at once when the server exits (quoting the fatal log line), when the signal aborts, or when
+ * the start-up time is over.
  */
 export async function waitForHealth(handle: ServerHandle, options: HealthWaitOptions): Promise<void> {
-  const started = Date.now();
-  const interval = options.pollIntervalMs ?? 100;
+  const deadline = Date.now() + options.timeoutMs;
+  const longestGap = options.pollIntervalMs ?? DEFAULT_LONGEST_GAP_MS;
   let exit: ExitInfo | undefined;
-  void handle.exited.then((info) => (exit = info));
-  // Resolves when the server exits or the wait is aborted, so a poll slice never delays either.
-  const interrupted = new Promise<void>((resolve) => {
-    void handle.exited.then(() => resolve());
-    options.signal?.addEventListener('abort', () => resolve(), { once: true });
+  const waker = createWaker();
+  void handle.exited.then((info) => {
+    exit = info;
+    waker.wake();
   });
-
-  for (;;) {
-    if (exit) throw exitError(handle, exit);
-    if (options.signal?.aborted)
-      throw new ReadinessError('aborted', 'interrupted while waiting for vLLM to start', handle.logTail(20));
-    const left = options.timeoutMs - (Date.now() - started);
-    if (left <= 0) throw timeoutError(handle, options.timeoutMs);
-    const healthy = await Promise.race([
-      healthWithin(`${handle.baseUrl}/health`, Math.min(1_000, left), interval),
-      interrupted.then(() => false),
-    ]);
-    if (healthy) break;
+  const onAbort = () => waker.wake();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let gap = FIRST_GAP_MS;
+  const unsubscribe = handle.onLogLine(() => {
+    gap = FIRST_GAP_MS;
+    waker.wake();
+  });
+  const url = `${handle.baseUrl}/health`;
+  try {
+    for (;;) {
+      if (exit) throw exitError(handle, exit);
+      if (options.signal?.aborted)
+        throw new ReadinessError(
+          'aborted',
+          'interrupted while waiting for vLLM to start',
+          handle.logTail(20),
+        );
+      const left = deadline - Date.now();
+      if (left <= 0) throw timeoutError(handle, options.timeoutMs);
+      // A line printed while the probe was in flight wakes the next probe at once.
+      waker.reset();
+      if (await healthy(url)) break;
+      await waker.sleep(Math.min(gap, left), FIRST_GAP_MS);
+      gap = Math.min(gap * 2, longestGap);
+    }
+  } finally {
+    unsubscribe();
+    options.signal?.removeEventListener('abort', onAbort);
+    waker.dispose();
   }
   // The process may have died in the same instant the port answered; its exit wins over a stale answer.
   await new Promise((resolve) => setImmediate(resolve));

@@ -24,10 +24,11 @@ export type ReadinessOptions = HealthWaitOptions;
 export async function waitUntilReady(handle: ServerHandle, options: ReadinessOptions): Promise<ReadyInfo> {
   const started = Date.now();
   await waitForHealth(handle, options);
-  const { ours, served } = await findServedModel(handle);
-  const version = await getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(
-    () => undefined,
-  );
+  // Both at once: /version is only read on the way, and the run waits for the slower of the two.
+  const [{ ours, served }, version] = await Promise.all([
+    findServedModel(handle),
+    getJson<{ version?: string }>(`${handle.baseUrl}/version`, handle.apiKey).catch(() => undefined),
+  ]);
   return {
     servedModel: ours.id ?? handle.servedModel,
     vllmVersion: version?.body?.version ?? null,

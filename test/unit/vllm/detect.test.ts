@@ -1,4 +1,13 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +80,109 @@ describe('detectVllmVersion', () => {
     expect(result).toEqual({
       version: null,
       detail: expect.stringContaining('missing-python: command not found'),
+    });
+  });
+
+  describe('the cheapest source first, remembered per executable', () => {
+    /** A stand-in that records each run in `calls` before doing what `body` says. */
+    function recordingScript(path: string, body: string): string {
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, `#!/bin/sh\necho "$0 $*" >> ${join(dir, 'calls')}\n${body}\n`);
+      chmodSync(path, 0o755);
+      return path;
+    }
+    const calls = () =>
+      existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
+
+    /** A virtual environment: bin/vllm and bin/python3 (both stand-ins) and the site-packages of Python 3.11. */
+    function venv(name: string, distInfos: string[]): { vllm: string; python: string } {
+      const prefix = join(dir, name);
+      const python = recordingScript(join(prefix, 'bin', 'python3'), 'echo 0.9.1');
+      const vllm = recordingScript(join(prefix, 'bin', 'vllm'), 'echo 0.9.2');
+      for (const version of distInfos) {
+        const info = join(prefix, 'lib', 'python3.11', 'site-packages', `vllm-${version}.dist-info`);
+        mkdirSync(info, { recursive: true });
+        writeFileSync(
+          join(info, 'METADATA'),
+          `Metadata-Version: 2.4\nName: vllm\nVersion: ${version}\n\nVersion: 9.9.9 is quoted in the description\n`,
+        );
+      }
+      return { vllm, python };
+    }
+
+    it('reads the package metadata beside the executable’s Python, running nothing', async () => {
+      rmSync(join(dir, 'calls'), { force: true });
+      const { vllm } = venv('venv-metadata', ['0.10.1.1']);
+      const result = await detectVllmVersion({ executable: vllm });
+      expect(result).toMatchObject({ version: { raw: '0.10.1.1' }, source: 'metadata' });
+      expect(result.detail).toContain('vllm-0.10.1.1.dist-info');
+      expect(calls()).toEqual([]);
+    });
+
+    it('asks the executable’s Python (importlib.metadata) before `vllm --version` when the metadata is ambiguous', async () => {
+      rmSync(join(dir, 'calls'), { force: true });
+      const { vllm, python } = venv('venv-two-copies', ['0.8.5', '0.9.0']);
+      const result = await detectVllmVersion({ executable: vllm });
+      expect(result).toMatchObject({ version: { raw: '0.9.1' }, source: 'python' });
+      expect(calls()).toEqual([`${python} -c import importlib.metadata as m; print(m.version("vllm"))`]);
+    });
+
+    it('asks `vllm --version` first when no Python belongs to the executable', async () => {
+      rmSync(join(dir, 'calls'), { force: true });
+      const vllm = recordingScript(join(dir, 'lonely', 'vllm'), 'echo 0.11.0');
+      const result = await detectVllmVersion({ executable: vllm });
+      expect(result).toMatchObject({ version: { raw: '0.11.0' }, source: 'cli' });
+      expect(calls()).toEqual([`${vllm} --version`]);
+    });
+
+    it('keeps a found version in the cache until the executable changes', async () => {
+      rmSync(join(dir, 'calls'), { force: true });
+      const vllm = recordingScript(join(dir, 'cached', 'vllm'), 'echo 0.10.0');
+      const first = await detectVllmVersion({ executable: vllm });
+      const second = await detectVllmVersion({ executable: vllm });
+      expect(first).toMatchObject({ version: { raw: '0.10.0' }, source: 'cli' });
+      expect(second).toMatchObject({ version: { raw: '0.10.0' }, source: 'cli' });
+      expect(second.detail).toContain('(cached)');
+      expect(calls()).toHaveLength(1);
+      // A reinstall rewrites the executable: a new mtime makes the cached answer stale.
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(vllm, later, later);
+      const third = await detectVllmVersion({ executable: vllm });
+      expect(third.detail).not.toContain('(cached)');
+      expect(calls()).toHaveLength(2);
+    });
+
+    it('keeps versions apart for different VLLM_ variables, and never caches a failure', async () => {
+      rmSync(join(dir, 'calls'), { force: true });
+      const vllm = recordingScript(join(dir, 'by-env', 'vllm'), 'echo "${VLLM_SIM_VERSION:-}"');
+      const withVersion = await detectVllmVersion({ executable: vllm, env: { VLLM_SIM_VERSION: '0.8.5' } });
+      const other = await detectVllmVersion({ executable: vllm, env: { VLLM_SIM_VERSION: '0.12.0' } });
+      expect(withVersion.version?.raw).toBe('0.8.5');
+      expect(other.version?.raw).toBe('0.12.0');
+      const none = await detectVllmVersion({
+        executable: vllm,
+        python: join(dir, 'missing-python'),
+        env: {},
+      });
+      const again = await detectVllmVersion({
+        executable: vllm,
+        python: join(dir, 'missing-python'),
+        env: {},
+      });
+      expect(none.version).toBeNull();
+      expect(again.version).toBeNull();
+      expect(calls()).toHaveLength(4);
+    });
+
+    it('shares one probe between callers asking at the same time', async () => {
+      rmSync(join(dir, 'calls'), { force: true });
+      const vllm = recordingScript(join(dir, 'shared', 'vllm'), 'sleep 0.2; echo 0.10.2');
+      const [a, b] = await Promise.all([
+        detectVllmVersion({ executable: vllm }),
+        detectVllmVersion({ executable: vllm }),
+      ]);
+      expect(a).toEqual(b);
+      expect(calls()).toHaveLength(1);
     });
   });
 });

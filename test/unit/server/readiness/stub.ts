@@ -25,7 +25,12 @@ export async function startStub(routes: Record<string, Route>): Promise<Stub> {
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     hits,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Clients keep idle connections open; closing them lets the stub end at once instead of at their time-out.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -54,14 +59,15 @@ const HINTS: ReadinessHints = {
   modelMissing: 'stop the other server',
 };
 
-/** A handle for a server at `baseUrl` whose exit the test decides, with a log it writes. */
+/** A handle for a server at `baseUrl` whose exit and log lines the test decides. */
 export function fakeHandle(
   baseUrl: string,
   options: { servedModel?: string; apiKey?: string; log?: string[]; launched?: boolean } = {},
-): ServerHandle & { exit(info: ExitInfo): void } {
+): ServerHandle & { exit(info: ExitInfo): void; print(line: string): void } {
   let exit: (info: ExitInfo) => void = () => undefined;
   const exited = new Promise<ExitInfo>((resolve) => (exit = resolve));
   const log = options.log ?? [];
+  const listeners = new Set<(line: string) => void>();
   return {
     runtime: 'local',
     launched: options.launched ?? true,
@@ -72,8 +78,16 @@ export function fakeHandle(
     displayArgv: [],
     exited,
     logTail: (lines = 40) => log.slice(-lines),
-    onLogLine: () => () => undefined,
+    onLogLine: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stop: async () => ({ outcome: 'graceful', duration_ms: 0, verified: true, detail: 'stopped' }),
     exit: (info) => exit(info),
+    /** The server prints a line: it joins the log and reaches every listener. */
+    print: (line) => {
+      log.push(line);
+      for (const listener of listeners) listener(line);
+    },
   };
 }

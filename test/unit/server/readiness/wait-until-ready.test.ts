@@ -137,4 +137,42 @@ describe('waitUntilReady', () => {
     const error = await failure(waitUntilReady(fakeHandle(baseUrl), { timeoutMs: 700, pollIntervalMs: 20 }));
     expect(error.kind).toBe('timeout');
   });
+
+  describe('woken by the server log', () => {
+    const STARTUP_COMPLETE = 'INFO:     Application startup complete.';
+
+    it('probes at once when the server prints a line, and is ready as soon as /health says so', async () => {
+      let up = false;
+      stub = await startStub({
+        '/health': (_request, response) => response.writeHead(up ? 200 : 503).end(),
+        '/v1/models': json(200, MODELS),
+      });
+      const handle = fakeHandle(stub.baseUrl);
+      // Without a line the probes back off to 5 s apart: only the line can explain a quick answer.
+      const waiting = waitUntilReady(handle, { timeoutMs: 30_000, pollIntervalMs: 5_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const probesBefore = stub.hits.get('/health') ?? 0;
+      up = true;
+      const printedAt = Date.now();
+      handle.print(STARTUP_COMPLETE);
+      await waiting;
+      expect(Date.now() - printedAt).toBeLessThan(500);
+      expect(stub.hits.get('/health')).toBe(probesBefore + 1);
+    });
+
+    it('never takes a line for readiness: /health alone decides', async () => {
+      stub = await startStub({ '/health': healthAfter(1_000_000) });
+      const handle = fakeHandle(stub.baseUrl, { launched: true });
+      const waiting = failure(waitUntilReady(handle, { timeoutMs: 800, pollIntervalMs: 5_000 }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const probesBefore = stub.hits.get('/health') ?? 0;
+      handle.print('INFO:     Route: /health, Methods: GET');
+      handle.print(STARTUP_COMPLETE);
+      const error = await waiting;
+      expect(error.kind).toBe('timeout');
+      // The lines did wake the probe, which found the server not ready.
+      expect(stub.hits.get('/health')).toBeGreaterThan(probesBefore);
+      expect(stub.hits.has('/v1/models')).toBe(false);
+    });
+  });
 });
