@@ -1,7 +1,7 @@
 import type { ResolvedEval } from '../eval/evaluator.js';
 import { evaluatorFor } from '../eval/registry.js';
 import type { LoadedPlan } from '../plan/load.js';
-import type { EvalSpec } from '../plan/schema.js';
+import { matrixLayout, type EvalSpec, type Matrix } from '../plan/schema.js';
 import { secretMasker } from '../plan/secrets.js';
 import { runtimeFor } from '../server/registry.js';
 import type { ServePlan } from '../server/runtime.js';
@@ -20,6 +20,17 @@ export async function resolveEvals(specs: readonly EvalSpec[], signal: AbortSign
     resolved.push(lookup ? await abortable(lookup, signal) : { spec, notes: [] });
   }
   return resolved;
+}
+
+/** The dry run's first word on a matrix: how many variants, and how many of them would run at once. */
+export function matrixDryRunLine(matrix: Matrix): string {
+  const { variants, maxParallel } = matrixLayout(matrix);
+  const count = `${variants.length} variant${variants.length === 1 ? '' : 's'}`;
+  const atOnce =
+    maxParallel > 1 && variants.length > 1
+      ? `up to ${Math.min(maxParallel, variants.length)} at once`
+      : 'one at a time';
+  return `matrix: ${count}, ${atOnce} (max_parallel: ${maxParallel})`;
 }
 
 /** Everything --dry-run shows: what would start, with which environment, and what would be evaluated. */

@@ -1,3 +1,4 @@
+import { queryGpus, type QueryGpusOptions } from '../host/nvidia-smi.js';
 import type { ServerSpec } from '../plan/schema.js';
 import type { HostNeeds } from '../util/host-needs.js';
 
@@ -20,15 +21,26 @@ function shareGpus(a: HostNeeds['gpus'], b: HostNeeds['gpus']): boolean {
 const names = (cells: readonly CellOnHost[]) => cells.map((cell) => cell.name).join(', ');
 
 /**
- * What variants run at once would share on this host and fight over, one warning each: the same GPUs (each vLLM
- * takes its gpu_memory_utilization of a GPU's whole memory, so two on one GPU run out of it unless both fit), and
- * each fixed port more than one of them binds (only one can).
+ * Whether this host has a GPU, as nvidia-smi lists them. No nvidia-smi, no driver, no device: none. A vLLM that
+ * needs one is refused by the preflight, which says why; the simulator needs none.
  */
-export function hostClashes(cells: readonly CellOnHost[]): string[] {
+export async function hostHasGpus(options: QueryGpusOptions = {}): Promise<boolean> {
+  const query = await queryGpus(options);
+  return query.ok && query.gpus.length > 0;
+}
+
+/**
+ * What variants run at once would share on this host and fight over, one warning each: the same GPUs (each vLLM
+ * takes its gpu_memory_utilization of a GPU's whole memory, so two on one GPU run out of it unless both fit) when
+ * the host has any, and each fixed port more than one of them binds (only one can).
+ */
+export function hostClashes(cells: readonly CellOnHost[], host: { hasGpus: boolean }): string[] {
   const clashes: string[] = [];
-  const sharing = cells.filter((cell) =>
-    cells.some((other) => other !== cell && shareGpus(cell.needs.gpus, other.needs.gpus)),
-  );
+  const sharing = host.hasGpus
+    ? cells.filter((cell) =>
+        cells.some((other) => other !== cell && shareGpus(cell.needs.gpus, other.needs.gpus)),
+      )
+    : [];
   if (sharing.length > 0)
     clashes.push(
       `matrix variants ${names(sharing)} may run at once on the same GPUs: give each its own with ` +

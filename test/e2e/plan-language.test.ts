@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
@@ -18,7 +18,7 @@ import {
 } from './cli-helpers.js';
 
 describe('JSON Schema', () => {
-  it('docs/plan.schema.json is what `evalrig schema` prints (regenerate with: node dist/src/cli.js schema > docs/plan.schema.json)', () => {
+  it('docs/plan.schema.json is what `evalrig schema` prints (regenerate with: node dist/cli/cli.js schema > docs/plan.schema.json)', () => {
     expect(JSON.parse(readFileSync(join(ROOT, 'docs/plan.schema.json'), 'utf8'))).toEqual(planJsonSchema());
   });
 
@@ -245,6 +245,26 @@ describe('matrix', () => {
       ['wrong', 0],
     ]);
     for (const variant of ['sure', 'wrong']) expectServerGone(join(runDir, variant));
+  });
+
+  it('--dry-run says how many variants would run at once, and starts nothing', async () => {
+    const { file, outDir } = writeSimPlan();
+    const plan = readFileSync(file, 'utf8');
+    const variants = ['a', 'b', 'c'].map(
+      (name) => `    - { name: ${name}, set: { server.env.VLLM_SIM_ACCURACY: "1" } }`,
+    );
+    writeFileSync(file, [plan + 'matrix:', '  max_parallel: 2', '  variants:', ...variants, ''].join('\n'));
+    const parallel = await startCli(['plan', file, '--dry-run']);
+    expect(parallel.exitCode, parallel.all).toBe(0);
+    expect(parallel.stdout.split('\n')[0]).toBe('matrix: 3 variants, up to 2 at once (max_parallel: 2)');
+    expect(parallel.stdout).toContain('=== matrix variant c ===');
+    expect(existsSync(outDir)).toBe(false);
+
+    const list = variants.slice(0, 2).map((line) => line.slice(2));
+    writeFileSync(file, [plan + 'matrix:', ...list, ''].join('\n'));
+    const oneAtATime = await startCli(['plan', file, '--dry-run']);
+    expect(oneAtATime.exitCode, oneAtATime.all).toBe(0);
+    expect(oneAtATime.stdout.split('\n')[0]).toBe('matrix: 2 variants, one at a time (max_parallel: 1)');
   });
 });
 

@@ -50,15 +50,27 @@ export function judgeJob(job: QueuedJob, check: OwnerCheck): Pick<Leftover, 'ver
   return { verdict: 'owned', reason: `owner pid ${owner.pid} is running` };
 }
 
+/** A controller that hangs must not hang `cleanup` or `plan`. */
+const QUEUE_TIMEOUT_MS = 30_000;
+
 /** evalrig's jobs in this user's Slurm queue, judged by the owner their comment names. */
 export async function findLeftoverJobs(): Promise<Leftover[]> {
   const result = await execa('squeue', ['--me', '-h', '-o', '%i|%j|%T|%V|%k'], {
     reject: false,
-    timeout: 30_000,
+    timeout: QUEUE_TIMEOUT_MS,
     stdin: 'ignore',
   });
   if (result.exitCode !== 0) {
-    throw new UserError(`evalrig: cannot read the Slurm queue: ${result.stderr.trim()}`, ExitCode.runFailed);
+    const why = result.timedOut
+      ? `squeue did not answer within ${QUEUE_TIMEOUT_MS / 1000} s`
+      : result.stderr.trim() || `squeue exited with ${String(result.exitCode)}`;
+    throw new UserError(
+      [
+        `evalrig: cannot read the Slurm queue (${why}).`,
+        '  Check that the Slurm controller runs and answers from this machine (`scontrol ping`), then try again.',
+      ].join('\n'),
+      ExitCode.runFailed,
+    );
   }
   const check: OwnerCheck = { host: hostname(), processStartedAt };
   return parseQueue(result.stdout).flatMap((job) => {
