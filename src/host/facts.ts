@@ -29,9 +29,10 @@ export interface GatherOptions {
    * The vLLM version detection the run made already (`detectVllmVersion` for the same plan), so that vLLM is not
    * started a second time (each try may take up to 20 s). Used when it probed vLLM (`cli`, `python`, or no version
    * found); one that only read `server.vllm_version` (`pinned`) is not, since the check compares the pin with what
-   * is installed.
+   * is installed. A detection still running may be given: the other probes start at once, beside it, and only the
+   * vLLM fact waits for it (undefined: it found nothing to share).
    */
-  vllmDetection?: VllmDetection;
+  vllmDetection?: VllmDetection | Promise<VllmDetection | undefined>;
   /** Probe EvalScope even when no eval needs it (`evalrig doctor` reports its version). Default: only when needed. */
   probeEvalscope?: boolean;
 }
@@ -217,23 +218,28 @@ export async function gatherHostFacts(
     vllmOnHost && isSimulatorExecutable(await commandPaths(executable, serverEnv['PATH']), packageRoot());
   const gpusMatter = 'selection' in input.needs.gpus && !simulator;
   const python = input.python ?? 'python3';
-  const detected = reusableDetection(options.vllmDetection, input.vllmVersionPin !== null);
   const evalscopeMatters = options.probeEvalscope ?? input.needsEvalscope;
+  // Python runs here for a real vLLM or EvalScope; `evalrig doctor` without a plan reports it whatever runs.
+  const pythonMatters = (vllmOnHost && !simulator) || evalscopeMatters || input.absentIs === 'warning';
+  const vllmFacts = async (): Promise<VllmDetection> => {
+    const detected = reusableDetection(await options.vllmDetection, input.vllmVersionPin !== null);
+    return (
+      detected ??
+      detectVllmVersion({
+        executable,
+        python: input.python ?? undefined,
+        env: serverEnv,
+        cwd: input.baseDir,
+        ...limits,
+      })
+    );
+  };
 
   const [gpu, vllm, evalscope, pythonFacts, model, port, disk] = await Promise.all([
     gpusMatter ? queryGpus({ nvidiaSmi: options.nvidiaSmi, env: ourEnv, ...limits }) : null,
-    !vllmOnHost
-      ? null
-      : (detected ??
-        detectVllmVersion({
-          executable,
-          python: input.python ?? undefined,
-          env: serverEnv,
-          cwd: input.baseDir,
-          ...limits,
-        })),
+    vllmOnHost ? vllmFacts() : null,
     evalscopeMatters ? probeEvalscope(python, ourEnv, limits) : null,
-    probePython(python, ourEnv, limits),
+    pythonMatters ? probePython(python, ourEnv, limits) : null,
     input.needs.modelOnHost && input.model !== null
       ? inspectModel(input.model, input.baseDir, ourEnv['HOME'])
       : null,

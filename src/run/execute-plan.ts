@@ -9,9 +9,9 @@ import { runtimeFor } from '../server/registry.js';
 import type { ServePlan } from '../server/runtime.js';
 import { abortable } from '../util/abortable.js';
 import { createDisplay, type RunDisplay } from '../util/display.js';
-import { dryRunText } from './dry-run.js';
+import { dryRunText, matrixDryRunLine } from './dry-run.js';
 import { preflightBeforeRun } from './preflight.js';
-import { hostClashes, type CellOnHost } from './parallel-check.js';
+import { hostClashes, hostHasGpus, type CellOnHost } from './parallel-check.js';
 import { runPooled } from './pool.js';
 import { prepareServe } from './prepare.js';
 import type { RunReporter } from './reporter.js';
@@ -57,6 +57,8 @@ interface RunContext {
   history: { outputDir: string; plan: string };
   /** When the command began: the clock every display line shows. */
   startedAt: number;
+  /** The run's own modules (the history database among them), loading since the preflight began. */
+  runPlan: Promise<typeof import('./run-plan.js').runPlan>;
 }
 
 function withOutputDir(plan: Plan, outputDir: string | undefined): Plan {
@@ -126,8 +128,14 @@ async function prepareTargets(variants: Variant[], signal: AbortSignal): Promise
   return targets;
 }
 
+function serveOf(targets: Target[], name: string): ServePlan {
+  const target = targets.find((candidate) => candidate.name === name);
+  if (!target) throw new Error(`evalrig: matrix variant ${name} was not prepared`);
+  return target.serve;
+}
+
 /** Servers and containers of killed runs keep GPU memory: say so before starting another one. */
-async function warnAboutLeftovers(targets: Target[], display: RunDisplay): Promise<void> {
+async function warnAboutLeftovers(targets: Variant[], display: RunDisplay): Promise<void> {
   const seen = new Set<string>();
   for (const { loaded } of targets) {
     if (seen.has(loaded.plan.server.runtime)) continue;
@@ -142,8 +150,7 @@ async function warnAboutLeftovers(targets: Target[], display: RunDisplay): Promi
 }
 
 async function runTarget(target: Target, runDir: string, context: RunContext): Promise<RunSummary> {
-  // The run's own modules (the history database among them) load when a run starts: a dry run does without.
-  const { runPlan } = await import('./run-plan.js');
+  const runPlan = await context.runPlan;
   return runPlan(target.loaded, {
     runDir,
     // A variant the matrix never reached starts afresh in its folder.
@@ -197,7 +204,8 @@ async function runMatrix(
   const parallel = maxParallel > 1 && pending.length > 1;
   if (parallel) {
     display.info(`${pending.length} matrix variants to run, up to ${maxParallel} at once`);
-    for (const clash of hostClashes(pending.map(onHost))) display.warn(clash);
+    const hasGpus = await hostHasGpus({ signal: interruption.signal });
+    for (const clash of hostClashes(pending.map(onHost), { hasGpus })) display.warn(clash);
   }
   // Each variant is a whole run (start, evaluate, tear down) in its own folder. Interrupted, the variants running
   // stop (they share the signal) and the rest do not start; the matrix still gets its summary.
@@ -257,8 +265,13 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
           });
     if (resumeDir) refuseChangedPlan(resumeDir, loaded, variants, freshCommand);
 
-    const targets = await prepareTargets(variants, interruption.signal);
+    // Version detection runs beside the leftover search and the preflight's probes, which take its result when it
+    // comes; a flag it rejects still stops the command before any preflight line.
+    const preparing = prepareTargets(variants, interruption.signal);
+    preparing.catch(() => undefined);
     if (request.dryRun) {
+      const targets = await preparing;
+      if (loaded.plan.matrix) console.log(matrixDryRunLine(loaded.plan.matrix));
       for (const { name, loaded: variantLoaded, serve } of targets) {
         if (name) console.log(`\n=== matrix variant ${name} ===`);
         console.log(await dryRunText(variantLoaded, serve, interruption.signal));
@@ -266,13 +279,20 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       return ExitCode.ok;
     }
 
-    const finished = resumeDir ? finishedRuns(resumeDir, targets) : new Map<string, RunSummary>();
-    const pending = targets.filter((target) => !finished.has(target.name));
+    // The run's modules and those that start the server load while the host is probed: most of the preflight is
+    // waiting for other processes. A dry run does without them.
+    const runPlan = import('./run-plan.js').then((module) => module.runPlan);
+    runPlan.catch(() => undefined);
+    for (const runtime of new Set(variants.map((variant) => runtimeFor(variant.loaded.plan.server))))
+      runtime.preload?.().catch(() => undefined);
+    const finished = resumeDir ? finishedRuns(resumeDir, variants) : new Map<string, RunSummary>();
+    const pending = variants.filter((variant) => !finished.has(variant.name));
     await warnAboutLeftovers(pending, display);
-    for (const target of pending) {
+    for (const variant of pending) {
       interruption.signal.throwIfAborted();
+      const serve = preparing.then((targets) => serveOf(targets, variant.name));
       await abortable(
-        preflightBeforeRun(target.loaded, target.serve, {
+        preflightBeforeRun(variant.loaded, serve, {
           skip: request.skipPreflight,
           warn: (message) => display.warn(message),
           signal: interruption.signal,
@@ -280,6 +300,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
         interruption.signal,
       );
     }
+    const targets = await preparing;
 
     const runDir = resumeDir ?? createRunDir(outputDir, loaded.plan.name).runDir;
     const context: RunContext = {
@@ -291,6 +312,7 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       finished,
       history: { outputDir, plan: loaded.plan.name },
       startedAt,
+      runPlan,
     };
     const [single] = targets;
     if (!isMatrix && single) {

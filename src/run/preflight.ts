@@ -18,9 +18,10 @@ export interface PreflightOptions {
   timeoutMs?: number;
   /**
    * What version detection found for this plan already (`evalrig plan` detects it to render the flags), so that
-   * vLLM is not asked twice. Ignored when it only read the pin: the check then asks vLLM to compare.
+   * vLLM is not asked twice; or that detection still running, which the other probes do not wait for. Ignored when
+   * it only read the pin: the check then asks vLLM to compare.
    */
-  vllmDetection?: VllmDetection;
+  vllmDetection?: VllmDetection | Promise<VllmDetection | undefined>;
   /** Ask EvalScope for its version even when no eval needs it (`evalrig doctor`). Default: only when needed. */
   probeEvalscope?: boolean;
   /** The command's interruption: probes in flight are killed. */
@@ -60,22 +61,51 @@ export async function runPreflight(plan: Plan, options: PreflightOptions): Promi
 
 /**
  * The preflight before a run: warnings and errors are shown, errors refuse the start (exit 4) unless skipped. With
- * the preflight skipped, the version notices it would have shown are said anyway.
+ * the preflight skipped, the version notices it would have shown are said anyway. `serve` may still be rendering:
+ * the probes start at once and share its version detection. Its failure (a flag this vLLM rejects) comes first and
+ * stops the probes.
  */
 export async function preflightBeforeRun(
   loaded: LoadedPlan,
-  serve: ServePlan,
+  serve: Promise<ServePlan>,
   options: { skip: boolean; warn: (message: string) => void; signal: AbortSignal },
-): Promise<void> {
+): Promise<ServePlan> {
   if (options.skip) {
-    for (const notice of serve.notices) options.warn(notice);
-    return;
+    const prepared = await serve;
+    for (const notice of prepared.notices) options.warn(notice);
+    return prepared;
   }
-  const results = await runPreflight(loaded.plan, {
+  const probes = new AbortController();
+  const stopProbes = () => probes.abort(options.signal.reason);
+  options.signal.addEventListener('abort', stopProbes, { once: true });
+  const results = runPreflight(loaded.plan, {
     planDir: loaded.dir,
-    signal: options.signal,
-    ...(serve.detection === undefined ? {} : { vllmDetection: serve.detection }),
+    signal: probes.signal,
+    vllmDetection: serve.then(
+      (prepared) => prepared.detection,
+      () => undefined,
+    ),
   });
+  // Settled either way here, so that a refused flag leaves no unhandled rejection behind.
+  const checked = results.then(
+    (found) => ({ found }),
+    (error: unknown) => ({ error }),
+  );
+  try {
+    const prepared = await serve.catch((error: unknown) => {
+      probes.abort(error);
+      throw error;
+    });
+    const outcome = await checked;
+    if ('error' in outcome) throw outcome.error;
+    refuseOnErrors(loaded, outcome.found);
+    return prepared;
+  } finally {
+    options.signal.removeEventListener('abort', stopProbes);
+  }
+}
+
+function refuseOnErrors(loaded: LoadedPlan, results: CheckResult[]): void {
   const counts = countByStatus(results);
   const noteworthy = results.filter((r) => r.status === 'error' || r.status === 'warning');
   if (noteworthy.length > 0) console.error(`Host preflight:\n${renderChecksTable(noteworthy)}\n`);

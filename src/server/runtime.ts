@@ -20,6 +20,8 @@ export interface ServerRuntime {
   hostNeeds(server: ServerSpec, env: Readonly<Record<string, string | undefined>>): HostNeeds;
   /** Starts the server (or attaches to it); the handle's `stop` is always called, on every path. */
   start(serve: ServePlan, ctx: StartContext): Promise<ServerHandle>;
+  /** Loads the modules `start` needs ahead of it, while the host is probed; `start` loads them itself otherwise. */
+  preload?(): Promise<void>;
   /** What dead evalrig runs of this runtime may have left running; absent when it starts nothing. */
   leftovers?: LeftoverSource;
 }

@@ -33,6 +33,8 @@ export function checkEvalscope(input: PreflightInput, facts: HostFacts): CheckRe
 export function checkPython(facts: HostFacts): CheckResult {
   const title = 'Python';
   const tool = facts.python;
+  if (tool === null)
+    return skipped('python', title, 'not probed: no Python program of this plan runs on this host');
   if (tool.found)
     return ok('python', title, `Python ${tool.version ?? '(version unknown)'} (${tool.command})`);
   return {

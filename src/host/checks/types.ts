@@ -99,7 +99,8 @@ export interface HostFacts {
   vllm: VllmDetection | null;
   /** null when not probed: the plan preflight asks only when an eval needs EvalScope; `evalrig doctor` always asks. */
   evalscope: ToolFacts | null;
-  python: ToolFacts;
+  /** null when not probed: no Python program of this plan runs on this host (the simulator, no EvalScope evals). */
+  python: ToolFacts | null;
   model: ModelFacts | null;
   port: PortFacts | null;
   disk: DiskFacts | null;

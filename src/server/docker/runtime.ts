@@ -48,6 +48,9 @@ export const dockerRuntime: ServerRuntime = {
     ];
   },
   hostNeeds: dockerHostNeeds,
+  async preload() {
+    await import('./start.js');
+  },
   async start(serve, ctx) {
     const { startDockerServer } = await import('./start.js');
     return startDockerServer(

@@ -44,6 +44,9 @@ export const localRuntime: ServerRuntime = {
     ];
   },
   hostNeeds: localHostNeeds,
+  async preload() {
+    await import('./start.js');
+  },
   async start(serve, ctx) {
     const { server } = serve;
     if (server.port !== 'auto' && !(await portIsFree(server.host, server.port))) {

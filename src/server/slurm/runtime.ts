@@ -59,6 +59,9 @@ export const slurmRuntime: ServerRuntime = {
     ];
   },
   hostNeeds: slurmHostNeeds,
+  async preload() {
+    await import('./start.js');
+  },
   async start(serve, ctx) {
     const { startSlurmJob } = await import('./start.js');
     return startSlurmJob(serve.server, { ...ctx, reasoningFlags: serve.reasoningFlags });

@@ -49,6 +49,52 @@ describe('gatherHostFacts', () => {
     expect(runChecks(input, facts).find((r) => r.id === 'gpus')?.status).toBe('skipped');
   });
 
+  it('Python is asked only where a Python program of the plan runs: a real vLLM or EvalScope', async () => {
+    const marker = join(workspace.dir(), 'python.calls');
+    const python = executable(
+      join(workspace.dir(), 'counting-python'),
+      `echo "$@" >> ${marker}; echo Python 3.11.7`,
+    );
+    // Version detection may ask the plan's Python too, with other arguments: only the probe's count.
+    const versionProbes = () =>
+      (existsSync(marker) ? readFileSync(marker, 'utf8').split('\n') : []).filter(
+        (line) => line === '--version',
+      ).length;
+    const simulator = local({ executable: './sim/bin/vllm', python });
+    const facts = await gatherHostFacts(simulator, { nvidiaSmi: FAKE_NVIDIA_SMI, env });
+    expect(facts.python).toBeNull();
+    expect(versionProbes()).toBe(0);
+    expect(runChecks(simulator, facts).find((r) => r.id === 'python')).toMatchObject({ status: 'skipped' });
+
+    const withEvalscope = await gatherHostFacts(
+      { ...simulator, needsEvalscope: true },
+      { nvidiaSmi: FAKE_NVIDIA_SMI, env },
+    );
+    expect(withEvalscope.python).toMatchObject({ found: true, version: '3.11.7' });
+    const realVllm = await gatherHostFacts(local({ python }), { nvidiaSmi: FAKE_NVIDIA_SMI, env });
+    expect(realVllm.python).toMatchObject({ found: true, version: '3.11.7' });
+    expect(versionProbes()).toBe(2);
+  });
+
+  it('takes a detection still running when it comes, and detects itself when it brings none', async () => {
+    const marker = join(workspace.dir(), 'late-vllm.calls');
+    executable(join(workspace.dir(), 'late', 'vllm'), `echo called >> ${marker}; echo 0.9.2`);
+    const input = local({ executable: './late/vllm' });
+    const detection = { version: null, detail: 'vllm: command not found' };
+    const late = new Promise<typeof detection>((resolve) => setTimeout(() => resolve(detection), 100));
+    const facts = await gatherHostFacts(input, { nvidiaSmi: FAKE_NVIDIA_SMI, env, vllmDetection: late });
+    expect(facts.vllm).toBe(detection);
+    expect(existsSync(marker)).toBe(false);
+
+    const none = await gatherHostFacts(input, {
+      nvidiaSmi: FAKE_NVIDIA_SMI,
+      env,
+      vllmDetection: Promise.resolve(undefined),
+    });
+    expect(none.vllm).toMatchObject({ version: { raw: '0.9.2' }, source: 'cli' });
+    expect(readFileSync(marker, 'utf8')).toBe('called\n');
+  });
+
   it('a port someone holds', async () => {
     const holder: Server = createServer();
     await new Promise<void>((listening) => holder.listen(0, '127.0.0.1', listening));
