@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Figure } from './_figures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/cli/cli.js');
 const RUNS = 11;
 
 interface StartupCase {
@@ -67,7 +67,7 @@ async function medianMs(commandLines: string[][], env: NodeJS.ProcessEnv): Promi
 }
 
 /**
- * One figure per command, median wall time of `node dist/src/cli.js <args>` (run `npm run build` first), and
+ * One figure per command, median wall time of `node dist/cli/cli.js <args>` (the bundle; run `npm run build` first), and
  * `node -e 0` measured in the same rounds: the floor no command can go below.
  */
 export async function startupFigures(): Promise<{ nodeMs: number; figures: Figure[] }> {

@@ -8,7 +8,7 @@
  * - teardown after exit: from the moment the server's process group is gone (an independent `kill(-pgid, 0)`
  *   every 1 ms answers ESRCH) to `stop()` resolving, median of the same 3 starts (target ≤ 200 ms). The observer
  *   is itself up to a millisecond late: a stop that resolves first counts as 0.
- * - demo own time: `node dist/src/cli.js plan configs/demo.yaml`, whole process wall time minus the server's own
+ * - demo own time: `node dist/cli/cli.js plan configs/demo.yaml`, whole process wall time minus the server's own
  *   time and the evaluation's request time, both from the run's manifest.json: the `ready` phase (spawn until
  *   the server answers; it also holds our readiness lag, bounded above) and the evaluation's `wall_ms` (first
  *   request sent to last answer). What is left is evalrig's: module loading, plan, version detection,
@@ -187,7 +187,7 @@ function demoOwnTime(cache: string): number {
   const started = performance.now();
   execFileSync(
     process.execPath,
-    [join(root, 'dist/src/cli.js'), 'plan', 'configs/demo.yaml', '--output-dir', outputDir],
+    [join(root, 'dist/cli/cli.js'), 'plan', 'configs/demo.yaml', '--output-dir', outputDir],
     {
       cwd: root,
       env: { ...process.env, EVALRIG_CACHE: cache },

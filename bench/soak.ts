@@ -18,7 +18,7 @@ import { stringify } from 'yaml';
 import { reportFigures } from './_figures.js';
 
 const root = resolve(import.meta.dirname, '..');
-const CLI = join(root, 'dist/src/cli.js');
+const CLI = join(root, 'dist/cli/cli.js');
 const SIM_VLLM = join(root, 'sim/bin/vllm');
 const samplesArg = process.argv.indexOf('--samples');
 const SAMPLES = samplesArg > 0 ? Number(process.argv[samplesArg + 1]) : 1500;

@@ -406,7 +406,7 @@ function nodeStep() {
         throw new SetupError(
           `Node ${process.versions.node} is older than the ${MIN_NODE} evalrig needs: install Node 20.`,
         );
-      const built = existsSync(join(CHECKOUT, 'dist', 'src', 'cli.js'));
+      const built = existsSync(join(CHECKOUT, 'dist', 'cli', 'cli.js'));
       if (nodeModulesMatchLock())
         return built
           ? { done: true, detail: 'node_modules matches package-lock.json; dist/ is built' }
@@ -435,7 +435,7 @@ function nodeStep() {
 }
 
 function doctorArgs(options) {
-  return ['dist/src/cli.js', 'doctor', options.plan, '--set', `server.model=${options.modelDir}`];
+  return ['dist/cli/cli.js', 'doctor', options.plan, '--set', `server.model=${options.modelDir}`];
 }
 
 function log(message) {

@@ -57,8 +57,8 @@ function productionPackageFolders() {
 }
 
 function contextPaths() {
-  if (!existsSync(join(ROOT, 'dist/src/cli.js')))
-    throw new Error('dist/src/cli.js is missing: run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/cli/cli.js')))
+    throw new Error('dist/cli/cli.js is missing: run `npm run build` first');
   return [...CONTEXT_PATHS, ...productionPackageFolders()].filter((path) => existsSync(join(ROOT, path)));
 }
 

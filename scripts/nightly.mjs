@@ -18,7 +18,7 @@ import { GATE_FAILED, isInterrupted, worstExitCode } from './lib/exit-severity.m
 import { applyRetention, listRunFolders, removeRunFolder } from './lib/run-retention.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/src/cli.js');
+const CLI = join(ROOT, 'dist/cli/cli.js');
 // The heap bound `npm run plan` runs evalrig with (package.json): V8 otherwise sizes the heap against the host's
 // memory and lets a long evaluation's garbage pile up; evalrig keeps counts, not records, so 1.5 GB is ample.
 const NODE_FLAGS = ['--max-old-space-size=1536'];
@@ -184,7 +184,7 @@ function summaryLine(outcome, options, meanings) {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   if (!existsSync(CLI)) {
-    process.stderr.write('nightly: dist/src/cli.js is missing: run `npm run build` first\n');
+    process.stderr.write('nightly: dist/cli/cli.js is missing: run `npm run build` first\n');
     process.exit(2);
   }
   const evalrig = await loadEvalrig();

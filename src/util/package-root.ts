@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 let cachedRoot: string | undefined;
 
-/** The evalrig package root, found the same way from `src/` (tests) and from `dist/src/` (the built CLI). */
+/** The evalrig package root, found the same way from `src/` (tests), `dist/src/` and the bundle in `dist/cli/`. */
 export function packageRoot(): string {
   if (cachedRoot) return cachedRoot;
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -7,7 +7,7 @@ import type { PredictionRecord } from '../../src/eval/types.js';
 import { pidsInGroup } from '../sim/helpers.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/src/cli.js');
+export const CLI = join(ROOT, 'dist/cli/cli.js');
 export const SIM_VLLM = join(ROOT, 'sim/bin/vllm');
 export const DEMO_QUIZ = join(ROOT, 'data/demo-quiz');
 

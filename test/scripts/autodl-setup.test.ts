@@ -151,7 +151,7 @@ describe('autodl-setup', () => {
     expect(output).toContain(`${endpoint}/api/v1/models/${MODEL}/repo/files?Revision=master`);
     expect(output).toContain('would run: npm ci');
     expect(output).toContain(
-      `would run: node dist/src/cli.js doctor configs/qwen3-8b.yaml --set server.model=${modelDir}`,
+      `would run: node dist/cli/cli.js doctor configs/qwen3-8b.yaml --set server.model=${modelDir}`,
     );
     expect(output).toContain('Dry run, nothing changed: 4 steps would run, 0 already done.');
     // Only the read-only GPU queries ran; nothing was written.
@@ -191,7 +191,7 @@ describe('autodl-setup', () => {
     ]);
     expect(called(first.calls, 'npm')).toEqual(['npm ci']);
     expect(called(first.calls, 'node')).toContain(
-      `node dist/src/cli.js doctor configs/qwen3-8b.yaml --set server.model=${modelDir}`,
+      `node dist/cli/cli.js doctor configs/qwen3-8b.yaml --set server.model=${modelDir}`,
     );
     // The doctor finds the environment's vllm and python first on PATH.
     expect(called(first.calls, 'node')).toContain(
