@@ -35,21 +35,13 @@ const OPTIONS = {
   'skip-preflight': { type: 'boolean' },
 } as const;
 
-/** Report files, the console table and the plan's notifications: loaded for a run only. */
+/** Report files, the console table and the plan's notifications: loaded for a run only, never for a dry run. */
 async function fileReporter(): Promise<RunReporter> {
   const [{ withNotifications }, { consoleAndFileReporter }] = await Promise.all([
     import('../notify/send.js'),
     import('../report/reporter.js'),
   ]);
   return withNotifications(consoleAndFileReporter);
-}
-
-/** A dry run finishes no run, so nothing reaches its reporter, and the report layer need not load. */
-function dryRunReporter(): RunReporter {
-  const nothingToReport = () => {
-    throw new Error('evalrig: a dry run has no run to report');
-  };
-  return { writeRun: nothingToReport, printRun: nothingToReport, writeAndPrintMatrix: nothingToReport };
 }
 
 export const planCommand: Command = {
@@ -66,10 +58,7 @@ export const planCommand: Command = {
         'evalrig plan: --resume and --dry-run do not go together: a dry run starts nothing.',
       );
     const dryRun = values['dry-run'] === true;
-    const [{ executePlan }, reporter] = await Promise.all([
-      import('../run/execute-plan.js'),
-      dryRun ? dryRunReporter() : fileReporter(),
-    ]);
+    const { executePlan } = await import('../run/execute-plan.js');
     return executePlan(
       {
         file,
@@ -80,7 +69,7 @@ export const planCommand: Command = {
         dryRun,
         skipPreflight: values['skip-preflight'] === true,
       },
-      reporter,
+      fileReporter,
     );
   },
 };

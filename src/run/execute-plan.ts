@@ -48,7 +48,8 @@ interface Target extends Variant {
 interface RunContext {
   display: RunDisplay;
   interruption: Interruption;
-  reporter: RunReporter;
+  /** The report layer, loading since the preflight began (a dry run never loads it). */
+  reporter: Promise<RunReporter>;
   commands: { resume: string; fresh: string };
   resuming: boolean;
   /** Of a resumed run, the variants that ended ok already, by name: reported as they are, not run again. */
@@ -159,7 +160,7 @@ async function runTarget(target: Target, runDir: string, context: RunContext): P
     display: context.display,
     serve: target.serve,
     interruption: context.interruption,
-    writeReports: (s) => context.reporter.writeRun(s),
+    writeReports: async (s) => (await context.reporter).writeRun(s),
     history: { ...context.history, cell: target.name },
   });
 }
@@ -182,7 +183,7 @@ async function runParallelCell(target: Target, runDir: string, context: RunConte
   const summary = await runTarget(target, runDir, { ...context, display });
   display.close();
   console.log(`\n=== matrix variant ${target.name}: ${summary.status} ===`);
-  context.reporter.printRun(summary);
+  (await context.reporter).printRun(summary);
   return summary;
 }
 
@@ -240,7 +241,10 @@ async function runMatrix(
  * covers the whole command, so a signal during version detection, the preflight or between matrix variants stops
  * cleanly (exit 128 + the signal's number) like one during a run.
  */
-export async function executePlan(request: PlanRequest, reporter: RunReporter): Promise<number> {
+export async function executePlan(
+  request: PlanRequest,
+  loadReporter: () => Promise<RunReporter>,
+): Promise<number> {
   const startedAt = Date.now();
   const display = createDisplay(process.stderr, { startedAt });
   const interruption = trapStopSignals((signal) =>
@@ -283,6 +287,8 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
     // waiting for other processes. A dry run does without them.
     const runPlan = import('./run-plan.js').then((module) => module.runPlan);
     runPlan.catch(() => undefined);
+    const reporter = loadReporter();
+    reporter.catch(() => undefined);
     for (const runtime of new Set(variants.map((variant) => runtimeFor(variant.loaded.plan.server))))
       runtime.preload?.().catch(() => undefined);
     const finished = resumeDir ? finishedRuns(resumeDir, variants) : new Map<string, RunSummary>();
@@ -320,14 +326,16 @@ export async function executePlan(request: PlanRequest, reporter: RunReporter): 
       if (earlier) display.info(`${pastablePath(runDir)} ended ok in an earlier attempt: nothing to run`);
       const summary = earlier ?? (await runTarget(single, runDir, context));
       display.close();
-      reporter.printRun(summary);
-      await reporter.announce?.(summary, single.loaded.plan);
+      const report = await reporter;
+      report.printRun(summary);
+      await report.announce?.(summary, single.loaded.plan);
       return summary.exit_code;
     }
     const matrix = await runMatrix(loaded, targets, runDir, context);
     display.close();
-    reporter.writeAndPrintMatrix(matrix);
-    await reporter.announce?.(matrix, loaded.plan);
+    const report = await reporter;
+    report.writeAndPrintMatrix(matrix);
+    await report.announce?.(matrix, loaded.plan);
     return matrix.exit_code;
   } catch (error) {
     // Interrupted before a run began (detection, preflight): nothing was started, nothing to report.

@@ -16,7 +16,7 @@ import { evaluationFailure, prepareEvaluations, runEvaluations } from './evaluat
 import { judgeRun, recordRun, type HistoryPlace } from './history.js';
 import { ManifestFile } from './manifest.js';
 import { datasetChanges, ResumeRefusedError } from './resume/changes.js';
-import { sampleProgress } from './resume/progress.js';
+import { runProgress } from './resume/progress.js';
 import { writeResolvedPlan } from './run-dir.js';
 import type { Interruption } from './signals.js';
 import { writeRunSummary, type EvalSummary, type RunStatus, type RunSummary } from './summary.js';
@@ -35,7 +35,7 @@ export interface RunOptions {
   /** The command's signal trap: its abort stops this run, a repeated signal kills the server at once. */
   interruption: Interruption;
   /** Report files of the finished run (report.md), written after summary.json. */
-  writeReports: (summary: RunSummary) => void;
+  writeReports: (summary: RunSummary) => Promise<void>;
   /** Where the run is recorded, and what its gates compare with. */
   history: HistoryPlace;
 }
@@ -104,7 +104,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   let interruptedBy: InterruptedError | undefined;
   let ready: ReadyInfo | undefined;
   let prepared: PreparedEval[] | undefined;
-  let evals: EvalSummary[] = [];
+  const evals: EvalSummary[] = [];
   let teardown: StopReport | null = null;
   // Ends a dataset download still going when the run ends without needing it (the server failed to start).
   const runOver = new AbortController();
@@ -200,13 +200,14 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       servedModel: up.servedModel,
       maxModelLen: up.maxModelLen ?? undefined,
     };
-    evals = await runEvaluations(evaluations, endpoint, server, {
+    await runEvaluations(evaluations, endpoint, server, {
       runDir,
       manifest,
       runSignal: signal,
       display,
       mask,
       resume,
+      summaries: evals,
       health: {
         intervalMs: plan.server.health_interval * 1000,
         unhealthyAfterMs: plan.server.unhealthy_after * 1000,
@@ -255,7 +256,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
     finished_at: finishedAt.toISOString(),
     duration_s: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     error: error === null ? null : mask(error),
-    samples: prepared ? sampleProgress(runDir, prepared) : null,
+    ...runProgress(runDir, prepared, status !== 'ok'),
     resume_command: status === 'ok' ? null : options.commands.resume,
     evals,
     teardown,
@@ -271,6 +272,6 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
   });
   recordRun(judged, manifest.data, options.history, warn);
   writeRunSummary(judged);
-  options.writeReports(judged);
+  await options.writeReports(judged);
   return judged;
 }
