@@ -62,6 +62,21 @@ export interface Evaluator {
   resolve?(spec: EvalSpec, ctx: ResolveContext): Promise<ResolvedEval>;
   prepare(spec: EvalSpec, ctx: PrepareContext): Promise<PreparedEval>;
   run(prepared: PreparedEval, endpoint: Endpoint, ctx: EvalContext): Promise<EvalResult>;
+  /**
+   * How far the evaluation got, from what is on disk in `evalDir`, and what a resume does with it. Without it
+   * the run counts the prepared samples' finished predictions (and says that one without samples runs again).
+   */
+  progress?(prepared: PreparedEval, evalDir: string): EvalProgress;
+}
+
+/** How far an evaluation of a run that ended early got, and what a resumed run does with it. */
+export interface EvalProgress {
+  /** Samples answered; null where the evaluator cannot tell. */
+  done: number | null;
+  /** Samples in all; null where evalrig does not know them (EvalScope reads its own datasets). */
+  total: number | null;
+  /** For people: what a resumed run does with this evaluation. */
+  resume: string;
 }
 
 export interface ResolveContext {

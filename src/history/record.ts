@@ -1,3 +1,5 @@
+import type { PerfLevel } from '../eval/perf/types.js';
+import { PERF_GATE_METRICS, type PerfGateMetric } from '../plan/schema.js';
 import type { Interval } from './stats.js';
 
 /**
@@ -41,7 +43,7 @@ export interface ScoreRecord {
 }
 
 export interface EvalRecord extends ScoreRecord {
-  status: 'ok' | 'failed' | 'skipped';
+  status: 'ok' | 'failed' | 'skipped' | 'interrupted';
   /** Passes over the questions (`repeats`); 1 without. */
   repeats: number;
   errors: number;
@@ -51,6 +53,43 @@ export interface EvalRecord extends ScoreRecord {
   latency_p50_ms: number | null;
   latency_p90_ms: number | null;
   subsets: ScoreRecord[];
+  /** A perf evaluation's figures, one entry per concurrency level; empty for the others. */
+  perf: PerfLevelRecord[];
+}
+
+/** One concurrency level of a perf evaluation: the figures gates judge and the trend shows. */
+export interface PerfLevelRecord {
+  concurrency: number;
+  /** Milliseconds for latencies, per second for throughputs; null where no request gave a value. */
+  figures: Record<PerfGateMetric, number | null>;
+}
+
+/** A level's figure by its gate name: `ttft_ms.p99` is `ttft_ms` → `p99` of perf.json. */
+function figureOf(level: PerfLevel, metric: PerfGateMetric): number | null {
+  const [field, stat] = metric.split('.') as [keyof PerfLevel, string | undefined];
+  const value = level[field];
+  if (stat === undefined) return typeof value === 'number' ? value : null;
+  const stats = value as Record<string, number | null> | null;
+  return stats?.[stat] ?? null;
+}
+
+function figuresBy(value: (metric: PerfGateMetric) => number | null): PerfLevelRecord['figures'] {
+  return Object.fromEntries(
+    PERF_GATE_METRICS.map((metric) => [metric, value(metric)]),
+  ) as PerfLevelRecord['figures'];
+}
+
+/** Every figure null: a level whose figures are read back one by one. */
+export function noPerfFigures(): PerfLevelRecord['figures'] {
+  return figuresBy(() => null);
+}
+
+/** The figures the history keeps of a perf evaluation's levels. */
+export function perfLevelRecords(levels: readonly PerfLevel[] | undefined): PerfLevelRecord[] {
+  return (levels ?? []).map((level) => ({
+    concurrency: level.max_concurrency,
+    figures: figuresBy((metric) => figureOf(level, metric)),
+  }));
 }
 
 /** The subset name that stands for an evaluation's overall score, as in EvalScope's table. */

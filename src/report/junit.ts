@@ -38,6 +38,11 @@ function evalOutput(evalSummary: EvalSummary): string {
 function evalFailure(evalSummary: EvalSummary): { message: string; type: string } | null {
   if (evalSummary.status === 'failed')
     return { message: `evaluation failed: ${evalSummary.error ?? 'no reason recorded'}`, type: 'EvalFailed' };
+  if (evalSummary.status === 'interrupted')
+    return {
+      message: `evaluation interrupted: ${evalSummary.error ?? 'no reason recorded'}`,
+      type: 'EvalInterrupted',
+    };
   if (evalSummary.errors > 0)
     return {
       message: `${evalSummary.errors} of ${evalSummary.num} requests failed (counted as wrong answers)`,

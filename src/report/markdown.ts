@@ -1,5 +1,5 @@
 import { backendAgreements, renderBackendAgreement } from './backend-agreement.js';
-import { continuation } from './continuation.js';
+import { continuation, resumeNotes } from './continuation.js';
 import { readPredictions } from './run-folder.js';
 import { renderMarkdownTable, scoreRows, TABLE_FIGURES, TABLE_HEAD } from './table.js';
 import { verdictOf } from './verdict.js';
@@ -22,7 +22,7 @@ export function renderMarkdownReport(summary: RunSummary): string {
   ];
   if (summary.teardown) lines.push(`- teardown: ${summary.teardown.detail}`);
   const onwards = continuation(summary, (command) => `\`${command}\``);
-  if (onwards) lines.push(`- ${onwards}`);
+  if (onwards) lines.push(`- ${onwards}`, ...resumeNotes(summary).map((note) => `  - ${note}`));
   if (verdict) {
     lines.push('', '## Verdict', '', `**${verdict.headline}**`, '');
     for (const check of verdict.checks)

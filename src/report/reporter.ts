@@ -1,6 +1,6 @@
 import type { RunReporter } from '../run/reporter.js';
 import type { RunSummary } from '../run/summary.js';
-import { continuation } from './continuation.js';
+import { continuation, resumeNotes } from './continuation.js';
 import { writeEvalScopeLayouts } from './evalscope-layout.js';
 import { matrixOutcomeLine, renderComparisonTable, writeMatrixReport } from './matrix.js';
 import { readMatrixFolder, readRunFolder } from './run-folder.js';
@@ -25,7 +25,7 @@ function writeBesideReport(what: string, write: () => void): void {
 /** A run that ended early says how far it got and how to go on, just above the run directory. */
 function printContinuation(summary: Parameters<typeof continuation>[0]): void {
   const line = continuation(summary);
-  if (line) console.error(`\n${line}`);
+  if (line) console.error([`\n${line}`, ...resumeNotes(summary).map((note) => `  ${note}`)].join('\n'));
 }
 
 function printRunResult(summary: RunSummary): void {

@@ -47,7 +47,11 @@ export async function prepareEvaluations(
   return prepared;
 }
 
-function failedEval(prepared: PreparedEval, status: 'failed' | 'skipped', error: string): EvalSummary {
+function failedEval(
+  prepared: PreparedEval,
+  status: 'failed' | 'skipped' | 'interrupted',
+  error: string,
+): EvalSummary {
   const { spec } = prepared;
   const { dataset, metric } = evaluatorFor(spec).describe(spec);
   return {
@@ -83,6 +87,11 @@ export interface EvaluationsContext {
   resume: boolean;
   /** How the server's /health is watched while an evaluation runs. */
   health: HealthWatchOptions;
+  /**
+   * Filled as each evaluation ends, so that an interruption keeps the rows of those before it and the row of the
+   * one it stopped (status `interrupted`).
+   */
+  summaries: EvalSummary[];
 }
 
 /** Lets every callback of promises settled by now run: a server that already exited is seen as exited. */
@@ -91,8 +100,9 @@ function settle(): Promise<void> {
 }
 
 /**
- * Each evaluation in turn. One that fails is recorded and the next one runs; when the server dies, the rest are
- * recorded as skipped; an interruption propagates (InterruptedError) after the current one stops.
+ * Each evaluation in turn, recorded in `ctx.summaries`. One that fails is recorded and the next one runs; when the
+ * server dies, the rest are recorded as skipped; an interruption propagates (InterruptedError) after the current
+ * one stops and is recorded as interrupted.
  */
 export async function runEvaluations(
   prepared: PreparedEval[],
@@ -100,7 +110,7 @@ export async function runEvaluations(
   server: ServerHandle,
   ctx: EvaluationsContext,
 ): Promise<EvalSummary[]> {
-  const summaries: EvalSummary[] = [];
+  const { summaries } = ctx;
   let serverDied: string | undefined;
   let exit: ExitInfo | undefined;
   void server.exited.then((info) => (exit = info));
@@ -144,7 +154,10 @@ export async function runEvaluations(
         );
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
-      if (reason instanceof InterruptedError) throw reason;
+      if (reason instanceof InterruptedError) {
+        summaries.push(failedEval(evaluation, 'interrupted', reason.message));
+        throw reason;
+      }
       // Error texts can quote a response body or a log line: mask before it reaches the console or a file.
       const message = ctx.mask(describeEvalFailure(reason, server));
       summaries.push(failedEval(evaluation, 'failed', message));

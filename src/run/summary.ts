@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, type InterruptedError } from '../errors.js';
+import type { EvalProgress } from '../eval/evaluator.js';
 import type { EvalResult } from '../eval/types.js';
 import type { PerfSummary } from '../eval/perf/types.js';
 import type { GateVerdict } from '../history/gates.js';
@@ -17,7 +18,8 @@ export interface EvalSummary {
   backend: string;
   dataset: string;
   metric: string;
-  status: 'ok' | 'failed' | 'skipped';
+  /** `interrupted`: the run was stopped while this evaluation ran (`eval_progress` says how far it got). */
+  status: 'ok' | 'failed' | 'skipped' | 'interrupted';
   num: number;
   /** Fraction 0..1, micro mean over all samples. */
   score: number | null;
@@ -37,10 +39,15 @@ export interface EvalSummary {
   result?: EvalResult;
 }
 
-/** Samples with an answer on disk, of every evaluation's samples. */
+/** Samples with an answer on disk, of the samples of every evaluation whose samples evalrig knows. */
 export interface SampleProgress {
   done: number;
   total: number;
+}
+
+/** One evaluation of a run that ended early: how far it got, and what a resume does with it. */
+export interface EvalProgressSummary extends EvalProgress {
+  name: string;
 }
 
 export interface RunSummary {
@@ -56,8 +63,16 @@ export interface RunSummary {
   finished_at: string;
   duration_s: number;
   error: string | null;
-  /** Null when the datasets were not loaded. */
+  /**
+   * Null when the datasets were not loaded or no evaluation has samples evalrig knows (EvalScope reads its own
+   * datasets; a load test has requests, not samples).
+   */
   samples: SampleProgress | null;
+  /**
+   * Each evaluation's progress for a run that ended early; absent once it ended ok, and from summaries written
+   * before evalrig recorded it.
+   */
+  eval_progress?: EvalProgressSummary[];
   /** The command that continues this run where it stopped; null once it ended ok. */
   resume_command: string | null;
   evals: EvalSummary[];

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalContext } from '../../src/eval/evaluator.js';
+import { evalscopeProgress } from '../../src/eval/evalscope/resume.js';
 import { runEvalScope } from '../../src/eval/evalscope/run.js';
 import { findEvalScopeVersion } from '../../src/eval/evalscope/version.js';
 import type { Endpoint } from '../../src/eval/types.js';
@@ -103,6 +104,15 @@ function withVersion(version: string, run: () => Promise<void>): () => Promise<v
   };
 }
 
+/** Chat requests the simulator has answered so far, from its /metrics as vLLM counts them. */
+async function requestsAnswered(): Promise<number> {
+  const text = await (await fetch(`${sim.baseUrl}/metrics`)).text();
+  return [...text.matchAll(/^vllm:request_success_total\{[^}]*\} (\S+)$/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
+}
+
 describe('EvalScope against the simulator', () => {
   it.each(['1.0.0', '1.4.0'])('finds version %s with --version', (version) =>
     withVersion(version, async () => {
@@ -165,6 +175,43 @@ describe('EvalScope against the simulator', () => {
         /Connection refused[\s\S]*fix:/,
       );
     })());
+
+  it.each(['0.17.1', '1.0.0', '1.4.0'])(
+    'resumed after an interruption, %s asks only the samples it had not answered (--use-cache)',
+    (version) =>
+      withVersion(version, async () => {
+        const found = (await findEvalScopeVersion(spec({ version }))).version;
+        const controller = new AbortController();
+        const first = context(controller.signal);
+        process.env.EVALSCOPE_STANDIN_SAMPLE_DELAY_MS = '150';
+        try {
+          const running = runEvalScope(spec({ version }), found, endpoint(), first);
+          await waitFor(
+            () => (evalscopeProgress(first.evalDir, found, ['iquiz']).done ?? 0) >= 3,
+            30_000,
+            'three saved answers',
+          );
+          controller.abort(new Error('stopped by SIGINT'));
+          await expect(running).rejects.toThrow('stopped by SIGINT');
+        } finally {
+          delete process.env.EVALSCOPE_STANDIN_SAMPLE_DELAY_MS;
+        }
+        const saved = evalscopeProgress(first.evalDir, found, ['iquiz']);
+        expect(saved.done).toBeGreaterThanOrEqual(3);
+        expect(saved.done).toBeLessThan(10);
+        expect(saved.resume).toContain('--use-cache');
+
+        const before = await requestsAnswered();
+        const resumed = { ...first, signal: new AbortController().signal, resume: true };
+        const result = await runEvalScope(spec({ version }), found, endpoint(), resumed);
+        expect(await requestsAnswered()).toBe(before + 10 - (saved.done ?? 0));
+        expect(result).toMatchObject({ num: 10, score: 1 });
+        expect(readFileSync(result.predictions_file, 'utf8').trim().split('\n')).toHaveLength(10);
+        const log = readFileSync(join(first.evalDir, 'evalscope.log'), 'utf8');
+        expect(log).toMatch(/--use-cache \S*evalscope-output/);
+        expect(first.lines.join('\n')).toContain('EvalScope goes on from the answers it saved in');
+      })(),
+  );
 
   it('ends its process group on time-out and on abort', () =>
     withVersion('1.4.0', async () => {
@@ -370,15 +417,49 @@ describe('a Ctrl-C through the command line while EvalScope runs', () => {
     expect(result.all).toContain('SIGINT received');
     expect(pidsInGroup(group)).toEqual([]);
     expectServerGone(runDir);
-    const summary = readJson<{ status: string; exit_code: number; error: string }>(
-      join(runDir, 'summary.json'),
-    );
+    const summary = readJson<{
+      status: string;
+      exit_code: number;
+      error: string;
+      samples: unknown;
+      evals: { name: string; status: string; error: string }[];
+      eval_progress: { name: string; done: number | null; total: number | null; resume: string }[];
+    }>(join(runDir, 'summary.json'));
     expect(summary).toMatchObject({ status: 'interrupted', exit_code: 130, error: 'stopped by SIGINT' });
-    expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toMatch(
-      /^# e2e: INTERRUPTED\n[\s\S]*stopped by SIGINT/,
+    // EvalScope reads its own dataset: no sample count is made up, and the eval says what a resume does.
+    expect(summary.samples).toBeNull();
+    expect(summary.evals).toMatchObject([{ name: 'es', status: 'interrupted', error: 'stopped by SIGINT' }]);
+    const [progress] = summary.eval_progress;
+    expect(progress).toMatchObject({ name: 'es', total: null });
+    expect(progress?.done).toBeGreaterThan(0);
+    expect(progress?.resume).toContain(`EvalScope saved ${progress?.done} answers`);
+    const report = readFileSync(join(runDir, 'report.md'), 'utf8');
+    expect(report).toMatch(/^# e2e: INTERRUPTED\n[\s\S]*stopped by SIGINT/);
+    expect(report).not.toContain('samples done');
+    expect(report).toContain(
+      `  - es: EvalScope saved ${progress?.done} answers: a resume hands them to --use-cache`,
+    );
+    expect(report).toMatch(/iquiz \(es\).*INTERRUPTED/);
+    expect(readFileSync(join(runDir, 'junit.xml'), 'utf8')).toContain(
+      'evaluation interrupted: stopped by SIGINT',
     );
     const log = readFileSync(join(evalDir, 'evalscope.log'), 'utf8');
     expect(log).toMatch(/^\$ .*evalscope eval .*--eval-type openai_api/);
     expect(log).toContain('Predicting[iquiz@IQ]: ');
+
+    // The resume hands EvalScope its saved answers and ends ok with every sample scored.
+    const resumed = await startCli(['plan', file, '--skip-preflight', '--resume', runDir], {
+      EVALSCOPE_STANDIN_VERSION: '1.4.0',
+    });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const resumedLog = readFileSync(join(evalDir, 'evalscope.log'), 'utf8');
+    expect(resumedLog).toContain(`--use-cache ${join(evalDir, 'evalscope-output')}`);
+    expect(resumedLog).toMatch(/Reusing predictions from .*iquiz_IQ\.jsonl, got [1-9]\d* predictions/);
+    const final = readJson<{ status: string; evals: { status: string; num: number }[] }>(
+      join(runDir, 'summary.json'),
+    );
+    expect(final.status).toBe('ok');
+    expect(final.evals).toMatchObject([{ status: 'ok' }]);
+    expectServerGone(runDir);
   });
 });

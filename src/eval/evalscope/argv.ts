@@ -22,13 +22,15 @@ export function executableParts(spec: Pick<EvalScopeEvalSpec, 'executable'>): [s
 
 /**
  * `evalscope eval …` for this version, in the tutorial's order. The base URL ends in `/v1`: every version takes it
- * (the OpenAI client appends `/chat/completions`).
+ * (the OpenAI client appends `/chat/completions`). `useCache`: the output folder of an earlier, interrupted run
+ * whose answers are reused (rules.ts `USE_CACHE_RULE`); EvalScope then writes there instead of in `workDir`.
  */
 export function renderEvalScopeCommand(
   spec: EvalScopeEvalSpec,
   version: Version,
   endpoint: Endpoint,
   workDir: string,
+  useCache?: string,
 ): EvalScopeCommand {
   const cli = evalscopeCli(version);
   const [file, ...prefix] = executableParts(spec);
@@ -51,6 +53,7 @@ export function renderEvalScopeCommand(
     workDir,
   ];
   if (cli.noTimestamp) args.push('--no-timestamp');
+  if (useCache !== undefined) args.push('--use-cache', useCache);
   if (spec.limit !== undefined) args.push('--limit', String(spec.limit));
   if (spec.generation_config) args.push('--generation-config', JSON.stringify(spec.generation_config));
   if (spec.dataset_args) args.push('--dataset-args', JSON.stringify(spec.dataset_args));

@@ -1,6 +1,7 @@
 import type { Version } from '../../util/pep440.js';
 import { specOf, type Evaluator, type PreparedEval } from '../evaluator.js';
 import { describeEvalScope, resolveEvalScope } from './describe.js';
+import { evalscopeProgress } from './resume.js';
 import { findEvalScopeVersion } from './version.js';
 
 /** The version found while preparing, so that the run does not ask EvalScope a second time. */
@@ -34,5 +35,12 @@ export const evalscopeEvaluator: Evaluator = {
       versions.get(prepared) ?? (await findEvalScopeVersion(spec, { signal: ctx.signal })).version;
     const { runEvalScope } = await import('./run.js');
     return runEvalScope(spec, version, endpoint, ctx);
+  },
+  progress(prepared, evalDir) {
+    const spec = specOf(prepared.spec, 'evalscope');
+    const version = versions.get(prepared);
+    // Prepared always finds the version; without it nothing is known of what a resume would reuse.
+    if (!version) return { done: null, total: null, resume: 'a resume runs it from its start' };
+    return evalscopeProgress(evalDir, version, spec.datasets);
   },
 };

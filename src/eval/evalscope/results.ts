@@ -70,14 +70,17 @@ export function parseReport(text: string, file: string): DatasetReport {
 
 /**
  * The folder EvalScope wrote its results in: `workDir` itself (`--no-timestamp`), or the newest
- * `<workDir>/<timestamp>/` holding `reports/`.
+ * `<workDir>/<timestamp>/` holding `reports/` (or, for an interrupted run, the `predictions/` it saved so far).
  */
-export function findOutputFolder(workDir: string): string | undefined {
-  if (existsSync(join(workDir, 'reports'))) return workDir;
+export function findOutputFolder(
+  workDir: string,
+  holding: 'reports' | 'predictions' = 'reports',
+): string | undefined {
+  if (existsSync(join(workDir, holding))) return workDir;
   if (!existsSync(workDir)) return undefined;
   const runs = readdirSync(workDir)
     .map((name) => join(workDir, name))
-    .filter((folder) => existsSync(join(folder, 'reports')))
+    .filter((folder) => existsSync(join(folder, holding)))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs || b.localeCompare(a));
   return runs[0];
 }
@@ -168,4 +171,23 @@ export function writeReviewsAsPredictions(
   }
   writeFileSync(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
   return records.length;
+}
+
+/**
+ * The answers EvalScope saved in `predictions/<model>/<dataset>_<subset>.jsonl` of an output folder: one whole
+ * line per sample answered. A line torn by a kill mid-write is not an answer.
+ */
+export function countSavedPredictions(outputFolder: string, datasets: readonly string[]): number {
+  const predictions = join(outputFolder, 'predictions');
+  let count = 0;
+  for (const model of existsSync(predictions) ? readdirSync(predictions) : []) {
+    for (const name of readdirSync(join(predictions, model))) {
+      if (!name.endsWith('.jsonl') || !datasets.some((dataset) => name.startsWith(`${dataset}_`))) continue;
+      const lines = readFileSync(join(predictions, model, name), 'utf8')
+        .split('\n')
+        .slice(0, -1);
+      count += lines.filter((line) => line.trim() !== '').length;
+    }
+  }
+  return count;
 }

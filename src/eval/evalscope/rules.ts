@@ -76,3 +76,25 @@ export function commandLines(): { releases: string; version: Version }[] {
     version,
   }));
 }
+
+/**
+ * `--use-cache <folder>`: EvalScope makes that folder its output folder (no timestamped folder below it, whatever
+ * `--no-timestamp` says) and reads back `predictions/<model>/<dataset>_<subset>.jsonl`, each line one answered
+ * sample, which it appends to as each answer comes. The samples found there are not asked again. It is kept apart
+ * from `EVALSCOPE_RULES`: it changes the command only when a run is resumed, not per release line.
+ */
+export const USE_CACHE_RULE: EvalScopeRule = {
+  since: '0.17.0',
+  what: '`--use-cache <earlier output folder>` reuses the answers saved there and asks only the other samples',
+  evidence:
+    "evalscope/arguments.py: --use-cache type=str 'Path to reuse the cached results.' (0.17 and 1.x); " +
+    'evalscope/run.py setup_work_directory: work_dir = use_cache, else the timestamped folder (0.17) or, from 1.0, ' +
+    'that unless no_timestamp; evalscope/evaluator/evaluator.py filter_answer (0.17) and ' +
+    'evalscope/api/evaluator/cache.py CacheManager.filter_prediction_cache (1.x) skip the predictions by index. ' +
+    'Releases before 0.17 are not claimed: an early evalscope/run.py took --use-cache true|false',
+};
+
+/** Whether this release can continue from the answers an earlier, interrupted run of it saved. */
+export function reusesPredictions(version: Version): boolean {
+  return holds(USE_CACHE_RULE, version);
+}

@@ -8,6 +8,7 @@ import type { Endpoint, EvalResult } from '../types.js';
 import { renderEvalScopeCommand, showEvalScopeCommand } from './argv.js';
 import { EvalScopeError, failureFromLog, notInstalledFailure } from './failures.js';
 import { lineSplitter, progressReporter } from './output.js';
+import { EVALSCOPE_WORK_DIR, reusableOutput } from './resume.js';
 import {
   combineReports,
   findOutputFolder,
@@ -40,15 +41,23 @@ export async function runEvalScope(
   ctx: EvalContext,
 ): Promise<EvalResult> {
   const started = Date.now();
-  const workDir = join(ctx.evalDir, 'evalscope-output');
+  const workDir = join(ctx.evalDir, EVALSCOPE_WORK_DIR);
+  // A resume hands EvalScope the answers its interrupted run saved, where the release can take them.
+  const earlier = ctx.resume ? reusableOutput(ctx.evalDir, version) : undefined;
   mkdirSync(workDir, { recursive: true });
-  const command = renderEvalScopeCommand(spec, version, endpoint, workDir);
+  const command = renderEvalScopeCommand(spec, version, endpoint, workDir, earlier);
   const key = endpoint.apiKey;
   const mask = (text: string): string => ctx.mask(key ? text.replaceAll(key, '***') : text);
   const logFile = join(ctx.evalDir, 'evalscope.log');
   const log = createWriteStream(logFile);
   log.write(`$ ${mask(showEvalScopeCommand(command))}\n`);
   ctx.display.info(`${spec.name}: ${mask(showEvalScopeCommand(command))}`);
+  if (ctx.resume)
+    ctx.display.info(
+      earlier
+        ? `${spec.name}: EvalScope goes on from the answers it saved in ${earlier}`
+        : `${spec.name}: EvalScope runs from its start (no answers of an earlier attempt it can reuse)`,
+    );
 
   const child = execa(command.file, command.args, {
     detached: true,

@@ -1,5 +1,5 @@
 import type { RunSummary } from '../../run/summary.js';
-import { continuation } from '../continuation.js';
+import { continuation, resumeNotes } from '../continuation.js';
 import { verdictOf } from '../verdict.js';
 import { escapeHtml } from './embed.js';
 import { table, type Section } from './section.js';
@@ -25,6 +25,7 @@ export function headlineSection(summary: RunSummary): Section {
     rows.push(['compared with', `${summary.compared_with.kind} run ${summary.compared_with.run_dir}`]);
   const onwards = continuation(summary);
   if (onwards) rows.push(['to continue', onwards]);
+  for (const note of resumeNotes(summary)) rows.push(['on resume', note]);
   const parts = [
     `<h1>${escapeHtml(summary.plan)} <span class="status status-${escapeHtml(summary.status)}">${escapeHtml(summary.status.toUpperCase())}</span></h1>`,
     facts(rows),

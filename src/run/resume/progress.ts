@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PreparedEval } from '../../eval/evaluator.js';
+import type { EvalProgress, PreparedEval } from '../../eval/evaluator.js';
+import { evaluatorFor } from '../../eval/registry.js';
 import { evalDirOf } from '../run-dir.js';
-import type { SampleProgress } from '../summary.js';
+import type { EvalProgressSummary, RunSummary, SampleProgress } from '../summary.js';
 
 /** Every evaluator appends one line per finished sample here (architecture: the run's files). */
 const PREDICTIONS_FILE = 'predictions.jsonl';
@@ -38,14 +39,50 @@ function finished(file: string, ids: ReadonlySet<string>): number {
   return [...newest.values()].filter(Boolean).length;
 }
 
-/** How far a run's evaluations got, from their predictions on disk. */
-export function sampleProgress(runDir: string, prepared: readonly PreparedEval[]): SampleProgress {
+/** An evaluation whose evaluator does not say: its prepared samples' finished predictions, if it has samples. */
+function countedProgress(evalDir: string, { samples }: PreparedEval): EvalProgress {
+  if (samples.length === 0)
+    return { done: null, total: null, resume: 'a resume runs it again from its start' };
+  const done = finished(join(evalDir, PREDICTIONS_FILE), new Set(samples.map((sample) => sample.id)));
+  const left = samples.length - done;
+  return {
+    done,
+    total: samples.length,
+    resume: left === 0 ? 'a resume asks none of them again' : `a resume asks the other ${left}`,
+  };
+}
+
+/** How far each evaluation got, from what is on disk, and what a resume does with it. */
+export function evalProgress(runDir: string, prepared: readonly PreparedEval[]): EvalProgressSummary[] {
+  return prepared.map((evaluation) => {
+    const evalDir = evalDirOf(runDir, evaluation.spec.name);
+    const own = evaluatorFor(evaluation.spec).progress?.(evaluation, evalDir);
+    return { name: evaluation.spec.name, ...(own ?? countedProgress(evalDir, evaluation)) };
+  });
+}
+
+/**
+ * The samples done of the evaluations whose samples evalrig knows; null when none has any, so that a run of
+ * EvalScope or load tests alone is not reported as "0 of 0 samples done".
+ */
+export function sampleProgress(progress: readonly EvalProgress[]): SampleProgress | null {
   let done = 0;
   let total = 0;
-  for (const { spec, samples } of prepared) {
-    const file = join(evalDirOf(runDir, spec.name), PREDICTIONS_FILE);
-    done += finished(file, new Set(samples.map((sample) => sample.id)));
-    total += samples.length;
+  for (const evaluation of progress) {
+    if (evaluation.total === null) continue;
+    done += evaluation.done ?? 0;
+    total += evaluation.total;
   }
-  return { done, total };
+  return total === 0 ? null : { done, total };
+}
+
+/** The summary's account of how far a run got: `samples` always, each evaluation's progress when it ended early. */
+export function runProgress(
+  runDir: string,
+  prepared: readonly PreparedEval[] | undefined,
+  endedEarly: boolean,
+): Pick<RunSummary, 'samples' | 'eval_progress'> {
+  if (!prepared) return { samples: null };
+  const progress = evalProgress(runDir, prepared);
+  return { samples: sampleProgress(progress), ...(endedEarly && { eval_progress: progress }) };
 }

@@ -38,6 +38,12 @@ describe('the evalscope command per version', () => {
     );
   });
 
+  it('hands the earlier output folder to --use-cache only when given one', () => {
+    const command = renderEvalScopeCommand(tutorial, version('1.4.0'), endpoint, 'out', 'out');
+    expect(command.args.slice(-3)).toEqual(['--no-timestamp', '--use-cache', 'out']);
+    expect(shown('1.4.0')).not.toContain('--use-cache');
+  });
+
   it('knows --version only from 1.0', () => {
     expect(evalscopeCli(version('0.17.1')).versionFlag).toBe(false);
     expect(evalscopeCli(version('1.0.0')).versionFlag).toBe(true);

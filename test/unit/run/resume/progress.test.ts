@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PreparedEval } from '../../../../src/eval/evaluator.js';
 import { PlanSchema } from '../../../../src/plan/schema.js';
-import { sampleProgress } from '../../../../src/run/resume/progress.js';
+import { evalProgress, runProgress } from '../../../../src/run/resume/progress.js';
 
 const spec = PlanSchema.parse({
   name: 'p',
@@ -41,11 +41,39 @@ describe('how far a run got', () => {
         line('other') + // not one of this run's samples
         '{"id":"e","err', // torn by a kill
     );
-    expect(sampleProgress(runDir, prepared(['a', 'b', 'c', 'd', 'e']))).toEqual({ done: 3, total: 5 });
+    expect(runProgress(runDir, prepared(['a', 'b', 'c', 'd', 'e']), true)).toEqual({
+      samples: { done: 3, total: 5 },
+      eval_progress: [{ name: 'quiz', done: 3, total: 5, resume: 'a resume asks the other 2' }],
+    });
   });
 
   it('counts nothing done for an evaluation that never began', () => {
     const runDir = mkdtempSync(join(tmpdir(), 'evalrig-progress-'));
-    expect(sampleProgress(runDir, prepared(['a', 'b']))).toEqual({ done: 0, total: 2 });
+    expect(runProgress(runDir, prepared(['a', 'b']), false)).toEqual({ samples: { done: 0, total: 2 } });
+  });
+
+  it('makes up no count for evaluations whose samples evalrig does not know', () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'evalrig-progress-'));
+    const load = PlanSchema.parse({
+      name: 'p',
+      server: { model: 'm' },
+      evals: [{ name: 'load', backend: 'perf' }],
+    }).evals[0]!;
+    const none: PreparedEval = {
+      spec: load,
+      samples: [],
+      problems: [],
+      provenance: { name: 'x', files: [] },
+    };
+    expect(runProgress(runDir, [none], true)).toEqual({
+      samples: null,
+      eval_progress: [
+        { name: 'load', done: null, total: null, resume: 'a resume runs it again from its start' },
+      ],
+    });
+    // Beside an evaluation with samples, only that one is counted.
+    const both = [...prepared(['a', 'b']), none];
+    expect(runProgress(runDir, both, true).samples).toEqual({ done: 0, total: 2 });
+    expect(evalProgress(runDir, both).map((e) => e.name)).toEqual(['quiz', 'load']);
   });
 });
