@@ -7,9 +7,15 @@ import type { ScoreTally, TalliedRecord } from './score.js';
 export const PREDICTIONS_FILE = 'predictions.jsonl';
 export const RESULT_FILE = 'result.json';
 
-/** Appends JSON lines in order, each written to the file as soon as its turn comes (no sync I/O, no buffering). */
+/**
+ * Appends JSON lines in order, each written to the file as soon as its turn comes (no sync I/O). Lines that come
+ * while a write is under way go out together in the next one: one write per burst of answers, not per line.
+ */
 export class JsonlAppender {
   private tail: Promise<void> = Promise.resolve();
+  /** Lines waiting for the write that `queuedWrite` will make; undefined once that write has taken them. */
+  private queued: string | undefined;
+  private queuedWrite: Promise<void> = Promise.resolve();
 
   private constructor(private readonly file: FileHandle) {}
 
@@ -20,8 +26,18 @@ export class JsonlAppender {
 
   append(value: unknown): Promise<void> {
     const line = JSON.stringify(value) + '\n';
-    const written = this.tail.then(() => this.file.appendFile(line));
-    // A failed write is reported to its caller; later lines still get their turn.
+    if (this.queued !== undefined) {
+      this.queued += line;
+      return this.queuedWrite;
+    }
+    this.queued = line;
+    const written = this.tail.then(() => {
+      const lines = this.queued ?? '';
+      this.queued = undefined;
+      return this.file.appendFile(lines);
+    });
+    this.queuedWrite = written;
+    // A failed write is reported to the callers of its lines; later lines still get their turn.
     this.tail = written.catch(() => undefined);
     return written;
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../../src/datasets/types.js';
-import { takeEarlierPredictions } from '../../../../src/eval/native/predictions-file.js';
+import { JsonlAppender, takeEarlierPredictions } from '../../../../src/eval/native/predictions-file.js';
 import { ScoreTally } from '../../../../src/eval/native/score.js';
 
 function sample(id: string): Sample {
@@ -86,5 +86,30 @@ describe('takeEarlierPredictions', () => {
       finished: new Set(),
       retries: 0,
     });
+  });
+});
+
+describe('JsonlAppender', () => {
+  it('writes every line in order, those appended during a write together in the next one', async () => {
+    const file = predictionsFile('{"earlier":true}\n');
+    const appender = await JsonlAppender.open(file, { fresh: false });
+    const first = appender.append({ n: 0 });
+    // Appended while the first write is under way: they wait for it, then go out together.
+    const rest = Array.from({ length: 200 }, (_, i) => appender.append({ n: i + 1, text: '答'.repeat(i) }));
+    await Promise.all([first, ...rest]);
+    await appender.append({ n: 201 });
+    await appender.close();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('{"earlier":true}');
+    expect(lines.slice(1).map((line) => (JSON.parse(line) as { n: number }).n)).toEqual(
+      Array.from({ length: 202 }, (_, i) => i),
+    );
+  });
+
+  it('reports a failed write to the callers of its lines, and closes after it', async () => {
+    const appender = await JsonlAppender.open(predictionsFile(''), { fresh: true });
+    await appender.close();
+    const lines = [appender.append({ n: 1 }), appender.append({ n: 2 })];
+    for (const written of lines) await expect(written).rejects.toThrow();
   });
 });
