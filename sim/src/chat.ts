@@ -18,7 +18,7 @@ import {
   usage,
   usageChunkBody,
 } from './responses.js';
-import { promptTokenCount, tokenize } from './tokens.js';
+import { SPECIAL_TOKENS, promptTokenCount, tokenize } from './tokens.js';
 import { contextLengthMessage } from './versions.js';
 
 // POST /v1/chat/completions: validation in vLLM's order (body schema, model name, engine
@@ -32,6 +32,9 @@ interface ChatRequest {
   readonly includeUsage: boolean;
   readonly continuousUsage: boolean;
   readonly maxTokens: number | null;
+  /** vLLM's sampling extras: keep generating past the model's end (to max_tokens), or at least this many. */
+  readonly ignoreEos: boolean;
+  readonly minTokens: number;
   readonly seed: number | null;
   readonly thinkingDisabled: boolean;
   readonly temperature: number | null;
@@ -86,6 +89,28 @@ function optionalInt(body: Record<string, unknown>, key: string): number | null 
   return { type: 'int_type', loc: ['body', key], msg: 'Input should be a valid integer', input: value };
 }
 
+const TRUE_WORDS = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
+const FALSE_WORDS = new Set(['0', 'off', 'f', 'false', 'n', 'no']);
+
+/** A boolean field as pydantic's lax mode reads it: true/false, 0/1, or words such as "yes" and "off". */
+function optionalBool(body: Record<string, unknown>, key: string): boolean | FieldError {
+  const value = body[key];
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  const word =
+    typeof value === 'string' ? value.toLowerCase() : typeof value === 'number' ? String(value) : null;
+  if (word !== null && TRUE_WORDS.has(word)) return true;
+  if (word !== null && FALSE_WORDS.has(word)) return false;
+  return word === null
+    ? { type: 'bool_type', loc: ['body', key], msg: 'Input should be a valid boolean', input: value }
+    : {
+        type: 'bool_parsing',
+        loc: ['body', key],
+        msg: 'Input should be a valid boolean, unable to interpret input',
+        input: value,
+      };
+}
+
 function parseRequest(raw: string): ChatRequest | FieldError {
   let body: unknown;
   try {
@@ -125,6 +150,10 @@ function parseRequest(raw: string): ChatRequest | FieldError {
   if (typeof maxTokens === 'object' && maxTokens !== null) return maxTokens;
   const seed = optionalInt(b, 'seed');
   if (typeof seed === 'object' && seed !== null) return seed;
+  const minTokens = optionalInt(b, 'min_tokens');
+  if (typeof minTokens === 'object' && minTokens !== null) return minTokens;
+  const ignoreEos = optionalBool(b, 'ignore_eos');
+  if (typeof ignoreEos === 'object') return ignoreEos;
   const streamOptions =
     typeof b.stream_options === 'object' && b.stream_options !== null
       ? (b.stream_options as Record<string, unknown>)
@@ -155,10 +184,24 @@ function parseRequest(raw: string): ChatRequest | FieldError {
     includeUsage: streamOptions !== null && streamOptions.include_usage !== false,
     continuousUsage: streamOptions?.continuous_usage_stats === true,
     maxTokens,
+    ignoreEos,
+    minTokens: minTokens ?? 0,
     seed,
     thinkingDisabled: kwargs.enable_thinking === false,
     temperature: typeof b.temperature === 'number' ? b.temperature : null,
   };
+}
+
+/**
+ * The reply's tokens, continued to at least `count` by repeating its visible tokens: the text a model writes once
+ * its end-of-sequence token is suppressed is arbitrary, only its length matters.
+ */
+function continued(tokens: string[], count: number): string[] {
+  const filler = tokens.filter((token) => !SPECIAL_TOKENS.has(token));
+  if (tokens.length >= count || filler.length === 0) return tokens;
+  const longer = tokens.slice();
+  for (let i = 0; longer.length < count; i++) longer.push(filler[i % filler.length] as string);
+  return longer;
 }
 
 function fail(state: ApiState, req: IncomingMessage, res: ServerResponse, e: ApiError): void {
@@ -210,6 +253,17 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
       message: `max_tokens must be at least 1, got ${r.maxTokens}.`,
     });
   }
+  // SamplingParams' own checks, in its words.
+  if (r.minTokens < 0)
+    return fail(state, req, res, {
+      status: 400,
+      message: `min_tokens must be greater than or equal to 0, got ${r.minTokens}.`,
+    });
+  if (r.maxTokens !== null && r.minTokens > r.maxTokens)
+    return fail(state, req, res, {
+      status: 400,
+      message: `min_tokens must be less than or equal to max_tokens=${r.maxTokens}, got ${r.minTokens}.`,
+    });
   const promptTokens = promptTokenCount(
     r.messages.map((m) => m.text),
     r.thinkingDisabled,
@@ -224,9 +278,12 @@ export function handleChat(state: ApiState, req: IncomingMessage, res: ServerRes
 
   const limit = r.maxTokens ?? state.maxModelLen - promptTokens;
   const out = reply(state.book, knobs, r.lastUser, r.seed, knobs.thinking && !r.thinkingDisabled);
-  const all = tokenize(out.raw);
+  // Past the model's own end vLLM keeps sampling: to max_tokens with ignore_eos, to min_tokens otherwise.
+  const atLeast = r.ignoreEos ? limit : Math.min(r.minTokens, limit);
+  const all = continued(tokenize(out.raw), atLeast);
   const tokens = all.slice(0, limit);
-  const finish: Finish = all.length > limit ? 'length' : (out.finishReason ?? 'stop');
+  const finish: Finish =
+    all.length > limit || (r.ignoreEos && all.length === limit) ? 'length' : (out.finishReason ?? 'stop');
   const parts = classify(all, state.parser);
   const meta: ResponseMeta = {
     id: completionId(rules),

@@ -2,10 +2,11 @@ import { performance } from 'node:perf_hooks';
 
 // The engine's scheduler, modelled the way vLLM's continuous batching behaves from outside:
 // at most max_num_seqs sequences run at once, later ones wait in FIFO order; a running
-// sequence's first token is due TTFT after it was scheduled, each further token one token
-// latency later. One timer serves all sequences; a sequence whose tokens fell due together
-// gets them in one callback (streams then carry a few tokens per chunk). Token k of a sequence
-// is never released before its due time, so latency ≈ queue wait + TTFT + tokens × latency.
+// sequence's first token is due TTFT after it was scheduled (when it arrived, or when a slot
+// freed for it), each further token one token latency later. One timer serves all sequences; a
+// sequence whose tokens fell due together gets them in one callback (streams then carry a few
+// tokens per chunk). Token k of a sequence is never released before its due time, so latency ≈
+// queue wait + TTFT + (tokens − 1) × latency, however long the server took to read the request.
 
 export type FinishReason = 'stop' | 'length' | 'abort';
 
@@ -41,19 +42,24 @@ export interface EngineStats {
 interface Sequence {
   readonly spec: SequenceSpec;
   readonly listener: SequenceListener;
+  /** When the request reached the scheduler: its TTFT counts from here, as the engine's from its arrival. */
+  readonly arrivedAt: number;
   firstDue: number;
   emitted: number;
   prefilled: boolean;
 }
 
-/** Tokens due less than this apart are released together, so timers stay cheap at high load. */
-const MIN_TICK_MS = 10;
+/** Tokens due less than this apart are released together: Node's timers count whole milliseconds. */
+const MIN_TICK_MS = 1;
 
 export class Scheduler {
   private readonly waiting: Sequence[] = [];
   private readonly running = new Set<Sequence>();
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the pending tick; null when none is pending. */
+  private cancelTick: (() => void) | null = null;
   private timerAt = Infinity;
+  /** When a running sequence last gave up its slot (finished or aborted). */
+  private freedAt = 0;
   private halted = false;
   private promptTokens = 0;
   private generationTokens = 0;
@@ -66,7 +72,14 @@ export class Scheduler {
   ) {}
 
   submit(spec: SequenceSpec, listener: SequenceListener): SequenceHandle {
-    const seq: Sequence = { spec, listener, firstDue: Infinity, emitted: 0, prefilled: false };
+    const seq: Sequence = {
+      spec,
+      listener,
+      arrivedAt: performance.now(),
+      firstDue: Infinity,
+      emitted: 0,
+      prefilled: false,
+    };
     if (this.halted) {
       queueMicrotask(() => listener.onEngineDead());
       return { abort: () => undefined };
@@ -92,8 +105,7 @@ export class Scheduler {
   /** Stops all progress at once (the engine is gone); failAll() then reports it. */
   halt(): void {
     this.halted = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.disarm();
   }
 
   /** Fails every unfinished sequence with onEngineDead(). */
@@ -108,7 +120,8 @@ export class Scheduler {
   private abort(seq: Sequence): void {
     const queued = this.waiting.indexOf(seq);
     if (queued >= 0) this.waiting.splice(queued, 1);
-    else if (!this.running.delete(seq)) return;
+    else if (this.running.delete(seq)) this.freedAt = performance.now();
+    else return;
     this.finished.abort++;
     this.soon();
   }
@@ -129,12 +142,12 @@ export class Scheduler {
 
   private tick(): void {
     if (this.halted) return;
-    this.timer = null;
+    this.cancelTick = null;
     this.timerAt = Infinity;
     const now = performance.now();
     while (this.running.size < this.maxNumSeqs && this.waiting.length > 0) {
       const seq = this.waiting.shift() as Sequence;
-      seq.firstDue = now + this.ttftMs;
+      seq.firstDue = Math.max(seq.arrivedAt, this.freedAt) + this.ttftMs;
       this.running.add(seq);
     }
     for (const seq of this.running) {
@@ -150,6 +163,7 @@ export class Scheduler {
       seq.emitted = due;
       if (done) {
         this.running.delete(seq);
+        this.freedAt = now;
         this.finished[seq.spec.finishReason]++;
       }
       seq.listener.onTokens(due, done);
@@ -173,8 +187,20 @@ export class Scheduler {
 
   private arm(at: number, now: number): void {
     if (at === Infinity || at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.disarm();
     this.timerAt = at;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, Math.ceil(at - now)));
+    // setTimeout(0) waits a whole millisecond; what is due now runs on the next turn instead.
+    if (at <= now) {
+      const immediate = setImmediate(() => this.tick());
+      this.cancelTick = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.tick(), Math.ceil(at - now));
+      this.cancelTick = () => clearTimeout(timer);
+    }
+  }
+
+  private disarm(): void {
+    this.cancelTick?.();
+    this.cancelTick = null;
   }
 }

@@ -18,13 +18,13 @@ const PIECE = new RegExp(
   'gu',
 );
 const CHARS_PER_TOKEN = 4;
-const SPECIAL = new Set(['<think>', '</think>']);
+export const SPECIAL_TOKENS: ReadonlySet<string> = new Set(['<think>', '</think>']);
 
 export function tokenize(text: string): string[] {
   const tokens: string[] = [];
   for (const [piece] of text.matchAll(PIECE)) {
     const chars = Array.from(piece);
-    if (chars.length <= CHARS_PER_TOKEN || SPECIAL.has(piece)) {
+    if (chars.length <= CHARS_PER_TOKEN || SPECIAL_TOKENS.has(piece)) {
       tokens.push(piece);
       continue;
     }

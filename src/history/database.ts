@@ -5,8 +5,11 @@ import { UserError } from '../errors.js';
 import { expandHome } from '../util/paths.js';
 import { writeBaselineFile } from './baseline-file.js';
 import { migrate } from './migrations.js';
+import type { PerfGateMetric } from '../plan/schema.js';
 import {
   type EvalRecord,
+  noPerfFigures,
+  type PerfLevelRecord,
   type PhaseRecord,
   type RunRecord,
   type ScoreRecord,
@@ -48,7 +51,14 @@ interface ScoreRow {
   ci95_high: number | null;
 }
 
-type EvalRow = ScoreRow & Omit<EvalRecord, keyof ScoreRecord | 'subsets'>;
+type EvalRow = ScoreRow & Omit<EvalRecord, keyof ScoreRecord | 'subsets' | 'perf'>;
+
+interface PerfFigureRow {
+  eval: string;
+  concurrency: number;
+  metric: PerfGateMetric;
+  value: number | null;
+}
 
 function scoreOf(row: ScoreRow): ScoreRecord {
   return {
@@ -57,6 +67,20 @@ function scoreOf(row: ScoreRow): ScoreRecord {
     score: row.score,
     ci95: row.ci95_low === null || row.ci95_high === null ? null : [row.ci95_low, row.ci95_high],
   };
+}
+
+/** Rows of perf_figures, one per level and figure, back into levels in the order they were written. */
+function perfLevelsOf(rows: readonly PerfFigureRow[]): PerfLevelRecord[] {
+  const levels = new Map<number, PerfLevelRecord>();
+  for (const row of rows) {
+    let level = levels.get(row.concurrency);
+    if (!level) {
+      level = { concurrency: row.concurrency, figures: noPerfFigures() };
+      levels.set(row.concurrency, level);
+    }
+    level.figures[row.metric] = row.value;
+  }
+  return [...levels.values()];
 }
 
 /** Why the database did not open, and what to do: the file, or better-sqlite3's native module, is at fault. */
@@ -162,6 +186,10 @@ export class RunHistory {
       const insertPhase = db.prepare(
         'INSERT INTO phases (run_id, name, started_at, duration_ms) VALUES (@run_id, @name, @started_at, @duration_ms)',
       );
+      const insertPerfFigure = db.prepare(
+        `INSERT INTO perf_figures (run_id, eval, concurrency, metric, value)
+         VALUES (@run_id, @eval, @concurrency, @metric, @value)`,
+      );
       const interval = (score: ScoreRecord) => ({
         ci95_low: score.ci95?.[0] ?? null,
         ci95_high: score.ci95?.[1] ?? null,
@@ -178,6 +206,15 @@ export class RunHistory {
             score: subset.score,
             ...interval(subset),
           });
+        for (const level of evalRecord.perf)
+          for (const [metric, value] of Object.entries(level.figures))
+            insertPerfFigure.run({
+              run_id: id,
+              eval: evalRecord.name,
+              concurrency: level.concurrency,
+              metric,
+              value,
+            });
       }
       for (const phase of run.phases) insertPhase.run({ ...phase, run_id: id });
     }).immediate();
@@ -195,6 +232,9 @@ export class RunHistory {
     const phases = this.db
       .prepare('SELECT name, started_at, duration_ms FROM phases WHERE run_id = ? ORDER BY started_at, rowid')
       .all(id) as PhaseRecord[];
+    const perfRows = this.db
+      .prepare('SELECT eval, concurrency, metric, value FROM perf_figures WHERE run_id = ? ORDER BY rowid')
+      .all(id) as PerfFigureRow[];
     return {
       ...run,
       run_dir: this.absolute(run.run_dir),
@@ -209,6 +249,7 @@ export class RunHistory {
         latency_p50_ms: evalRow.latency_p50_ms,
         latency_p90_ms: evalRow.latency_p90_ms,
         subsets: subsetRows.filter((subset) => subset.eval === evalRow.name).map(scoreOf),
+        perf: perfLevelsOf(perfRows.filter((row) => row.eval === evalRow.name)),
       })),
     };
   }

@@ -1,5 +1,5 @@
-import type { GateMetric, GateSpec } from '../plan/schema.js';
-import { OVERALL, scoreIn, type ComparedRun, type RunRecord } from './record.js';
+import { isPerfGateMetric, type GateMetric, type GateSpec } from '../plan/schema.js';
+import { OVERALL, scoreIn, type ComparedRun, type EvalRecord, type RunRecord } from './record.js';
 import { dropZ, questionsOf, Z95 } from './stats.js';
 
 /**
@@ -19,9 +19,11 @@ export interface GateVerdict {
   eval: string | null;
   subset: string;
   metric: GateMetric;
+  /** Perf metrics: the concurrency level the gate names; absent for the others. */
+  concurrency?: number;
   /** The figure of the check: min, max, or max_drop. */
   threshold: number;
-  /** This run's value of the metric (fraction for scores and rates, seconds for time_to_ready_s). */
+  /** This run's value (fraction for scores and rates, seconds for time_to_ready_s, perf figures as perf.json). */
   value: number | null;
   /** max_drop: the compared run, its value, and how far this run fell below it (negative: it rose). */
   compared_with: ComparedRun | null;
@@ -47,16 +49,47 @@ function figure(value: number): string {
 function gateName(gate: GateSpec): string {
   if (gate.name) return gate.name;
   if (gate.eval === undefined) return gate.metric;
+  if (gate.concurrency !== undefined) return `${gate.eval}.${gate.metric}@${gate.concurrency}`;
   return gate.metric === 'score' ? `${gate.eval}.${gate.subset}.score` : `${gate.eval}.${gate.metric}`;
 }
 
-/** What the gate measures, for the verdict: `demo-quiz OVERALL score`, `demo-quiz error_rate`. */
+/** What the gate measures, for the verdict: `demo-quiz OVERALL score`, `load ttft_ms.p99 at concurrency 16`. */
 function measured(gate: GateSpec): string {
   if (gate.eval === undefined) return gate.metric;
+  if (gate.concurrency !== undefined) return `${gate.eval} ${gate.metric} at concurrency ${gate.concurrency}`;
   return gate.metric === 'score' ? `${gate.eval} ${gate.subset} score` : `${gate.eval} ${gate.metric}`;
 }
 
-type Reading = { value: number; questions: number } | { missing: string };
+/**
+ * A value; or missing, which passes unjudged (nothing to judge yet); or unmeasured, which fails: a perf level
+ * whose requests all failed has no latency, and that must not pass a latency gate.
+ */
+type Reading = { value: number; questions: number } | { missing: string } | { unmeasured: string };
+
+/** A perf figure of the gate's concurrency level (the only level when the gate names none). */
+function readPerf(gate: GateSpec, evalRecord: EvalRecord): Reading {
+  const levels = evalRecord.perf;
+  if (levels.length === 0)
+    return { missing: `evaluation ${evalRecord.name} has no perf figures (${evalRecord.status})` };
+  const level =
+    gate.concurrency === undefined
+      ? levels.length === 1
+        ? levels[0]
+        : undefined
+      : levels.find((candidate) => candidate.concurrency === gate.concurrency);
+  if (!level) {
+    const had = levels.map((candidate) => candidate.concurrency).join(', ');
+    return {
+      missing: `evaluation ${evalRecord.name} has no concurrency level ${gate.concurrency ?? '(none named)'}; it has ${had}`,
+    };
+  }
+  const value = level.figures[gate.metric as keyof typeof level.figures];
+  if (value === null || value === undefined)
+    return {
+      unmeasured: `no request at concurrency ${level.concurrency} succeeded, so it has no ${gate.metric}`,
+    };
+  return { value, questions: 0 };
+}
 
 /** The gate's metric in a run, or why it has none. */
 function read(gate: GateSpec, run: RunRecord): Reading {
@@ -67,6 +100,7 @@ function read(gate: GateSpec, run: RunRecord): Reading {
   const evalName = gate.eval ?? '';
   const evalRecord = run.evals.find((e) => e.name === evalName);
   if (!evalRecord) return { missing: `evaluation ${evalName} did not run` };
+  if (isPerfGateMetric(gate.metric)) return readPerf(gate, evalRecord);
   if (evalRecord.score === null || evalRecord.num === 0)
     return { missing: `evaluation ${evalName} has no score (${evalRecord.status})` };
   const questions = questionsOf(evalRecord);
@@ -104,6 +138,7 @@ export function judgeGates(gates: readonly GateSpec[], run: RunRecord, earlier: 
       eval: gate.eval ?? null,
       subset: gate.subset,
       metric: gate.metric,
+      ...(gate.concurrency !== undefined && { concurrency: gate.concurrency }),
       threshold,
       value: null,
       compared_with: null,
@@ -121,6 +156,8 @@ export function judgeGates(gates: readonly GateSpec[], run: RunRecord, earlier: 
       return unjudged(`the run ${run.status === 'failed' ? 'failed' : 'was interrupted'}`);
     const now = read(gate, run);
     if ('missing' in now) return unjudged(now.missing);
+    if ('unmeasured' in now)
+      return { ...base, passed: false, judged: true, detail: `${check} ${threshold}: ${now.unmeasured}` };
     const what = `${measured(gate)} ${figure(now.value)}`;
     if (check === 'min' || check === 'max') {
       const passed = check === 'min' ? now.value >= threshold : now.value <= threshold;
@@ -146,9 +183,11 @@ export function judgeGates(gates: readonly GateSpec[], run: RunRecord, earlier: 
       };
     const comparedWith: ComparedRun = { run_dir: compared.run_dir, kind };
     const before = read(gate, compared);
-    if ('missing' in before)
+    if (!('value' in before))
       return {
-        ...unjudged(`in the ${kind} run ${compared.run_dir}, ${before.missing}`),
+        ...unjudged(
+          `in the ${kind} run ${compared.run_dir}, ${'missing' in before ? before.missing : before.unmeasured}`,
+        ),
         value: now.value,
         compared_with: comparedWith,
       };

@@ -65,6 +65,18 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (plan, cell)
   );
   `,
+  // Perf evaluations' figures, one row per concurrency level and figure (ttft_ms.p99, output_throughput, …).
+  `
+  CREATE TABLE perf_figures (
+    run_id INTEGER NOT NULL,
+    eval TEXT NOT NULL,
+    concurrency INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, eval, concurrency, metric),
+    FOREIGN KEY (run_id, eval) REFERENCES evals (run_id, name) ON DELETE CASCADE
+  );
+  `,
 ];
 
 /** The schema version this evalrig writes. */

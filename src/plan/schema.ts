@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { McqDatasetOptionsSchema } from './dataset-options.js';
 import { suggestKey } from './keys.js';
 import { DockerSpecSchema } from './docker-schema.js';
-import { SlurmSpecSchema } from './slurm-schema.js';
+import { SlurmSpecSchema, slurmParallelLayout } from './slurm-schema.js';
 import { DURATION_FORMS, DurationSchema } from './duration.js';
 import { parseVersion } from '../util/pep440.js';
 
@@ -196,54 +196,109 @@ export const EvalScopeEvalSchema = z
   })
   .describe('An evaluation run by EvalScope itself, against the server evalrig started');
 
+/** Where a perf evaluation's prompts come from: random words of exact lengths, a JSONL file, or a dataset. */
+const PerfPromptsSchema = z
+  .strictObject({
+    input_tokens: z
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "Random prompts: length in the server's tokens, chat template included (calibrated through POST /tokenize); default 256",
+      ),
+    output_tokens: z.int().positive().default(128).describe('max_tokens of every request'),
+    range_ratio: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe(
+        "Lengths drawn uniformly from [L·(1−r), L·(1+r)], as vllm bench serve's --random-range-ratio (output lengths for file and dataset prompts)",
+      ),
+    seed: z
+      .int()
+      .default(0)
+      .describe('Seeds the lengths, the random words, and the order of file and dataset prompts'),
+    file: z
+      .string()
+      .optional()
+      .describe(
+        'A JSONL file (relative to the plan), one {"prompt": "..."} or {"messages": [...]} per line, used in a seeded order',
+      ),
+    dataset: z
+      .enum(['iquiz', 'mcq'])
+      .optional()
+      .describe("One of the plan's datasets: its question texts as prompts, in a seeded order"),
+    dataset_path: z.string().optional().describe("With dataset: as an evaluation's dataset_path"),
+    subsets: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('With dataset: the subsets to take questions from'),
+    limit: z.int().positive().optional().describe('With dataset: at most this many questions per subset'),
+    mcq: McqDatasetOptionsSchema.optional().describe('With dataset mcq: layout and field mapping'),
+  })
+  .superRefine((prompts, ctx) => {
+    const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+    if (prompts.file !== undefined && prompts.dataset !== undefined)
+      issue('dataset', 'prompts take either file or dataset, not both');
+    if ((prompts.file !== undefined || prompts.dataset !== undefined) && prompts.input_tokens !== undefined)
+      issue(
+        'input_tokens',
+        'input_tokens sizes random prompts; file and dataset prompts keep their own length',
+      );
+    const datasetOnly = ['dataset_path', 'subsets', 'limit', 'mcq'] as const;
+    for (const key of datasetOnly) {
+      if (prompts.dataset === undefined && prompts[key] !== undefined)
+        issue(key, `${key} belongs with dataset (prompts: {dataset: iquiz, ${key}: ...})`);
+    }
+    if (prompts.dataset === 'mcq' && prompts.dataset_path === undefined)
+      issue('dataset', 'dataset mcq needs dataset_path (a .jsonl/.csv file or a folder)');
+  });
+
 /** A serving load test: the figures `vllm bench serve` reports, per concurrency level (docs/perf.md). */
-export const PerfEvalSchema = z.strictObject({
-  name: folderName,
-  backend: z.literal('perf'),
-  concurrency: z
-    .union([z.int().positive(), z.array(z.int().positive()).min(1)])
-    .default(1)
-    .describe('Requests in flight at most; a list sweeps the levels in order'),
-  requests: z.int().positive().default(100).describe('Measured requests per concurrency level'),
-  warmup: z.int().min(0).default(0).describe('Requests sent before each level and left out of its figures'),
-  rate: z
-    .union([z.number().positive(), z.literal('inf')])
-    .default('inf')
-    .describe(
-      'Requests per second, arriving as a Poisson process; inf: all at once, held back only by concurrency',
+export const PerfEvalSchema = z
+  .strictObject({
+    name: folderName,
+    backend: z.literal('perf'),
+    concurrency: z
+      .union([z.int().positive(), z.array(z.int().positive()).min(1)])
+      .default(1)
+      .describe('Requests in flight at most; a list sweeps the levels in order'),
+    requests: z
+      .int()
+      .positive()
+      .optional()
+      .describe('Measured requests per concurrency level (default 100); or give duration instead'),
+    duration: DurationSchema.optional().describe(
+      `Instead of requests: send requests for this long per level, then wait for those in flight. ${DURATION_FORMS}`,
     ),
-  prompts: z
-    .strictObject({
-      kind: z.literal('random').default('random'),
-      input_tokens: z
-        .int()
-        .positive()
-        .default(256)
-        .describe(
-          "Prompt length in the server's tokens, chat template included (calibrated through POST /tokenize)",
-        ),
-      output_tokens: z.int().positive().default(128).describe('max_tokens of every request'),
-      range_ratio: z
-        .number()
-        .min(0)
-        .lt(1)
-        .default(0)
-        .describe(
-          "Lengths drawn uniformly from [L·(1−r), L·(1+r)], as vllm bench serve's --random-range-ratio",
-        ),
-      seed: z.int().default(0),
-    })
-    .prefault({}),
-  ignore_eos: z
-    .boolean()
-    .default(true)
-    .describe(
-      'Generate max_tokens tokens whatever the model says (vLLM extension), for fixed-length outputs',
+    warmup: z.int().min(0).default(0).describe('Requests sent before each level and left out of its figures'),
+    rate: z
+      .union([z.number().positive(), z.literal('inf')])
+      .default('inf')
+      .describe(
+        'Requests per second, arriving as a Poisson process; inf: all at once, held back only by concurrency',
+      ),
+    prompts: PerfPromptsSchema.prefault({}),
+    ignore_eos: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Generate max_tokens tokens whatever the model says (vLLM extension), for fixed-length outputs',
+      ),
+    timeout: DurationSchema.prefault(600).describe(
+      `The longest one request may take; longer counts as a failure. ${DURATION_FORMS}`,
     ),
-  timeout: DurationSchema.prefault(600).describe(
-    `The longest one request may take; longer counts as a failure. ${DURATION_FORMS}`,
-  ),
-});
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.requests !== undefined && spec.duration !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration'],
+        message: 'give either requests (a count per level) or duration (a time per level), not both',
+      });
+  });
 
 export const EvalSchema = z.discriminatedUnion('backend', [
   NativeEvalSchema,
@@ -361,6 +416,10 @@ export const ServerSchema = z
         message: 'runtime slurm needs model (a path on the cluster or a hub id)',
       });
     }
+    const layout = server.slurm && server.slurm.nodes > 1 ? slurmParallelLayout(server, server.slurm) : null;
+    if (server.runtime === 'slurm' && layout && 'problem' in layout) {
+      ctx.addIssue({ code: 'custom', path: ['slurm', 'nodes'], message: layout.problem });
+    }
     if (server.runtime === 'docker' && !server.model) {
       ctx.addIssue({
         code: 'custom',
@@ -433,7 +492,45 @@ export const NotifyTargetSchema = z
     }
   });
 
-export const GATE_METRICS = ['score', 'truncation_rate', 'error_rate', 'time_to_ready_s'] as const;
+/** A perf evaluation's figures per concurrency level, as perf.json names them (docs/perf.md). */
+export const PERF_GATE_METRICS = [
+  'ttft_ms.mean',
+  'ttft_ms.median',
+  'ttft_ms.p90',
+  'ttft_ms.p95',
+  'ttft_ms.p99',
+  'tpot_ms.mean',
+  'tpot_ms.median',
+  'tpot_ms.p90',
+  'tpot_ms.p95',
+  'tpot_ms.p99',
+  'itl_ms.mean',
+  'itl_ms.median',
+  'itl_ms.p90',
+  'itl_ms.p95',
+  'itl_ms.p99',
+  'e2el_ms.mean',
+  'e2el_ms.median',
+  'e2el_ms.p90',
+  'e2el_ms.p95',
+  'e2el_ms.p99',
+  'request_throughput',
+  'output_throughput',
+  'total_token_throughput',
+] as const;
+export type PerfGateMetric = (typeof PERF_GATE_METRICS)[number];
+
+export const GATE_METRICS = [
+  'score',
+  'truncation_rate',
+  'error_rate',
+  'time_to_ready_s',
+  ...PERF_GATE_METRICS,
+] as const;
+
+export function isPerfGateMetric(metric: string): metric is PerfGateMetric {
+  return (PERF_GATE_METRICS as readonly string[]).includes(metric);
+}
 
 /** One check of a finished run's figures; a failed gate gives exit code 3 (docs/gates.md). */
 export const GateSchema = z
@@ -454,7 +551,14 @@ export const GateSchema = z
     metric: z
       .enum(GATE_METRICS)
       .describe(
-        'score (fraction 0..1), truncation_rate and error_rate (of the samples), time_to_ready_s (server start until ready)',
+        "score (fraction 0..1), truncation_rate and error_rate (of the samples), time_to_ready_s (server start until ready); a perf evaluation's ttft_ms.p99, itl_ms.median, output_throughput, … (milliseconds, per second; docs/gates.md)",
+      ),
+    concurrency: z
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "Perf metrics: the evaluation's concurrency level judged (may be left out when it has one level)",
       ),
     min: z.number().optional().describe('Fail when the value is below this'),
     max: z.number().optional().describe('Fail when the value is above this'),
@@ -488,6 +592,11 @@ export const GateSchema = z
       issue('subset', `${gate.metric} is counted per evaluation: subset applies to metric score only`);
     if (gate.metric !== 'score' && gate.max_drop !== undefined)
       issue('max_drop', `max_drop compares scores: for ${gate.metric} use min or max`);
+    if (gate.concurrency !== undefined && !isPerfGateMetric(gate.metric))
+      issue(
+        'concurrency',
+        `concurrency picks a level of a perf evaluation's figures; ${gate.metric} has none`,
+      );
     if (gate.max_drop === undefined && gate.significant)
       issue('significant', 'significant qualifies max_drop: add max_drop or remove significant');
     if (gate.max_drop === undefined && gate.against === 'baseline')
@@ -496,26 +605,108 @@ export const GateSchema = z
       issue('max', `max ${gate.max} is below min ${gate.min}: no value could pass`);
   });
 
-/** A gate must judge an evaluation of the plan: a misspelt name would otherwise never be judged. */
+/**
+ * A gate must judge an evaluation of the plan: a misspelt name would otherwise never be judged. A perf metric
+ * needs a perf evaluation, and one of its concurrency levels.
+ */
 function gatesNameEvals(
-  plan: { evals: { name: string }[]; gates?: { eval?: string }[] },
+  plan: {
+    evals: { name: string; backend: string; concurrency?: number | number[] }[];
+    gates?: { eval?: string; metric: string; concurrency?: number }[];
+  },
   ctx: z.core.$RefinementCtx,
 ) {
   const names = plan.evals.map((spec) => spec.name);
+  const issue = (index: number, key: string, message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['gates', index, key], message });
   plan.gates?.forEach((gate, index) => {
-    if (gate.eval === undefined || names.includes(gate.eval)) return;
-    const hint = suggestKey(gate.eval, names);
-    ctx.addIssue({
-      code: 'custom',
-      path: ['gates', index, 'eval'],
-      message: `no evaluation "${gate.eval}" in this plan${hint ? ` (did you mean "${hint}"?)` : ''}; it has: ${names.join(', ')}`,
-    });
+    if (gate.eval === undefined) return;
+    const spec = plan.evals.find((e) => e.name === gate.eval);
+    if (!spec) {
+      const hint = suggestKey(gate.eval, names);
+      issue(
+        index,
+        'eval',
+        `no evaluation "${gate.eval}" in this plan${hint ? ` (did you mean "${hint}"?)` : ''}; it has: ${names.join(', ')}`,
+      );
+      return;
+    }
+    if (!isPerfGateMetric(gate.metric)) return;
+    if (spec.backend !== 'perf') {
+      issue(
+        index,
+        'metric',
+        `${gate.metric} is a perf figure, and ${spec.name} is a ${spec.backend} evaluation`,
+      );
+      return;
+    }
+    const levels = [spec.concurrency ?? 1].flat();
+    if (gate.concurrency === undefined && levels.length > 1)
+      issue(
+        index,
+        'metric',
+        `${spec.name} has concurrency levels ${levels.join(', ')}: name one with concurrency`,
+      );
+    if (gate.concurrency !== undefined && !levels.includes(gate.concurrency))
+      issue(
+        index,
+        'concurrency',
+        `${spec.name} has no concurrency level ${gate.concurrency}; it has ${levels.join(', ')}`,
+      );
   });
 }
 
 export const OutputSchema = z.strictObject({
   dir: z.string().default('outputs').describe('Run directories go to <dir>/<plan name>/<timestamp>'),
 });
+
+/** The variants of a matrix; `field` is where they are, for the message about a name used twice. */
+function matrixVariants(field: string) {
+  return z
+    .array(
+      z.strictObject({
+        name: folderName,
+        set: z
+          .record(z.string(), z.unknown())
+          .describe(
+            'Overrides for this variant, as --set takes them: {"server.model": ..., "evals[0].limit": 10}',
+          ),
+      }),
+    )
+    .min(1)
+    .superRefine(uniqueNames(field, 'variant', '<name>/ of the run directory'));
+}
+
+/** A list of variants run one at a time, or the variants with how many of them run at once. */
+const MatrixSchema = z.union([
+  matrixVariants('matrix').describe('The variants, run one at a time'),
+  z
+    .strictObject({
+      max_parallel: z
+        .int()
+        .min(1)
+        .default(1)
+        .describe(
+          'How many variants run at once, each with its own server; on one machine give each its own GPUs (server.cuda_visible_devices per variant) and keep server.port: auto',
+        ),
+      variants: matrixVariants('matrix.variants'),
+    })
+    .describe('The variants, and how many of them run at once'),
+]);
+
+export type Matrix = z.output<typeof MatrixSchema>;
+export type MatrixVariant = z.output<ReturnType<typeof matrixVariants>>[number];
+
+/** A matrix in either shape: its variants, how many run at once, and where the variants are in the plan. */
+export function matrixLayout(matrix: Matrix): {
+  variants: MatrixVariant[];
+  maxParallel: number;
+  path: string[];
+} {
+  return Array.isArray(matrix)
+    ? { variants: matrix, maxParallel: 1, path: ['matrix'] }
+    : { variants: matrix.variants, maxParallel: matrix.max_parallel, path: ['matrix', 'variants'] };
+}
 
 const PlanFields = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore'),
@@ -528,21 +719,9 @@ const PlanFields = z.strictObject({
     .describe('Evaluations, run one after another; each writes to evals/<name>/ of the run directory'),
   datasets: DatasetsSchema.prefault({}),
   output: OutputSchema.prefault({}),
-  matrix: z
-    .array(
-      z.strictObject({
-        name: folderName,
-        set: z
-          .record(z.string(), z.unknown())
-          .describe(
-            'Overrides for this variant, as --set takes them: {"server.model": ..., "evals[0].limit": 10}',
-          ),
-      }),
-    )
-    .min(1)
-    .superRefine(uniqueNames('matrix', 'variant', '<name>/ of the run directory'))
-    .optional()
-    .describe('Run the plan once per variant (one server up at a time) and compare the results side by side'),
+  matrix: MatrixSchema.optional().describe(
+    'Run the plan once per variant, each a whole run with its own server, and compare the results side by side: a list of variants (one at a time), or {max_parallel, variants}',
+  ),
   notify: z
     .array(NotifyTargetSchema)
     .min(1)

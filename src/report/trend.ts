@@ -4,6 +4,7 @@ import { ExitCode } from '../errors.js';
 import { topRunFolder } from '../history/baseline-file.js';
 import type { PlanCell, RunHistory } from '../history/database.js';
 import { scoreIn, type RunRecord } from '../history/record.js';
+import { perfTrend } from './perf-trend.js';
 import { formatDelta, formatInterval, formatScore } from './table.js';
 
 /** What `evalrig history` shows: a plan's runs, or every plan's when none is named. */
@@ -81,7 +82,14 @@ function cellTrend(history: RunHistory, plan: string, cell: string, query: Histo
     return [`${title}: no runs${query.evalName ? ` of evaluation ${query.evalName}` : ''} recorded`];
   return evalNames.flatMap((evalName) => {
     const spark = query.sparkline ? sparklineOf(runs, evalName) : '';
-    return [`${title}, ${evalName}:`, evalTrend(runs, evalName, baselineDir), ...(spark ? [spark] : []), ''];
+    const perf = perfTrend(runs, evalName, (run) => topRunFolder(run.run_dir, run.cell));
+    return [
+      `${title}, ${evalName}:`,
+      evalTrend(runs, evalName, baselineDir),
+      ...(spark ? [spark] : []),
+      ...(perf ? [perf] : []),
+      '',
+    ];
   });
 }
 

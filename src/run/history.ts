@@ -2,7 +2,7 @@ import { ExitCode } from '../errors.js';
 import type { EvalResult } from '../eval/types.js';
 import { openHistory } from '../history/database.js';
 import { anyGateFailed, comparedRun, judgeGates, scoreDelta } from '../history/gates.js';
-import type { EvalRecord, RunRecord } from '../history/record.js';
+import { perfLevelRecords, type EvalRecord, type RunRecord } from '../history/record.js';
 import type { GateSpec } from '../plan/schema.js';
 import type { Manifest, PhaseTiming } from './manifest.js';
 import type { EvalSummary, RunSummary } from './summary.js';
@@ -43,6 +43,7 @@ function evalRecordOf(summary: EvalSummary, result: Partial<EvalResult> | undefi
     latency_p50_ms: result?.latency_ms?.p50 ?? null,
     latency_p90_ms: result?.latency_ms?.p90 ?? null,
     subsets: summary.subsets.map(({ name, num, score, ci95 }) => ({ name, num, score, ci95: ci95 ?? null })),
+    perf: perfLevelRecords((summary.perf ?? result?.perf)?.levels),
   };
 }
 

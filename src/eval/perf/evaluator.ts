@@ -1,21 +1,25 @@
-import http from 'node:http';
-import https from 'node:https';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PerfEvalSpec } from '../../plan/schema.js';
 import { writeJsonAtomic } from '../../util/atomic-write.js';
-import { specOf, type Evaluator } from '../evaluator.js';
+import { specOf, type Evaluator, type PreparedEval } from '../evaluator.js';
+import { estimateTokensAtLeast } from '../token-estimate.js';
 import type { Endpoint, EvalResult } from '../types.js';
+import { ConnectionPool } from './http1.js';
 import { runLevel } from './level.js';
 import { levelMetrics } from './metrics.js';
-import { calibratedPrompt, drawLength, seededRandom, type CountPromptTokens } from './prompts.js';
+import { loadFixedPrompts, type FixedPrompts } from './prompt-sources.js';
+import { seededRandom, type CountPromptTokens } from './prompts.js';
+import { RequestBodies, randomInputTokens } from './request-bodies.js';
 import { counterChanges, scrapeMetrics, type MetricSamples } from './server-metrics.js';
 import type { StreamTarget } from './stream-client.js';
 import type { PerfLevel, PerfSummary } from './types.js';
 
 export const PERF_FILE = 'perf.json';
-/** Prompts calibrated at once: enough to hide /tokenize's round trips, few enough not to load the server. */
-const CALIBRATION_PARALLELISM = 8;
+/** File and dataset prompts as prepare() read them, for run() to send. */
+const fixedPrompts = new WeakMap<PreparedEval, FixedPrompts>();
+/** Measured requests per level when the plan gives neither requests nor duration. */
+const DEFAULT_REQUESTS = 100;
 
 /** The root of the server (vLLM serves /tokenize and /metrics beside /v1). */
 export function serverRoot(baseUrl: string): string {
@@ -49,38 +53,34 @@ function tokenizeCounter(root: string, endpoint: Endpoint, signal: AbortSignal):
   };
 }
 
-/** Request bodies for one level: lengths drawn, prompts calibrated a few at a time. */
-async function requestBodies(
-  spec: PerfEvalSpec,
-  endpoint: Endpoint,
-  count: number,
-  random: () => number,
-  countTokens: CountPromptTokens,
-): Promise<string[]> {
+/** The longest file or dataset prompt, estimated from below, for the check against max_model_len. */
+function longestFixedPrompt(fixed: FixedPrompts): number {
+  // A list of parts counts its text parts only: images and the like are left out of a lower bound.
+  const text = (content: unknown): string =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content
+            .map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : ''))
+            .join('')
+        : '';
+  return fixed.messages.reduce(
+    (longest, messages) =>
+      Math.max(longest, estimateTokensAtLeast(messages.map((m) => text(m.content)).join('\n'))),
+    0,
+  );
+}
+
+function requestsPerLevel(spec: PerfEvalSpec): number {
+  return spec.requests ?? DEFAULT_REQUESTS;
+}
+
+/** The dataset column of the tables. */
+function promptsName(spec: PerfEvalSpec): string {
   const { prompts } = spec;
-  const lengths = Array.from({ length: count }, () => ({
-    input: drawLength(random, prompts.input_tokens, prompts.range_ratio),
-    output: drawLength(random, prompts.output_tokens, prompts.range_ratio),
-  }));
-  const seeds = lengths.map(() => Math.floor(random() * 2 ** 32));
-  const bodies: string[] = new Array<string>(count);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let index = next++; index < count; index = next++) {
-      const { input, output } = lengths[index] ?? { input: 1, output: 1 };
-      const text = await calibratedPrompt(seededRandom(seeds[index] ?? index), input, countTokens);
-      bodies[index] = JSON.stringify({
-        model: endpoint.servedModel,
-        messages: [{ role: 'user', content: text }],
-        max_tokens: output,
-        ...(spec.ignore_eos && { ignore_eos: true }),
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CALIBRATION_PARALLELISM, count) }, worker));
-  return bodies;
+  if (prompts.file !== undefined) return `prompts file ${basename(prompts.file)}`;
+  if (prompts.dataset !== undefined) return `${prompts.dataset} questions`;
+  return 'random prompts';
 }
 
 function concurrencyLevels(spec: PerfEvalSpec): number[] {
@@ -101,28 +101,34 @@ export const perfEvaluator: Evaluator = {
   describe(evalSpec) {
     const spec = specOf(evalSpec, 'perf');
     const { prompts } = spec;
+    const perLevel =
+      spec.duration === undefined ? `${requestsPerLevel(spec)} requests` : `${spec.duration} s`;
     return {
-      dataset: 'random prompts',
+      dataset: promptsName(spec),
       metric: 'success_rate',
       lines: [
-        `concurrency ${concurrencyLevels(spec).join(', ')}, ${spec.requests} requests per level (${spec.warmup} warm-up), rate ${spec.rate}`,
-        `prompts: ${prompts.input_tokens} tokens in, ${prompts.output_tokens} out (range ±${prompts.range_ratio}, seed ${prompts.seed})`,
+        `concurrency ${concurrencyLevels(spec).join(', ')}, ${perLevel} per level (${spec.warmup} warm-up), rate ${spec.rate}`,
+        `prompts: ${prompts.file === undefined && prompts.dataset === undefined ? `${randomInputTokens(spec)} tokens in, ` : ''}${prompts.output_tokens} out (range ±${prompts.range_ratio}, seed ${prompts.seed})`,
       ],
     };
   },
-  prepare(evalSpec) {
+  async prepare(evalSpec, ctx) {
     const spec = specOf(evalSpec, 'perf');
     const widest = (length: number) => Math.floor(length * (1 + spec.prompts.range_ratio));
-    return Promise.resolve({
+    // File and dataset prompts are read now, so that a broken file costs no server time.
+    const fixed = await loadFixedPrompts(spec, ctx);
+    const prepared: PreparedEval = {
       spec,
       samples: [],
-      provenance: { name: `random prompts (seed ${spec.prompts.seed})`, files: [] },
+      provenance: fixed?.provenance ?? { name: `random prompts (seed ${spec.prompts.seed})`, files: [] },
       problems: [],
       requestBudget: {
-        longestPromptTokens: widest(spec.prompts.input_tokens),
+        longestPromptTokens: fixed ? longestFixedPrompt(fixed) : widest(randomInputTokens(spec)),
         maxTokens: widest(spec.prompts.output_tokens),
       },
-    });
+    };
+    if (fixed) fixedPrompts.set(prepared, fixed);
+    return prepared;
   },
   async run(prepared, endpoint, ctx) {
     const spec = specOf(prepared.spec, 'perf');
@@ -133,34 +139,41 @@ export const perfEvaluator: Evaluator = {
     const rate = spec.rate === 'inf' ? null : spec.rate;
     const levels: PerfLevel[] = [];
     const concurrencies = concurrencyLevels(spec);
-    ctx.display.evalStart(spec.name, concurrencies.length * spec.requests);
+    const fixed = fixedPrompts.get(prepared) ?? null;
+    const bodies = new RequestBodies({ spec, model: endpoint.servedModel, random, countTokens, fixed });
+    const timed = spec.duration !== undefined;
+    // A timed level's request count is unknown beforehand: its progress shows as one line per level instead.
+    if (!timed) ctx.display.evalStart(spec.name, concurrencies.length * requestsPerLevel(spec));
     let done = 0;
     let ok = 0;
     for (const concurrency of concurrencies) {
-      const bodies = await requestBodies(spec, endpoint, spec.warmup + spec.requests, random, countTokens);
-      const agentOptions = { keepAlive: true, maxSockets: concurrency };
+      const warm = await bodies.counted(spec.warmup);
+      const measuredBodies = timed
+        ? await bodies.endless(concurrency)
+        : (await bodies.counted(requestsPerLevel(spec))).values();
       const url = new URL(`${endpoint.baseUrl.replace(/\/+$/, '')}/chat/completions`);
-      const agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-      const target: StreamTarget = {
-        url,
-        agent,
-        headers: authHeaders(endpoint),
-        timeoutMs: spec.timeout * 1000,
-        signal: ctx.signal,
-      };
+      const pool = new ConnectionPool(url, authHeaders(endpoint));
+      const target: StreamTarget = { pool, timeoutMs: spec.timeout * 1000, signal: ctx.signal };
       try {
-        if (spec.warmup > 0) {
-          const warm = bodies.slice(0, spec.warmup);
-          await runLevel(target, { bodies: warm, concurrency, rate: null, random, onDone: () => undefined });
+        if (warm.length > 0) {
+          const load = { concurrency, rate: null, random, sendForS: null, onDone: () => undefined };
+          await runLevel(target, { ...load, bodies: warm.values() });
         }
+        if (timed)
+          ctx.display.info(`${spec.name}: concurrency ${concurrency}, sending for ${spec.duration} s`);
         const before = await scrapeMetrics(root, ctx.signal);
         let busy: Promise<MetricSamples | null> = Promise.resolve(null);
         const measured = await runLevel(target, {
-          bodies: bodies.slice(spec.warmup),
+          bodies: measuredBodies,
+          sendForS: spec.duration ?? null,
           concurrency,
           rate,
           random,
-          onDone: (outcome) => ctx.display.evalProgress(++done, outcome.ok ? ++ok : ok),
+          onDone: (outcome) => {
+            if (outcome.ok) ok += 1;
+            done += 1;
+            if (!timed) ctx.display.evalProgress(done, ok);
+          },
           onAllSent: () => (busy = scrapeMetrics(root, ctx.signal)),
         });
         const server = counterChanges(before, await busy, await scrapeMetrics(root, ctx.signal));
@@ -168,10 +181,10 @@ export const perfEvaluator: Evaluator = {
         levels.push(level);
         ctx.display.info(`${spec.name}: ${levelLine(level)}`);
       } finally {
-        agent.destroy();
+        pool.destroy();
       }
     }
-    ctx.display.evalEnd();
+    if (!timed) ctx.display.evalEnd();
     return perfResult(spec, endpoint, levels, ctx.evalDir, performance.now() - started);
   },
 };
@@ -184,7 +197,8 @@ function perfResult(
   wallMs: number,
 ): EvalResult {
   const perf: PerfSummary = {
-    input_tokens: spec.prompts.input_tokens,
+    input_tokens:
+      spec.prompts.file === undefined && spec.prompts.dataset === undefined ? randomInputTokens(spec) : null,
     output_tokens: spec.prompts.output_tokens,
     levels,
   };
@@ -198,7 +212,7 @@ function perfResult(
   return {
     name: spec.name,
     backend: 'perf',
-    dataset: 'random',
+    dataset: promptsName(spec),
     metric: 'success_rate',
     num,
     score: num > 0 ? completed / num : 0,

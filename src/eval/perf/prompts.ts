@@ -62,3 +62,15 @@ export async function calibratedPrompt(
     `no prompt of exactly ${target} tokens found in ${MAX_ROUNDS} rounds of POST /tokenize (last: ${counted})`,
   );
 }
+
+/**
+ * The `round`-th reuse of a calibrated prompt: its first word replaced by another one-token word, so that a
+ * server's prefix cache cannot serve it from an earlier use while its length stays the same.
+ */
+export function reusedPrompt(text: string, round: number): string {
+  if (round === 0) return text;
+  const first = /^\S+/.exec(text)?.[0];
+  // The words other than the original first one: each round up to their count gets a prompt of its own.
+  const others = WORDS.filter((word) => word !== first);
+  return text.replace(/^\S+/, others[(round - 1) % others.length] ?? 'the');
+}

@@ -1,21 +1,19 @@
-import http from 'node:http';
-import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
+import type { ConnectionPool } from './http1.js';
 import type { RequestOutcome } from './metrics.js';
 
 /**
- * One streamed chat completion over node:http, timed as vLLM's own benchmark client times it
- * (`vllm/benchmarks/lib/endpoint_request_func.py`): TTFT at the first chunk with choices, an ITL per later chunk,
- * latency at the last chunk. Each `data` event is stamped before anything is parsed, and a chunk's text is never
- * kept: only its arrival time. node:http rather than the openai client: no per-chunk objects beyond the parsed
- * JSON, and the stamp is taken on the socket's event itself.
+ * One streamed chat completion on a kept-alive connection (http1.ts), timed as vLLM's own benchmark client times
+ * it (`vllm/benchmarks/lib/endpoint_request_func.py`): TTFT at the first chunk with choices, an ITL per later
+ * chunk, latency at the last chunk. Bytes are stamped as the socket delivers them, before anything is parsed, and
+ * a chunk's text is never kept: only its arrival time. Not the openai client: it builds a web stream and an
+ * object per chunk, and costs several times more per request (docs/perf.md).
  */
 
 export interface StreamTarget {
-  url: URL;
-  agent: http.Agent;
-  headers: Record<string, string>;
+  /** Connections to the server, its URL and headers (authorization) included. */
+  pool: ConnectionPool;
   timeoutMs: number;
   signal: AbortSignal;
 }
@@ -56,13 +54,13 @@ export class StreamTimer {
 
   /** Text of one `data` event, stamped with its arrival time by the caller. */
   feed(text: string, arrivedMs: number): void {
-    this.pending += text;
-    let newline = this.pending.indexOf('\n');
-    while (newline >= 0) {
-      this.line(this.pending.slice(0, newline).trim(), arrivedMs);
-      this.pending = this.pending.slice(newline + 1);
-      newline = this.pending.indexOf('\n');
+    const buffered = this.pending === '' ? text : this.pending + text;
+    let start = 0;
+    for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n', start)) {
+      this.line(buffered.slice(start, newline).trim(), arrivedMs);
+      start = newline + 1;
     }
+    this.pending = start === 0 ? buffered : buffered.slice(start);
   }
 
   private line(line: string, arrivedMs: number): void {
@@ -70,6 +68,12 @@ export class StreamTimer {
     const payload = line.startsWith('data:') ? line.slice(5).trim() : line;
     if (payload === '[DONE]') {
       this.done = true;
+      return;
+    }
+    // A token chunk, by far the most frequent, needs no parsing: only its arrival counts. The key `"choices":[{`
+    // cannot occur inside a JSON string, whose quotes are escaped; a chunk that also carries usage is parsed.
+    if (payload.includes('"choices":[{') && !payload.includes('"usage":{')) {
+      this.tokenChunk(arrivedMs);
       return;
     }
     let chunk: ChunkFields;
@@ -83,11 +87,14 @@ export class StreamTimer {
       this.error = `stream error: ${errorMessage(payload)}`;
       return;
     }
-    if (chunk.choices && chunk.choices.length > 0) {
-      if (this.ttftMs === null) this.ttftMs = arrivedMs - this.startMs;
-      else this.itlMs.push(arrivedMs - this.lastMs);
-    }
+    if (chunk.choices && chunk.choices.length > 0) this.tokenChunk(arrivedMs);
     if (chunk.usage) this.usage = chunk.usage;
+    this.lastMs = arrivedMs;
+  }
+
+  private tokenChunk(arrivedMs: number): void {
+    if (this.ttftMs === null) this.ttftMs = arrivedMs - this.startMs;
+    else this.itlMs.push(arrivedMs - this.lastMs);
     this.lastMs = arrivedMs;
   }
 
@@ -109,51 +116,42 @@ export class StreamTimer {
   }
 }
 
-function networkReason(error: Error & { code?: string }): string {
-  return `connection: ${error.code ?? error.message}`;
-}
-
 /** Sends one request and resolves with its outcome; never rejects. */
 export function streamChat(target: StreamTarget, body: string): Promise<RequestOutcome> {
   return new Promise((resolve) => {
-    const send = target.url.protocol === 'https:' ? https.request : http.request;
     let settled = false;
     const finish = (outcome: RequestOutcome): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       target.signal.removeEventListener('abort', onAbort);
-      request.destroy();
+      exchange.cancel();
       resolve(outcome);
     };
     const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
+    const decoder = new StringDecoder('utf8');
+    let status = 0;
+    let errorText = '';
     const startMs = performance.now();
-    const request = send(target.url, {
-      method: 'POST',
-      agent: target.agent,
-      headers: { 'content-type': 'application/json', ...target.headers },
+    const stream = new StreamTimer(startMs);
+    const exchange = target.pool.post(body, {
+      onStatus: (code) => (status = code),
+      onBody: (piece, arrivedMs) => {
+        if (status === 200) stream.feed(decoder.write(piece), arrivedMs);
+        else errorText += decoder.write(piece);
+      },
+      onEnd: () =>
+        finish(
+          status === 200
+            ? stream.outcome()
+            : { ok: false, reason: `HTTP ${status}: ${errorMessage(errorText)}` },
+        ),
+      onError: (reason) => finish({ ok: false, reason }),
     });
     const timer = setTimeout(
       () => finish({ ok: false, reason: `timed out after ${target.timeoutMs / 1000} s` }),
       target.timeoutMs,
     );
     target.signal.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => finish({ ok: false, reason: networkReason(error) }));
-    request.on('response', (response) => {
-      const decoder = new StringDecoder('utf8');
-      if (response.statusCode !== 200) {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += decoder.write(chunk)));
-        response.on('end', () =>
-          finish({ ok: false, reason: `HTTP ${response.statusCode ?? 0}: ${errorMessage(text)}` }),
-        );
-        return;
-      }
-      const stream = new StreamTimer(startMs);
-      response.on('data', (chunk: Buffer) => stream.feed(decoder.write(chunk), performance.now()));
-      response.on('end', () => finish(stream.outcome()));
-      response.on('error', (error) => finish({ ok: false, reason: networkReason(error) }));
-    });
-    request.end(body);
   });
 }

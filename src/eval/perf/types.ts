@@ -48,7 +48,8 @@ export interface ServerCounters {
 
 /** What a perf evaluation adds to its EvalResult and summary.json: one entry per concurrency level. */
 export interface PerfSummary {
-  input_tokens: number;
+  /** The random prompts' input length; null for file and dataset prompts, which keep their own. */
+  input_tokens: number | null;
   output_tokens: number;
   levels: PerfLevel[];
 }

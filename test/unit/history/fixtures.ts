@@ -18,6 +18,7 @@ export function evalRecord(overrides: Partial<EvalRecord> = {}): EvalRecord {
       { name: 'IQ', num: 16, score: 0.875, ci95: [0.64, 0.965] },
       { name: 'EQ', num: 24, score: 0.9167, ci95: [0.74, 0.977] },
     ],
+    perf: [],
     ...overrides,
   };
 }

@@ -51,6 +51,29 @@ describe('StreamTimer', () => {
 });
 
 describe('errorMessage', () => {
+  it('times servers that space their JSON, or send the last token with its usage, as vLLM-shaped ones', () => {
+    // Python's json.dumps puts a space after each colon: such chunks take the parsing path.
+    const spaced = (delta: Record<string, unknown>) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta }] }).replace(/":/g, '": ')}\n\n`;
+    const timer = new StreamTimer(0);
+    timer.feed(spaced({ content: '"choices":[{' }), 10);
+    timer.feed(spaced({ content: 'b' }), 14);
+    // continuous_usage_stats: usage rides on a token chunk.
+    const last = {
+      choices: [{ index: 0, delta: { content: 'c' } }],
+      usage: { prompt_tokens: 3, completion_tokens: 3 },
+    };
+    timer.feed(`data: ${JSON.stringify(last)}\n\n${DONE}`, 20);
+    expect(timer.outcome()).toEqual({
+      ok: true,
+      ttftMs: 10,
+      itlMs: [4, 6],
+      latencyMs: 20,
+      promptTokens: 3,
+      outputTokens: 3,
+    });
+  });
+
   it('reads nested and flat vLLM error bodies and falls back to the text', () => {
     expect(errorMessage('{"error":{"message":"too long","code":400}}')).toBe('too long');
     expect(errorMessage('{"object":"error","message":"flat"}')).toBe('flat');
