@@ -62,6 +62,8 @@ export interface Evaluator {
   resolve?(spec: EvalSpec, ctx: ResolveContext): Promise<ResolvedEval>;
   prepare(spec: EvalSpec, ctx: PrepareContext): Promise<PreparedEval>;
   run(prepared: PreparedEval, endpoint: Endpoint, ctx: EvalContext): Promise<EvalResult>;
+  /** Loads the modules `run` needs ahead of it, while vLLM loads; `run` loads them itself otherwise. */
+  preload?(): Promise<void>;
   /**
    * How far the evaluation got, from what is on disk in `evalDir`, and what a resume does with it. Without it
    * the run counts the prepared samples' finished predictions (and says that one without samples runs again).

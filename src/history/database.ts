@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { UserError } from '../errors.js';
 import { expandHome } from '../util/paths.js';
 import { writeBaselineFile } from './baseline-file.js';
@@ -83,6 +84,14 @@ function perfLevelsOf(rows: readonly PerfFigureRow[]): PerfLevelRecord[] {
   return [...levels.values()];
 }
 
+/**
+ * better-sqlite3, required on first use: its native module takes tens of milliseconds to load, which a run spends
+ * while vLLM loads (`loadHistoryDriver`) rather than before it starts.
+ */
+export function loadHistoryDriver(): typeof Database {
+  return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+}
+
 /** Why the database did not open, and what to do: the file, or better-sqlite3's native module, is at fault. */
 function openFailure(file: string, error: NodeJS.ErrnoException): UserError {
   const moduleFailed =
@@ -126,7 +135,8 @@ export class RunHistory {
     }
     let db: Database.Database;
     try {
-      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      const Driver = loadHistoryDriver();
+      db = new Driver(file, { timeout: BUSY_TIMEOUT_MS });
       db.pragma('foreign_keys = ON');
       migrate(db, file);
     } catch (error) {

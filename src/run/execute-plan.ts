@@ -48,8 +48,8 @@ interface Target extends Variant {
 interface RunContext {
   display: RunDisplay;
   interruption: Interruption;
-  /** The report layer, loading since the preflight began (a dry run never loads it). */
-  reporter: Promise<RunReporter>;
+  /** The report layer, loaded once a server is up or a run ends (a dry run never loads it). */
+  reporter: () => Promise<RunReporter>;
   commands: { resume: string; fresh: string };
   resuming: boolean;
   /** Of a resumed run, the variants that ended ok already, by name: reported as they are, not run again. */
@@ -160,7 +160,8 @@ async function runTarget(target: Target, runDir: string, context: RunContext): P
     display: context.display,
     serve: target.serve,
     interruption: context.interruption,
-    writeReports: async (s) => (await context.reporter).writeRun(s),
+    writeReports: async (s) => (await context.reporter()).writeRun(s),
+    whileServerLoads: () => void context.reporter(),
     history: { ...context.history, cell: target.name },
   });
 }
@@ -183,7 +184,7 @@ async function runParallelCell(target: Target, runDir: string, context: RunConte
   const summary = await runTarget(target, runDir, { ...context, display });
   display.close();
   console.log(`\n=== matrix variant ${target.name}: ${summary.status} ===`);
-  (await context.reporter).printRun(summary);
+  (await context.reporter()).printRun(summary);
   return summary;
 }
 
@@ -287,8 +288,13 @@ export async function executePlan(
     // waiting for other processes. A dry run does without them.
     const runPlan = import('./run-plan.js').then((module) => module.runPlan);
     runPlan.catch(() => undefined);
-    const reporter = loadReporter();
-    reporter.catch(() => undefined);
+    // The report layer loads once the first server is up, while vLLM loads (or when a run ends without one).
+    let reporter: Promise<RunReporter> | undefined;
+    const reporterLoaded = () => {
+      reporter ??= loadReporter();
+      reporter.catch(() => undefined);
+      return reporter;
+    };
     for (const runtime of new Set(variants.map((variant) => runtimeFor(variant.loaded.plan.server))))
       runtime.preload?.().catch(() => undefined);
     const finished = resumeDir ? finishedRuns(resumeDir, variants) : new Map<string, RunSummary>();
@@ -312,7 +318,7 @@ export async function executePlan(
     const context: RunContext = {
       display,
       interruption,
-      reporter,
+      reporter: reporterLoaded,
       commands: { resume: mask(planCommand(request, runDir)), fresh: freshCommand },
       resuming: resumeDir !== undefined,
       finished,
@@ -326,14 +332,14 @@ export async function executePlan(
       if (earlier) display.info(`${pastablePath(runDir)} ended ok in an earlier attempt: nothing to run`);
       const summary = earlier ?? (await runTarget(single, runDir, context));
       display.close();
-      const report = await reporter;
+      const report = await reporterLoaded();
       report.printRun(summary);
       await report.announce?.(summary, single.loaded.plan);
       return summary.exit_code;
     }
     const matrix = await runMatrix(loaded, targets, runDir, context);
     display.close();
-    const report = await reporter;
+    const report = await reporterLoaded();
     report.writeAndPrintMatrix(matrix);
     await report.announce?.(matrix, loaded.plan);
     return matrix.exit_code;

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ExitCode, InterruptedError } from '../errors.js';
 import type { PreparedEval } from '../eval/evaluator.js';
+import { evaluatorFor } from '../eval/registry.js';
+import { loadHistoryDriver } from '../history/database.js';
 import type { Endpoint } from '../eval/types.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { secretMasker } from '../plan/secrets.js';
@@ -36,8 +38,27 @@ export interface RunOptions {
   interruption: Interruption;
   /** Report files of the finished run (report.md), written after summary.json. */
   writeReports: (summary: RunSummary) => Promise<void>;
+  /** Called once the server process is up: what the run needs after readiness may load while vLLM loads. */
+  whileServerLoads?: () => void;
   /** Where the run is recorded, and what its gates compare with. */
   history: HistoryPlace;
+}
+
+/**
+ * Loads what the run needs once the server answers (the evaluators' clients, the history database's driver, the
+ * report layer) while vLLM loads, when evalrig's own thread has nothing else to do; each loads on first use otherwise.
+ */
+function preloadWhileServerLoads(evals: LoadedPlan['plan']['evals'], options: RunOptions): void {
+  for (const evaluator of new Set(evals.map((spec) => evaluatorFor(spec))))
+    evaluator.preload?.().catch(() => undefined);
+  options.whileServerLoads?.();
+  setImmediate(() => {
+    try {
+      loadHistoryDriver();
+    } catch {
+      // Opening the history says what is wrong with the driver, where it matters.
+    }
+  });
 }
 
 /**
@@ -151,6 +172,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
         })),
     );
     manifest.recordServer(server);
+    preloadWhileServerLoads(plan.evals, options);
     if (server.launched) display.info(`started: ${server.displayArgv.join(' ')}`);
     // Start-up phases from the log feed the display and the manifest only, never the readiness decision.
     server.onLogLine((line) => {

@@ -70,6 +70,9 @@ export const nativeEvaluator: Evaluator = {
       requestBudget: { longestPromptTokens, maxTokens: spec.generation.max_tokens },
     };
   },
+  async preload() {
+    await import('./runner.js');
+  },
   async run(prepared, endpoint, ctx) {
     const spec = specOf(prepared.spec, 'native');
     const { samples } = prepared;
