@@ -17,7 +17,7 @@
  *   machine only ever lowers a ceiling. Both share this machine's cores with the simulator, which is Node too
  *   and usually the tighter limit: the less CPU a client takes, the more the simulator gets. The client
  *   measured is the compiled one in dist/, as `evalrig` runs it. Each one's CPU time per request is printed too
- *   (both write prepared bytes to kept-alive sockets and parse responses themselves; evalrig also reads every
+ *   (both keep their connections alive; evalrig's go through undici's Pool.dispatch, and it also reads every
  *   chunk of the stream and times it). The same load through the `openai` client is printed for comparison
  *   (docs/perf.md).
  *
@@ -219,14 +219,14 @@ try {
   // The compiled client, as `evalrig` runs it (tsx's transpiled copy carries helpers of its own).
   const compiled = join(root, 'dist/src/eval/perf/level.js');
   const { runLevel } = (await import(compiled)) as typeof import('../src/eval/perf/level.js');
-  const { ConnectionPool } = (await import(
-    join(root, 'dist/src/eval/perf/http1.js')
-  )) as typeof import('../src/eval/perf/http1.js');
+  const { Connections } = (await import(
+    join(root, 'dist/src/eval/perf/connections.js')
+  )) as typeof import('../src/eval/perf/connections.js');
   const ours = async (): Promise<number> => {
-    const pool = new ConnectionPool(url, {});
+    const connections = new Connections(url, {}, CEILING_CONCURRENCY);
     try {
       const run = await runLevel(
-        { pool, timeoutMs: 30_000, signal: new AbortController().signal },
+        { connections, timeoutMs: 30_000, signal: new AbortController().signal },
         {
           bodies: Array.from({ length: CEILING_REQUESTS }, () => body).values(),
           sendForS: null,
@@ -240,7 +240,7 @@ try {
       if (failed > 0) throw new Error(`${failed} of the client's requests failed`);
       return run.outcomes.length / run.durationS;
     } finally {
-      pool.destroy();
+      await connections.close();
     }
   };
   let cannonRequests = 0;

@@ -26,6 +26,7 @@ const RUN_LIBRARIES = [
   'cli-table3',
   'chart.js',
   '@stdlib/stats-base-dists-t-quantile',
+  'undici',
 ];
 
 /** The package a module of node_modules belongs to, from its path or URL; undefined outside node_modules. */

@@ -5,7 +5,6 @@ import { writeJsonAtomic } from '../../util/atomic-write.js';
 import { specOf, type Evaluator, type PreparedEval } from '../evaluator.js';
 import { estimateTokensAtLeast } from '../token-estimate.js';
 import type { Endpoint, EvalResult } from '../types.js';
-import { ConnectionPool } from './http1.js';
 import { runLevel } from './level.js';
 import { levelMetrics } from './metrics.js';
 import { loadFixedPrompts, type FixedPrompts } from './prompt-sources.js';
@@ -146,14 +145,16 @@ export const perfEvaluator: Evaluator = {
     if (!timed) ctx.display.evalStart(spec.name, concurrencies.length * requestsPerLevel(spec));
     let done = 0;
     let ok = 0;
+    // undici is loaded here, not with the evaluator: checking a plan never needs it.
+    const { Connections } = await import('./connections.js');
     for (const concurrency of concurrencies) {
       const warm = await bodies.counted(spec.warmup);
       const measuredBodies = timed
         ? await bodies.endless(concurrency)
         : (await bodies.counted(requestsPerLevel(spec))).values();
       const url = new URL(`${endpoint.baseUrl.replace(/\/+$/, '')}/chat/completions`);
-      const pool = new ConnectionPool(url, authHeaders(endpoint));
-      const target: StreamTarget = { pool, timeoutMs: spec.timeout * 1000, signal: ctx.signal };
+      const connections = new Connections(url, authHeaders(endpoint), concurrency);
+      const target: StreamTarget = { connections, timeoutMs: spec.timeout * 1000, signal: ctx.signal };
       try {
         if (warm.length > 0) {
           const load = { concurrency, rate: null, random, sendForS: null, onDone: () => undefined };
@@ -181,7 +182,7 @@ export const perfEvaluator: Evaluator = {
         levels.push(level);
         ctx.display.info(`${spec.name}: ${levelLine(level)}`);
       } finally {
-        pool.destroy();
+        await connections.close();
       }
     }
     if (!timed) ctx.display.evalEnd();

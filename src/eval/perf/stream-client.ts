@@ -1,19 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { ConnectionPool } from './http1.js';
+import type { Connections, Exchange } from './connections.js';
 import type { RequestOutcome } from './metrics.js';
 
 /**
- * One streamed chat completion on a kept-alive connection (http1.ts), timed as vLLM's own benchmark client times
- * it (`vllm/benchmarks/lib/endpoint_request_func.py`): TTFT at the first chunk with choices, an ITL per later
- * chunk, latency at the last chunk. Bytes are stamped as the socket delivers them, before anything is parsed, and
+ * One streamed chat completion on a kept-alive connection (connections.ts), timed as vLLM's own benchmark client
+ * times it (`vllm/benchmarks/lib/endpoint_request_func.py`): TTFT at the first chunk with choices, an ITL per later
+ * chunk, latency at the last chunk. Bytes are stamped as the connection delivers them, before anything parses them, and
  * a chunk's text is never kept: only its arrival time. Not the openai client: it builds a web stream and an
  * object per chunk, and costs several times more per request (docs/perf.md).
  */
 
 export interface StreamTarget {
   /** Connections to the server, its URL and headers (authorization) included. */
-  pool: ConnectionPool;
+  connections: Connections;
   timeoutMs: number;
   signal: AbortSignal;
 }
@@ -120,12 +120,14 @@ export class StreamTimer {
 export function streamChat(target: StreamTarget, body: string): Promise<RequestOutcome> {
   return new Promise((resolve) => {
     let settled = false;
+    // undici reports a failure to dispatch (its pool closed) before post() returns, so finish() may run first.
+    const inFlight: { exchange?: Exchange; timer?: NodeJS.Timeout } = {};
     const finish = (outcome: RequestOutcome): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clearTimeout(inFlight.timer);
       target.signal.removeEventListener('abort', onAbort);
-      exchange.cancel();
+      inFlight.exchange?.cancel();
       resolve(outcome);
     };
     const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
@@ -134,7 +136,7 @@ export function streamChat(target: StreamTarget, body: string): Promise<RequestO
     let errorText = '';
     const startMs = performance.now();
     const stream = new StreamTimer(startMs);
-    const exchange = target.pool.post(body, {
+    inFlight.exchange = target.connections.post(body, {
       onStatus: (code) => (status = code),
       onBody: (piece, arrivedMs) => {
         if (status === 200) stream.feed(decoder.write(piece), arrivedMs);
@@ -148,7 +150,8 @@ export function streamChat(target: StreamTarget, body: string): Promise<RequestO
         ),
       onError: (reason) => finish({ ok: false, reason }),
     });
-    const timer = setTimeout(
+    if (settled) return;
+    inFlight.timer = setTimeout(
       () => finish({ ok: false, reason: `timed out after ${target.timeoutMs / 1000} s` }),
       target.timeoutMs,
     );

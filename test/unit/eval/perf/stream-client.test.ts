@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { StreamTimer, errorMessage } from '../../../../src/eval/perf/stream-client.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connections } from '../../../../src/eval/perf/connections.js';
+import { StreamTimer, errorMessage, streamChat } from '../../../../src/eval/perf/stream-client.js';
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
   `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`;
@@ -78,5 +80,85 @@ describe('errorMessage', () => {
     expect(errorMessage('{"error":{"message":"too long","code":400}}')).toBe('too long');
     expect(errorMessage('{"object":"error","message":"flat"}')).toBe('flat');
     expect(errorMessage('Internal Server Error')).toBe('Internal Server Error');
+  });
+});
+
+describe('streamChat', () => {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+
+  async function target(
+    handle: (request: IncomingMessage, response: ServerResponse) => void,
+    signal = new AbortController().signal,
+    timeoutMs = 5_000,
+  ) {
+    const server = createServer(handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const connections = new Connections(new URL(`http://127.0.0.1:${port}/v1/chat/completions`), {}, 2);
+    closers.push(async () => {
+      await connections.close();
+      server.closeAllConnections();
+      server.close();
+    });
+    return { connections, timeoutMs, signal };
+  }
+
+  it('times a streamed completion as the server sends it', async () => {
+    const tokens = [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'a' }),
+      chunk({ content: 'b' }),
+    ];
+    const streamed = await target((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const next = (): void => {
+        const token = tokens[sent++];
+        if (token) {
+          response.write(token);
+          setTimeout(next, 60);
+        } else response.end(usageChunk + DONE);
+      };
+      next();
+    });
+    const outcome = await streamChat(streamed, '{}');
+    expect(outcome).toMatchObject({ ok: true, promptTokens: 12, outputTokens: 3 });
+    if (!outcome.ok) return;
+    expect(outcome.itlMs).toHaveLength(2);
+    // Stamped as each token arrived, 60 ms apart as sent (less what a busy machine delays the earlier one).
+    for (const gap of outcome.itlMs) expect(gap).toBeGreaterThan(30);
+  });
+
+  it('fails an HTTP error with the message of its body, a time-out and an abort', async () => {
+    const failing = await target((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: 'EngineCore died', code: 500 } }));
+    });
+    expect(await streamChat(failing, '{}')).toEqual({ ok: false, reason: 'HTTP 500: EngineCore died' });
+    const silent = (_request: IncomingMessage, response: ServerResponse): void => {
+      response.writeHead(200);
+      response.write(chunk({ role: 'assistant' }));
+    };
+    expect(await streamChat(await target(silent, undefined, 100), '{}')).toEqual({
+      ok: false,
+      reason: 'timed out after 0.1 s',
+    });
+    const stop = new AbortController();
+    const stopped = streamChat(await target(silent, stop.signal), '{}');
+    setTimeout(() => stop.abort(), 50);
+    expect(await stopped).toEqual({ ok: false, reason: 'aborted' });
+  });
+
+  it('fails a request sent after its connections were closed, without waiting for the time-out', async () => {
+    const closed = await target((_request, response) => response.end());
+    await closed.connections.close();
+    expect(await streamChat(closed, '{}')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^connection: .*destroyed/),
+    });
   });
 });
