@@ -34,7 +34,7 @@ import type { EvalContext } from '../src/eval/evaluator.js';
 import { PlanSchema, type Plan } from '../src/plan/schema.js';
 import { startLocalServer } from '../src/server/local/start.js';
 import { waitUntilReady } from '../src/server/readiness/wait-until-ready.js';
-import type { RunDisplay } from '../src/util/display.js';
+import { silentDisplay } from '../src/util/display.js';
 import { findFreePort } from '../src/util/ports.js';
 import { reportFigures, type Figure } from './_figures.js';
 
@@ -54,16 +54,6 @@ const TOLERANCE = 0.02;
 const PROMPTS = { input_tokens: 64, output_tokens: OUTPUT_TOKENS, range_ratio: 0.5 };
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'evalrig-perf-bench-'));
-
-const quiet: RunDisplay = {
-  info: () => undefined,
-  warn: () => undefined,
-  phase: () => undefined,
-  evalStart: () => undefined,
-  evalProgress: () => undefined,
-  evalEnd: () => undefined,
-  close: () => undefined,
-};
 
 interface Sim {
   baseUrl: string;
@@ -113,14 +103,14 @@ async function perfRun(sim: Sim, name: string, evalFields: Record<string, unknow
     runDir: work,
     evalDir,
     signal: new AbortController().signal,
-    display: quiet,
+    display: silentDisplay,
     mask: (text) => text,
   };
   const prepared = await perfEvaluator.prepare(spec, {
     planDir: root,
     datasets: plan.datasets,
     signal: ctx.signal,
-    display: quiet,
+    display: silentDisplay,
   });
   const endpoint = { baseUrl: `${sim.baseUrl}/v1`, servedModel: sim.servedModel };
   const result = await perfEvaluator.run(prepared, endpoint, ctx);

@@ -15,6 +15,17 @@ export interface RunDisplay {
   close(): void;
 }
 
+/** Shows nothing: for an evaluation run where its figures are the output (the benchmarks, the tests). */
+export const silentDisplay: RunDisplay = {
+  info: () => undefined,
+  warn: () => undefined,
+  phase: () => undefined,
+  evalStart: () => undefined,
+  evalProgress: () => undefined,
+  evalEnd: () => undefined,
+  close: () => undefined,
+};
+
 export interface DisplayOptions {
   /** Before every line: the matrix variant a line belongs to, when several run at once. */
   prefix?: string;

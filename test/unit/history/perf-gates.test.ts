@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../../src/errors.js';
 import { perfEvaluator } from '../../../src/eval/perf/evaluator.js';
-import type { RunDisplay } from '../../../src/util/display.js';
+import { silentDisplay } from '../../../src/util/display.js';
 import { openHistory } from '../../../src/history/database.js';
 import { PlanSchema, type GateSpec } from '../../../src/plan/schema.js';
 import { judgeRun, recordRun } from '../../../src/run/history.js';
@@ -13,16 +13,6 @@ import { summarizeEval, type RunSummary } from '../../../src/run/summary.js';
 import { killAllSims, startReadySim, type SimHandle } from '../../sim/helpers.js';
 
 // A real perf evaluation against the simulator (TTFT 40 ms, 4 ms a token), judged and recorded as a run does.
-
-const quiet: RunDisplay = {
-  info: () => undefined,
-  warn: () => undefined,
-  phase: () => undefined,
-  evalStart: () => undefined,
-  evalProgress: () => undefined,
-  evalEnd: () => undefined,
-  close: () => undefined,
-};
 
 let sim: SimHandle;
 let summary: RunSummary;
@@ -62,12 +52,12 @@ beforeAll(async () => {
     planDir: dir,
     datasets: { offline: true },
     signal,
-    display: quiet,
+    display: silentDisplay,
   });
   const result = await perfEvaluator.run(
     prepared,
     { baseUrl: `${sim.baseUrl}/v1`, servedModel: 'm' },
-    { runDir: dir, evalDir: dir, signal, display: quiet, mask: (text) => text },
+    { runDir: dir, evalDir: dir, signal, display: silentDisplay, mask: (text) => text },
   );
   summary = {
     status: 'ok',
