@@ -17,10 +17,15 @@ export function verdictOf(
   const compared = summary.compared_with
     ? `; compared with the ${summary.compared_with.kind} run ${summary.compared_with.run_dir}`
     : '';
+  // A check that could not be judged (no earlier run, an interrupted run) passes, but is no evidence of a pass.
+  const unjudged = gates.filter((verdict) => verdict.passed && !verdict.judged).length;
+  const checks = (count: number) => `${count} gate check${count === 1 ? '' : 's'}`;
   const headline =
     failed > 0
       ? `FAILED: ${failed} of ${gates.length} gate checks failed (exit code ${summary.exit_code})${compared}`
-      : `passed: ${gates.length} gate check${gates.length === 1 ? '' : 's'}${compared}`;
+      : unjudged === gates.length
+        ? `not judged: none of ${checks(gates.length)} could be judged${compared}`
+        : `passed: ${checks(gates.length - unjudged)}${unjudged > 0 ? `, ${unjudged} not judged` : ''}${compared}`;
   return {
     headline,
     checks: gates.map((verdict) => ({
