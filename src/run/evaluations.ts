@@ -123,13 +123,14 @@ export async function runEvaluations(
       summaries.push(failedEval(evaluation, 'skipped', `not run: ${serverDied}`));
       continue;
     }
+    // Interrupted between two evaluations: the next one never starts, so it gets no row (as those after it).
+    ctx.runSignal.throwIfAborted();
     const evalDir = evalDirOf(ctx.runDir, spec.name);
     mkdirSync(evalDir, { recursive: true });
     // The evaluation stops at once when the run is interrupted or the server dies under it.
     const controller = new AbortController();
     const onRunAbort = () => controller.abort(ctx.runSignal.reason);
     ctx.runSignal.addEventListener('abort', onRunAbort, { once: true });
-    if (ctx.runSignal.aborted) onRunAbort();
     void server.exited.then((info) => controller.abort(exitedError(info)));
     // A hung server (or an external endpoint gone away) shows no exit: its /health says it.
     const health = watchHealth(server, ctx.health);
