@@ -1,7 +1,8 @@
 import { pythonPackageVersionSnippet, runProbe, type ProbeOptions, type ProbeResult } from '../util/probe.js';
 import { parseVersion, type Version } from '../util/pep440.js';
+import { locateExecutable, pythonOfExecutable } from '../util/python-of-executable.js';
 import { cacheKeyOf, readCachedVersion, writeCachedVersion, type CachedVersion } from './detect-cache.js';
-import { locateExecutable, pythonOfExecutable, versionFromMetadata } from './detect-metadata.js';
+import { versionFromMetadata } from './detect-metadata.js';
 
 export type VllmDetection =
   | { version: Version; source: 'pinned' | 'metadata' | 'python' | 'cli'; detail: string }

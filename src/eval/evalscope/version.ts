@@ -1,8 +1,8 @@
-import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
-import { basename, delimiter, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import type { EvalScopeEvalSpec } from '../../plan/schema.js';
 import { parseVersion, type Version } from '../../util/pep440.js';
 import { pythonPackageVersionSnippet, runProbe } from '../../util/probe.js';
+import { pythonOfCommand } from '../../util/python-of-executable.js';
 import { executableParts } from './argv.js';
 import { EvalScopeError, notInstalledFailure } from './failures.js';
 
@@ -24,34 +24,15 @@ export interface VersionLookup {
   timeoutMs?: number;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Where a command name is found on PATH, as the shell would run it. */
-function onPath(name: string): string | undefined {
-  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
-  return dirs.map((dir) => join(dir, name)).find(isExecutable);
-}
-
 /**
- * The Python that runs this EvalScope: the one named (`python -m evalscope.cli.cli`), else the `python` beside the
- * executable (a virtual environment's or conda's bin/; a bare command as PATH finds it, links followed), else
- * `python3` on PATH.
+ * The Python that runs this EvalScope: the one named (`python -m evalscope.cli.cli`), else the one of the
+ * executable's environment (its script's interpreter or the python beside it, links followed), else `python3` on
+ * PATH.
  */
 export function pythonOf(parts: readonly string[]): string {
   const [file = 'evalscope'] = parts;
   if (basename(file).startsWith('python')) return file;
-  const found = file.includes('/') ? file : onPath(file);
-  // Followed to its real place: an image may link a virtual environment's bin/evalscope into /usr/local/bin.
-  const sibling =
-    found === undefined || !existsSync(found) ? undefined : join(dirname(realpathSync(found)), 'python');
-  return sibling !== undefined && existsSync(sibling) ? sibling : 'python3';
+  return pythonOfCommand(file, process.env['PATH']) ?? 'python3';
 }
 
 /**
