@@ -1,7 +1,7 @@
 import type { DatasetProvenance, Sample } from '../datasets/types.js';
 import type { EvalSpec, Plan } from '../plan/schema.js';
 import type { RunDisplay } from '../util/display.js';
-import type { Endpoint, EvalResult } from './types.js';
+import type { Endpoint, EvalMetrics, EvalResult } from './types.js';
 
 export interface PrepareContext {
   /** Folder of the plan file: relative dataset paths resolve against it. */
@@ -69,6 +69,11 @@ export interface Evaluator {
    * the run counts the prepared samples' finished predictions (and says that one without samples runs again).
    */
   progress?(prepared: PreparedEval, evalDir: string): EvalProgress;
+  /**
+   * The figures of the samples answered before the evaluation was stopped, from what is on disk in `evalDir`
+   * (the samples a resume keeps). Without it a stopped evaluation's row has none.
+   */
+  answeredSoFar?(prepared: PreparedEval, evalDir: string): Promise<EvalMetrics>;
 }
 
 /** How far an evaluation of a run that ended early got, and what a resumed run does with it. */

@@ -31,7 +31,8 @@ function evalOutput(evalSummary: EvalSummary): string {
     .join(', ');
   return (
     `score ${formatScore(evalSummary.score)}${subsets ? ` (${subsets})` : ''}; ` +
-    `${evalSummary.num} samples, ${evalSummary.errors} failed requests, ${evalSummary.truncated} truncated`
+    `${evalSummary.num} samples${evalSummary.status === 'interrupted' ? ' answered before the interruption' : ''}, ` +
+    `${evalSummary.errors} failed requests, ${evalSummary.truncated} truncated`
   );
 }
 

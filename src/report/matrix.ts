@@ -12,6 +12,8 @@ export function comparisonRows(matrix: MatrixSummary): { head: string[]; rows: s
   const cell = new Map<string, number>();
   for (const { name, summary } of matrix.variants) {
     for (const evalSummary of summary.evals) {
+      // An interrupted evaluation's figures cover part of its samples: not comparable with a finished one's.
+      if (evalSummary.status !== 'ok') continue;
       for (const subset of [
         ...evalSummary.subsets,
         ...(evalSummary.score === null ? [] : [{ name: 'OVERALL', score: evalSummary.score }]),

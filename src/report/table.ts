@@ -27,6 +27,7 @@ export function scoreRows(summary: RunSummary): string[][] {
   const rows: string[][] = [];
   for (const evalSummary of summary.evals) {
     const dataset = `${evalSummary.dataset}${evalSummary.name !== evalSummary.dataset ? ` (${evalSummary.name})` : ''}`;
+    // One row, no subsets: an interrupted evaluation's figures are those of the samples answered until then.
     if (evalSummary.status !== 'ok') {
       rows.push([
         summary.model,
@@ -34,7 +35,7 @@ export function scoreRows(summary: RunSummary): string[][] {
         evalSummary.metric,
         evalSummary.status.toUpperCase(),
         String(evalSummary.num),
-        '-',
+        formatScore(evalSummary.score),
         '-',
         '-',
       ]);

@@ -69,6 +69,31 @@ function failedEval(
   };
 }
 
+/**
+ * The row of an evaluation the run's interruption stopped: the figures of the samples answered before it, as a
+ * resume keeps them, where the evaluator can tell (none otherwise, or when they cannot be read).
+ */
+async function interruptedEval(
+  prepared: PreparedEval,
+  evalDir: string,
+  error: string,
+  display: RunDisplay,
+): Promise<EvalSummary> {
+  const row = failedEval(prepared, 'interrupted', error);
+  try {
+    const answered = await evaluatorFor(prepared.spec).answeredSoFar?.(prepared, evalDir);
+    if (!answered || answered.num === 0) return row;
+    const { num, score, subsets, truncated, errors } = answered;
+    return { ...row, num, score, subsets, truncated, errors };
+  } catch (unreadable) {
+    const why = unreadable instanceof Error ? unreadable.message : String(unreadable);
+    display.warn(
+      `${prepared.spec.name}: the answers saved before the interruption could not be read: ${why}`,
+    );
+    return row;
+  }
+}
+
 function describeEvalFailure(reason: unknown, server: ServerHandle): string {
   if (reason instanceof ServerExitedError) {
     const fatal = findFatalLine(server.logTail(400));
@@ -156,7 +181,7 @@ export async function runEvaluations(
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
       if (reason instanceof InterruptedError) {
-        summaries.push(failedEval(evaluation, 'interrupted', reason.message));
+        summaries.push(await interruptedEval(evaluation, evalDir, reason.message, ctx.display));
         throw reason;
       }
       // Error texts can quote a response body or a log line: mask before it reaches the console or a file.

@@ -30,19 +30,23 @@ function timeToReady(phases: Record<string, PhaseTiming>): number | null {
 }
 
 function evalRecordOf(summary: EvalSummary, result: Partial<EvalResult> | undefined): EvalRecord {
+  // An interrupted evaluation's score covers the samples answered until then: trends compare finished ones only.
+  const finished = summary.status === 'ok';
   return {
     name: summary.name,
     status: summary.status,
     num: summary.num,
-    score: summary.score,
-    ci95: summary.ci95 ?? null,
+    score: finished ? summary.score : null,
+    ci95: finished ? (summary.ci95 ?? null) : null,
     repeats: result?.repeats?.k ?? 1,
     errors: summary.errors,
     truncated: summary.truncated,
     retries: result?.retries ?? null,
     latency_p50_ms: result?.latency_ms?.p50 ?? null,
     latency_p90_ms: result?.latency_ms?.p90 ?? null,
-    subsets: summary.subsets.map(({ name, num, score, ci95 }) => ({ name, num, score, ci95: ci95 ?? null })),
+    subsets: finished
+      ? summary.subsets.map(({ name, num, score, ci95 }) => ({ name, num, score, ci95: ci95 ?? null }))
+      : [],
     perf: perfLevelRecords((summary.perf ?? result?.perf)?.levels),
   };
 }

@@ -18,7 +18,11 @@ export interface EvalSummary {
   backend: string;
   dataset: string;
   metric: string;
-  /** `interrupted`: the run was stopped while this evaluation ran (`eval_progress` says how far it got). */
+  /**
+   * `interrupted`: the run was stopped while this evaluation ran (`eval_progress` says how far it got); `num`,
+   * `score`, `subsets`, `truncated` and `errors` are those of the samples answered until then, where evalrig scores
+   * them itself (native), without an interval.
+   */
   status: 'ok' | 'failed' | 'skipped' | 'interrupted';
   num: number;
   /** Fraction 0..1, micro mean over all samples. */

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PredictionRecord } from '../../src/eval/types.js';
+import { formatScore } from '../../src/report/table.js';
 import type { RunSummary } from '../../src/run/summary.js';
 import {
   CORE_PREDICTION_FIELDS,
@@ -180,10 +181,11 @@ describe.concurrent('interruptions leave nothing running', () => {
       const run = startPlan(file);
       await waitFor(() => run.seen(/ready at/), 30_000, 'readiness');
       const predictionsFile = join(run.runDir(), 'evals/quiz/predictions.jsonl');
+      // A few answers, so that the interrupted row has figures of its own to check.
       await waitFor(
-        () => existsSync(predictionsFile) && readFileSync(predictionsFile, 'utf8').includes('\n'),
+        () => existsSync(predictionsFile) && readFileSync(predictionsFile, 'utf8').split('\n').length > 3,
         30_000,
-        'a first prediction',
+        'three predictions',
       );
       run.child.kill(signal);
       const result = await run.child;
@@ -197,6 +199,23 @@ describe.concurrent('interruptions leave nothing running', () => {
       expect(result.all).toContain(
         `${summary.samples?.done} of 40 samples done. To continue this run: evalrig plan ${file} --resume ${runDir}`,
       );
+      // The row's figures are those of the answers saved before the signal, in every file that shows them.
+      const answered = lines.length;
+      const accuracy = lines.filter((line) => line.correct).length / answered;
+      const score = formatScore(accuracy);
+      expect(summary.samples?.done).toBe(answered);
+      expect(summary.evals).toEqual([
+        expect.objectContaining({ name: 'quiz', status: 'interrupted', num: answered, errors: 0 }),
+      ]);
+      expect(summary.evals[0]?.score).toBeCloseTo(accuracy, 12);
+      const subsets = summary.evals[0]?.subsets ?? [];
+      expect(subsets.reduce((sum, subset) => sum + subset.num, 0)).toBe(answered);
+      expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toContain(
+        `| mean_acc | INTERRUPTED | ${answered} | ${score} | - | - |`,
+      );
+      const junit = readFileSync(join(runDir, 'junit.xml'), 'utf8');
+      expect(junit).toContain(`score ${score} (`);
+      expect(junit).toContain(`; ${answered} samples answered before the interruption, 0 failed requests`);
       expectServerGone(runDir);
     });
   }

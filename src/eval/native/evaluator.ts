@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { datasetLoader } from '../../datasets/registry.js';
 import type { ModelScopeProgress } from '../../datasets/modelscope.js';
 import type { NativeEvalSpec } from '../../plan/schema.js';
@@ -72,6 +73,16 @@ export const nativeEvaluator: Evaluator = {
   },
   async preload() {
     await import('./runner.js');
+  },
+  async answeredSoFar(prepared, evalDir) {
+    // Loaded by the runner already: the command's start-up does not pay for them.
+    const [{ PREDICTIONS_FILE, tallySavedPredictions }, { ScoreTally }] = await Promise.all([
+      import('./predictions-file.js'),
+      import('./score.js'),
+    ]);
+    const tally = new ScoreTally(prepared.samples.map((sample) => sample.subset));
+    await tallySavedPredictions(join(evalDir, PREDICTIONS_FILE), prepared.samples, tally);
+    return tally.metrics();
   },
   async run(prepared, endpoint, ctx) {
     const spec = specOf(prepared.spec, 'native');

@@ -67,6 +67,28 @@ export async function takeEarlierPredictions(
   samples: readonly Sample[],
   tally: ScoreTally,
 ): Promise<EarlierPredictions> {
+  const { earlier, lines } = await readFinished(filePath, samples, tally);
+  if (lines.tornBytes > 0) await truncate(filePath, lines.completeBytes);
+  return earlier;
+}
+
+/**
+ * Tallies what `takeEarlierPredictions` would take over, changing nothing on disk: the figures of the samples
+ * answered so far, for the row of an evaluation that was stopped.
+ */
+export async function tallySavedPredictions(
+  filePath: string,
+  samples: readonly Sample[],
+  tally: ScoreTally,
+): Promise<EarlierPredictions> {
+  return (await readFinished(filePath, samples, tally)).earlier;
+}
+
+async function readFinished(
+  filePath: string,
+  samples: readonly Sample[],
+  tally: ScoreTally,
+): Promise<{ earlier: EarlierPredictions; lines: { completeBytes: number; tornBytes: number } }> {
   const wanted = new Set(samples.map((sample) => sample.id));
   // The newest line per sample wins: its tallied fields when finished, null when it is to be asked again.
   const newest = new Map<string, TalliedRecord | null>();
@@ -77,14 +99,13 @@ export async function takeEarlierPredictions(
     retries += (record.attempts ?? 1) - 1;
     newest.set(record.id, isFinished(record) ? talliedFields(record) : null);
   });
-  if (lines.tornBytes > 0) await truncate(filePath, lines.completeBytes);
   const finished = new Set<string>();
   for (const [id, record] of newest) {
     if (!record) continue;
     tally.add(record);
     finished.add(id);
   }
-  return { finished, retries };
+  return { earlier: { finished, retries }, lines };
 }
 
 /** Older records have no `attempts` or `error_kind`; an error without a kind is asked again. */

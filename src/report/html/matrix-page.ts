@@ -38,6 +38,8 @@ function variantsSection(matrix: MatrixSummary): Section {
 function scoresByCategory(summary: RunSummary): Map<string, number> {
   const scores = new Map<string, number>();
   for (const evalSummary of summary.evals) {
+    // An interrupted evaluation's figures cover part of its samples: not comparable with a finished one's.
+    if (evalSummary.status !== 'ok') continue;
     for (const subset of evalSummary.subsets)
       scores.set(`${evalSummary.name} · ${subset.name}`, subset.score);
     if (evalSummary.score !== null) scores.set(`${evalSummary.name} · ${OVERALL}`, evalSummary.score);

@@ -100,7 +100,15 @@ export function scoresSection(summary: RunSummary, compared: RunSummary | null):
   const rows: string[][] = [];
   for (const evalSummary of summary.evals) {
     if (evalSummary.status !== 'ok') {
-      rows.push([evalSummary.name, evalSummary.status.toUpperCase(), String(evalSummary.num), '-', '-', '-']);
+      // An interrupted evaluation's figures are those of the samples answered until then: no interval, no chart.
+      rows.push([
+        evalSummary.name,
+        evalSummary.status.toUpperCase(),
+        String(evalSummary.num),
+        formatScore(evalSummary.score),
+        '-',
+        '-',
+      ]);
       continue;
     }
     const evalLines = linesOf(

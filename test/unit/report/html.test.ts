@@ -140,6 +140,20 @@ describe('report.html sections', () => {
     );
   });
 
+  it("scores: an interrupted evaluation's figures on one row, without interval or chart", () => {
+    const records = [prediction({ id: 'IQ-0' }), prediction({ id: 'IQ-1', extracted: 'B' })];
+    const stopped = {
+      ...evalSummaryOf('quiz', records),
+      status: 'interrupted' as const,
+      error: 'stopped by SIGINT',
+    };
+    const section = scoresSection(runSummary('/now', [stopped], { status: 'interrupted' }), null);
+    expect(section.html).toContain(
+      '<td>quiz</td><td>INTERRUPTED</td><td class="num">2</td><td class="num">0.5</td><td class="num">-</td><td class="num">-</td>',
+    );
+    expect(section.charts).toEqual({});
+  });
+
   it('latency and tokens: histograms of the answered samples, split into correct and wrong', () => {
     const records = [
       prediction({ id: '1', latency_ms: 100 }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { matrixOutcomeLine } from '../../../src/report/matrix.js';
+import { comparisonRows, matrixOutcomeLine } from '../../../src/report/matrix.js';
 import type { MatrixSummary, RunSummary } from '../../../src/run/summary.js';
+import { evalSummaryOf, prediction, runSummary } from './run-fixture.js';
 
 const variant = (name: string, status: RunSummary['status'], exit_code = status === 'ok' ? 0 : 1) => ({
   name,
@@ -38,5 +39,28 @@ describe('matrixOutcomeLine', () => {
     expect(matrixOutcomeLine(matrix([variant('a', 'ok'), variant('b', 'ok')]))).toBe(
       'Matrix: all 2 variants ended ok',
     );
+  });
+});
+
+describe('comparisonRows', () => {
+  it("leaves out an interrupted variant's partial scores, its status saying why", () => {
+    const records = [prediction({ id: 'IQ-0' }), prediction({ id: 'IQ-1', extracted: 'B' })];
+    const finished = runSummary('/m/a', [evalSummaryOf('quiz', records)]);
+    const stopped = runSummary(
+      '/m/b',
+      [{ ...evalSummaryOf('quiz', records.slice(0, 1)), status: 'interrupted', error: 'stopped by SIGINT' }],
+      { status: 'interrupted', exit_code: 130 },
+    );
+    const { rows } = comparisonRows(
+      matrix([
+        { name: 'a', summary: finished },
+        { name: 'b', summary: stopped },
+      ]),
+    );
+    expect(rows).toEqual([
+      ['quiz', 'IQ', '0.5', '-'],
+      ['quiz', 'OVERALL', '0.5', '-'],
+      ['status', '', 'ok', 'interrupted'],
+    ]);
   });
 });

@@ -117,6 +117,33 @@ describe('a finished run judged against its history', () => {
     });
   });
 
+  it("keeps an interrupted evaluation's partial score out of the history: a trend compares finished ones", () => {
+    const root = mkdtempSync(join(tmpdir(), 'evalrig-gates-'));
+    finish(root, '20261129', 0.9);
+    const { summary, manifest } = finishedRun(root, '20261130', 0.5, 'interrupted');
+    // 11 of the 40 samples answered before the signal, as the run's row gives them.
+    summary.evals = [
+      {
+        ...evalSummary(0.5),
+        status: 'interrupted',
+        num: 11,
+        ci95: undefined,
+        subsets: [{ name: 'IQ', num: 11, score: 0.5 }],
+      },
+    ];
+    const judged = judgeRun(summary, manifest, place(root), [dropGate], () => undefined);
+    recordRun(judged, manifest, place(root), () => undefined);
+    expect(judged.evals[0]).toMatchObject({ num: 11, score: 0.5, ci95: null, delta: null });
+
+    const history = openHistory(root);
+    expect(history.trend('demo', '', 'quiz').map((point) => [point.status, point.score])).toEqual([
+      ['ok', 0.9],
+      ['interrupted', null],
+    ]);
+    expect(history.runs('demo', '')[1]?.evals[0]).toMatchObject({ num: 11, score: null, subsets: [] });
+    history.close();
+  });
+
   it('goes on with a warning when the history cannot be written, saying how to record the run later', () => {
     const root = mkdtempSync(join(tmpdir(), 'evalrig-gates-'));
     mkdirSync(join(root, HISTORY_FILE));

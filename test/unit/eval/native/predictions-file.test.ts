@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../../src/datasets/types.js';
-import { JsonlAppender, takeEarlierPredictions } from '../../../../src/eval/native/predictions-file.js';
+import {
+  JsonlAppender,
+  tallySavedPredictions,
+  takeEarlierPredictions,
+} from '../../../../src/eval/native/predictions-file.js';
 import { ScoreTally } from '../../../../src/eval/native/score.js';
 
 function sample(id: string): Sample {
@@ -86,6 +90,32 @@ describe('takeEarlierPredictions', () => {
       finished: new Set(),
       retries: 0,
     });
+  });
+});
+
+describe('tallySavedPredictions', () => {
+  it('tallies the newest finished record of each sample as a resume would, leaving a torn line on disk', async () => {
+    const content =
+      record('Q-1', { correct: false }) +
+      '\n' +
+      record('Q-2', { error: 'HTTP 503', error_kind: 'transient' }) +
+      '\n' +
+      record('Q-1') +
+      '\n' +
+      record('Q-3', { correct: false, error: 'HTTP 400', error_kind: 'permanent' }) +
+      '\n' +
+      record('Q-4').slice(0, 40);
+    const file = predictionsFile(content);
+    const tally = new ScoreTally();
+    const saved = await tallySavedPredictions(file, ['Q-1', 'Q-2', 'Q-3', 'Q-4'].map(sample), tally);
+    expect([...saved.finished].sort()).toEqual(['Q-1', 'Q-3']);
+    expect(tally.metrics()).toMatchObject({
+      num: 2,
+      score: 0.5,
+      errors: 1,
+      subsets: [{ name: 'IQ', num: 2 }],
+    });
+    expect(readFileSync(file, 'utf8')).toBe(content);
   });
 });
 
