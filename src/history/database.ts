@@ -86,9 +86,9 @@ function perfLevelsOf(rows: readonly PerfFigureRow[]): PerfLevelRecord[] {
 
 /**
  * better-sqlite3, required on first use: its native module takes tens of milliseconds to load, which a run spends
- * while vLLM loads (`loadHistoryDriver`) rather than before it starts.
+ * while vLLM loads (it opens the history then) rather than before it starts.
  */
-export function loadHistoryDriver(): typeof Database {
+function loadHistoryDriver(): typeof Database {
   return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 }
 

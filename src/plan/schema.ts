@@ -8,6 +8,10 @@ import { SlurmSpecSchema, slurmParallelLayout } from './slurm-schema.js';
 import { DURATION_FORMS, DurationSchema } from './duration.js';
 import { parseVersion } from '../util/pep440.js';
 
+// A command parses one plan once: zod's JIT, which compiles a parser per object schema on its first use, costs
+// more than it saves there (~6 ms of every start). Validation is the same either way.
+z.config({ jitless: true });
+
 /**
  * The whole plan language in one place: every key, its type and its default.
  * Objects are strict so a typo is an error, never silently ignored.

@@ -3,7 +3,7 @@ import type { RunSummary } from '../run/summary.js';
 import { continuation, resumeNotes } from './continuation.js';
 import { writeEvalScopeLayouts } from './evalscope-layout.js';
 import { matrixOutcomeLine, renderComparisonTable, writeMatrixReport } from './matrix.js';
-import { readMatrixFolder, readRunFolder } from './run-folder.js';
+import { readMatrixFolder, readRunFolder, type RunFolder } from './run-folder.js';
 import { writeMatrixHtmlAndJunit, writeRunHtmlAndJunit } from './run-reports.js';
 import { renderPerfTable } from './perf-table.js';
 import { renderConsoleTable } from './table.js';
@@ -49,11 +49,11 @@ function printRunResult(summary: RunSummary): void {
 export const consoleAndFileReporter: RunReporter = {
   writeRun(summary) {
     writeRunReport(summary);
-    writeBesideReport('report.html and junit.xml', () =>
-      writeRunHtmlAndJunit(readRunFolder(summary.run_dir)),
-    );
+    let folder: RunFolder | undefined;
+    const readOnce = () => (folder ??= readRunFolder(summary.run_dir));
+    writeBesideReport('report.html and junit.xml', () => writeRunHtmlAndJunit(readOnce()));
     writeBesideReport("the native evaluations in EvalScope's layout", () =>
-      writeEvalScopeLayouts(readRunFolder(summary.run_dir)),
+      writeEvalScopeLayouts(readOnce()),
     );
   },
   printRun: printRunResult,

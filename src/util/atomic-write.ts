@@ -13,8 +13,10 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   try {
     writeFileSync(temporary, content);
     renameSync(temporary, path);
-  } finally {
+  } catch (error) {
+    // Renamed, the temporary name is gone; otherwise it must not stay behind.
     rmSync(temporary, { force: true });
+    throw error;
   }
 }
 
