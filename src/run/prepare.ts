@@ -2,18 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { runtimeFor } from '../server/registry.js';
-import type { ServePlan } from '../server/runtime.js';
+import type { ServePlan, ServerRuntime } from '../server/runtime.js';
+import type { ServerSpec } from '../plan/schema.js';
 import { formatVersion } from '../util/pep440.js';
 import { renderVersionedServeFlags } from '../vllm/flags.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-/** A server reachable from other machines is the plan's choice, but one worth saying out loud. */
-function bindNotices(host: string): string[] {
+/** A server reachable from other machines (the plan's choice or the runtime's) is worth saying out loud. */
+function bindNotices(server: ServerSpec, runtime: ServerRuntime): string[] {
+  const forced = runtime.listensOn?.(server);
+  const host = forced?.host ?? server.host;
   if (LOOPBACK.has(host)) return [];
+  const unguarded = "Its API (/v1) needs the run's key, but /health, /metrics and /version answer anyone";
   return [
-    `server.host is ${host}: vLLM is reachable from other machines. Its API (/v1) needs the run's key, but ` +
-      '/health, /metrics and /version answer anyone; keep 127.0.0.1 unless something else must reach it.',
+    forced
+      ? `vLLM listens on ${host} (${forced.why}). ${unguarded} who can reach the node.`
+      : `server.host is ${host}: vLLM is reachable from other machines. ${unguarded}; ` +
+        'keep 127.0.0.1 unless something else must reach it.',
   ];
 }
 
@@ -50,7 +56,7 @@ export async function prepareServe(loaded: LoadedPlan, signal?: AbortSignal): Pr
     version,
     versionSource: source,
     ...(detection === undefined ? {} : { detection }),
-    notices: [...rendered.notices, ...bindNotices(server.host)],
+    notices: [...rendered.notices, ...bindNotices(server, runtime)],
     secrets: server.api_key === undefined ? [apiKey] : [],
   };
 }

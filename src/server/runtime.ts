@@ -16,6 +16,11 @@ export interface ServerRuntime {
   findVersion(server: ServerSpec, ctx: RuntimeContext): Promise<VersionFinding>;
   /** `plan --dry-run`: what would start, secrets masked, one line each. Starts and contacts nothing. */
   describe(serve: ServePlan, ctx: RuntimeContext): string[];
+  /**
+   * Where vLLM listens when the runtime cannot follow the plan's server.host, and why; absent when it follows it.
+   * Said before the start when the address is reachable from other machines.
+   */
+  listensOn?(server: ServerSpec): { host: string; why: string };
   /** What the preflight must find on this host for this runtime. */
   hostNeeds(server: ServerSpec, env: Readonly<Record<string, string | undefined>>): HostNeeds;
   /** Starts the server (or attaches to it); the handle's `stop` is always called, on every path. */

@@ -4,6 +4,7 @@ import { detectVllmVersion } from '../../vllm/detect.js';
 import type { LeftoverSource, ServerRuntime } from '../runtime.js';
 import { slurmHostNeeds } from './host-needs.js';
 import { JOB_SCRIPT, planJob } from './job-plan.js';
+import { JOB_BIND_HOST } from './job-script.js';
 
 /** Whether a command is on PATH: no squeue, no queue to search. */
 function onPath(command: string): boolean {
@@ -40,6 +41,10 @@ export const slurmRuntime: ServerRuntime = {
         'vLLM runs on a Slurm node, not asked from here: pin server.vllm_version to have flags follow it',
     };
   },
+  listensOn: () => ({
+    host: JOB_BIND_HOST,
+    why: 'the job runs on a node the scheduler picks, and evalrig reaches it over the network',
+  }),
   describe(serve, ctx) {
     const { args, script } = planJob(serve.server, {
       runId: 'dry-run',
