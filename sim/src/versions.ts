@@ -95,7 +95,7 @@ export interface VersionRules {
 }
 
 // Registration dates are approximate (inferred from the vllm/reasoning package history); the
-// two the brief relies on are firm: deepseek_r1 everywhere, qwen3 from 0.9.0.
+// two evalrig's reasoning plans rely on are firm: deepseek_r1 everywhere, qwen3 from 0.9.0.
 const PARSERS: ReadonlyArray<readonly [string, Triple]> = [
   ['deepseek_r1', [0, 0, 0]],
   ['granite', [0, 0, 0]],

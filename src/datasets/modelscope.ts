@@ -6,6 +6,7 @@ import pRetry from 'p-retry';
 import { z } from 'zod';
 import { temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { delay } from '../util/delay.js';
+import { describeNetworkError } from '../util/network-error.js';
 import { defaultCacheDir, expandHome } from '../util/paths.js';
 import { DatasetError } from './problems.js';
 import { parseRetryAfter } from '../util/retry-after.js';
@@ -203,19 +204,6 @@ class DownloadFailure extends Error {
     this.status = answer.status;
     this.retryAfterMs = answer.retryAfterMs;
   }
-}
-
-function describeNetworkError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `no complete answer within ${timeoutMs / 1000} s`;
-  }
-  if (error instanceof Error) {
-    const cause = error.cause;
-    const detail =
-      cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
-    return `network error: ${error.message}${detail ? ` (${detail})` : ''}`;
-  }
-  return `network error: ${String(error)}`;
 }
 
 /** A file system error (it names a syscall), as opposed to trouble on the wire. */

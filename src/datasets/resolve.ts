@@ -45,7 +45,10 @@ export async function resolveDatasetSource(options: ResolveDatasetOptions): Prom
   if (options.dataset_path !== undefined) {
     const folder = resolvePath(options.baseDir ?? process.cwd(), expandHome(options.dataset_path));
     const info = await stat(folder).catch(() => undefined);
-    if (!info) throw new DatasetError(`dataset_path ${folder} does not exist.`);
+    if (!info)
+      throw new DatasetError(
+        `dataset_path ${folder} does not exist; check the eval's dataset_path (a relative path starts at the plan's folder).`,
+      );
     if (!info.isDirectory()) {
       throw new DatasetError(
         `dataset_path ${folder} is a file; give the folder that holds the ${options.dataset} files.`,

@@ -30,10 +30,6 @@ export function resolveOutputDir(outputDir: string): string {
   return resolve(expandHome(outputDir));
 }
 
-export function historyFile(outputDir: string): string {
-  return join(resolveOutputDir(outputDir), HISTORY_FILE);
-}
-
 export interface PlanCell {
   plan: string;
   cell: string;

@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat, statfs } from 'node:fs/promises';
-import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import { resolveExecutable } from '../util/executable.js';
 import { probePort } from '../util/ports.js';
+import { locateExecutable } from '../util/python-of-executable.js';
 import { detectVllmVersion, type VllmDetection } from '../vllm/detect.js';
 import { parseVersion } from '../util/pep440.js';
 import type { DiskFacts, HostFacts, ModelFacts, PreflightInput, ToolFacts } from './checks/types.js';
@@ -59,30 +60,10 @@ export function isSimulatorExecutable(paths: readonly string[], evalrigRoot: str
   );
 }
 
-async function isExecutableFile(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The file a command would run: a path as given, or the first match on PATH; symlinks resolved too. */
 async function commandPaths(command: string, pathVariable: string | undefined): Promise<string[]> {
-  let found: string | undefined;
-  if (command.includes('/')) {
-    found = command;
-  } else {
-    for (const dir of (pathVariable ?? '').split(delimiter).filter(Boolean)) {
-      const candidate = join(dir, command);
-      if (await isExecutableFile(candidate)) {
-        found = candidate;
-        break;
-      }
-    }
-  }
-  if (found === undefined) return [command];
+  const found = command.includes('/') ? command : locateExecutable(command, pathVariable);
+  if (found === null) return [command];
   const real = await realpath(found).catch(() => found);
   return [command, found, real];
 }

@@ -2,6 +2,7 @@ import pRetry from 'p-retry';
 import type { NotifyTarget } from '../plan/schema.js';
 import type { MatrixSummary, RunSummary } from '../run/summary.js';
 import type { RunDisplay } from '../util/display.js';
+import { describeNetworkError } from '../util/network-error.js';
 import { noticeOf, verdictOf, wants, type RunNotice } from './notice.js';
 import type { Notifier } from './notifier.js';
 import { shownUrl } from '../plan/webhook-url.js';
@@ -34,15 +35,6 @@ class DeliveryFailure extends Error {
   }
 }
 
-function describeNetworkError(error: unknown, timeoutS: number): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${timeoutS} s`;
-  if (!(error instanceof Error)) return `network error: ${String(error)}`;
-  const cause = error.cause;
-  const detail =
-    cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
-  return `network error: ${error.message}${detail ? ` (${detail})` : ''}`;
-}
-
 function parsed(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -66,7 +58,7 @@ async function postOnce(notifier: Notifier, notice: RunNotice, target: NotifyTar
     status = response.status;
     text = await response.text();
   } catch (error) {
-    throw new DeliveryFailure(describeNetworkError(error, target.timeout), true);
+    throw new DeliveryFailure(describeNetworkError(error, target.timeout * 1000), true);
   }
   if (status < 200 || status >= 300) {
     const quoted = text.trim().slice(0, MAX_QUOTED_CHARS);

@@ -1,4 +1,4 @@
-import { formatScore } from '../report/table.js';
+import { formatDelta, formatScore } from '../report/table.js';
 import { gateFailed, type NoticeEval, type RunNotice } from './notice.js';
 
 /** How one platform writes emphasis, code and plain text (each platform's markdown differs). */
@@ -47,11 +47,6 @@ function evalLine(evaluation: NoticeEval, markup: Markup): string {
   return `- ${markup.code(name)}: ${result} (n=${evaluation.num}${errors})`;
 }
 
-function signed(value: number): string {
-  const text = formatScore(Math.abs(value));
-  return value < 0 ? `-${text}` : `+${text}`;
-}
-
 /** The body of a message, one line each, in the order people look for them. */
 export function noticeLines(notice: RunNotice, markup: Markup): string[] {
   const vllm = notice.vllm_version ? ` · vLLM ${notice.vllm_version}` : '';
@@ -76,7 +71,7 @@ export function noticeLines(notice: RunNotice, markup: Markup): string[] {
       markup.bold('Changes'),
       ...notice.deltas.map(
         (delta) =>
-          `- ${markup.code(delta.name)}: ${formatScore(delta.previous)} → ${formatScore(delta.current)} (${signed(delta.current - delta.previous)})`,
+          `- ${markup.code(delta.name)}: ${formatScore(delta.previous)} → ${formatScore(delta.current)} (${formatDelta(delta.current - delta.previous)})`,
       ),
     );
   }

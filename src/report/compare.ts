@@ -3,7 +3,7 @@ import { summarizeLatency } from '../eval/native/score.js';
 import type { EvalSummary } from '../run/summary.js';
 import { findFlips, type AnswerSide, type Flip } from './flips.js';
 import { readPredictions, readRunFolder, type RunFolder } from './run-folder.js';
-import { formatScore } from './table.js';
+import { formatDelta, formatScore } from './table.js';
 
 export type MetricUnit = 'score' | 'count' | 'ms';
 
@@ -99,12 +99,11 @@ function formatValue(value: number | null, unit: MetricUnit): string {
   return unit === 'score' ? formatScore(value) : unit === 'ms' ? `${Math.round(value)} ms` : String(value);
 }
 
-function formatDelta(value: number | null, unit: MetricUnit): string {
+function formatChange(value: number | null, unit: MetricUnit): string {
+  if (unit === 'score') return formatDelta(value);
   if (value === null) return '-';
   if (value === 0) return '0';
-  const sign = value > 0 ? '+' : '-';
-  const magnitude = Math.abs(value);
-  return `${sign}${unit === 'score' ? magnitude.toFixed(4) : formatValue(magnitude, unit)}`;
+  return `${value > 0 ? '+' : '-'}${formatValue(Math.abs(value), unit)}`;
 }
 
 function formatAnswer(side: AnswerSide): string {
@@ -135,7 +134,7 @@ export function renderComparison(comparison: RunComparison): string {
         metric.metric,
         formatValue(metric.a, metric.unit),
         formatValue(metric.b, metric.unit),
-        formatDelta(metric.delta, metric.unit),
+        formatChange(metric.delta, metric.unit),
       ]);
     }
   }

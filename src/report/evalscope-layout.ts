@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { percentile } from '../eval/perf/metrics.js';
 import type { EvalResult, PredictionRecord } from '../eval/types.js';
 import { evalDirOf } from '../run/run-dir.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
@@ -11,14 +12,6 @@ export const EVALSCOPE_LAYOUT_DIR = 'evalscope';
 type Json = Record<string, unknown>;
 
 const round = (value: number): number => Math.round(value * 1e6) / 1e6;
-
-/** Linear interpolation between ranks, as numpy and pandas compute percentiles. */
-function percentile(sorted: readonly number[], fraction: number): number {
-  const rank = (sorted.length - 1) * fraction;
-  const low = Math.floor(rank);
-  const high = Math.min(low + 1, sorted.length - 1);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
-}
 
 /** The figures EvalScope gives for each per-request measure; null where no request measured it. */
 function distribution(values: readonly number[]): Json {
@@ -32,7 +25,7 @@ function distribution(values: readonly number[]): Json {
     mean,
     Math.sqrt(variance),
     sorted[0]!,
-    ...[0.25, 0.5, 0.75, 0.9, 0.99].map((fraction) => percentile(sorted, fraction)),
+    ...[25, 50, 75, 90, 99].map((p) => percentile(sorted, p)!),
     sorted.at(-1)!,
   ];
   return Object.fromEntries(keys.map((key, index) => [key, round(figures[index]!)]));

@@ -13,7 +13,10 @@ export function formatInterval(interval: readonly [number, number] | null | unde
   return interval ? `${formatScore(interval[0])}–${formatScore(interval[1])}` : '-';
 }
 
-/** The change of a score against the compared run, signed: `+0.05`, `-0.6`; '-' without one. */
+/**
+ * The change of a score against the compared run, signed: `+0.05`, `-0.6`; '-' without one. The one way a score's
+ * change is written, so the table, the comparison, the HTML report and the notifications agree.
+ */
 export function formatDelta(delta: number | null | undefined): string {
   if (delta === null || delta === undefined) return '-';
   return delta > 0 ? `+${formatScore(delta)}` : formatScore(delta);

@@ -36,7 +36,10 @@ function subsetOfFile(path: string, options: McqDatasetOptions): string {
  */
 export async function listDatasetFiles(path: string, options: McqDatasetOptions): Promise<DatasetFile[]> {
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new DatasetError(`Dataset path ${path} does not exist.`);
+  if (!info)
+    throw new DatasetError(
+      `Dataset path ${path} does not exist; check the eval's dataset_path (a relative path starts at the plan's folder).`,
+    );
   if (info.isFile()) {
     const format = formatOf(path, options.format);
     if (!format) {

@@ -1,5 +1,6 @@
 import type { EvalScopeEvalSpec } from '../../plan/schema.js';
 import type { Version } from '../../util/pep440.js';
+import { shellQuote } from '../../util/shell-quote.js';
 import type { Endpoint } from '../types.js';
 import { evalscopeCli } from './rules.js';
 
@@ -67,7 +68,7 @@ export function showEvalScopeCommand(command: EvalScopeCommand): string {
   return all
     .map((arg, index) => {
       if (all[index - 1] === '--api-key' && arg !== NO_KEY) return '***';
-      return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+      return shellQuote(arg);
     })
     .join(' ');
 }

@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { EvalScopeEvalSpec } from '../../plan/schema.js';
+import { signalGroup } from '../../server/process-group.js';
 import type { Version } from '../../util/pep440.js';
 import type { EvalContext } from '../evaluator.js';
 import type { Endpoint, EvalResult } from '../types.js';
@@ -19,15 +20,6 @@ import {
 
 /** After SIGTERM, the group gets this long to end before SIGKILL. */
 const TERM_GRACE_MS = 5_000;
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is gone already.
-  }
-}
 
 /**
  * Runs `evalscope eval` against the ready server as a child in a process group of its own: its output goes to
@@ -77,12 +69,16 @@ export async function runEvalScope(
     return lines;
   });
 
+  // No pid: the spawn failed, so there is no group to signal.
+  const signalChild = (signal: NodeJS.Signals): void => {
+    if (child.pid !== undefined) signalGroup(child.pid, signal);
+  };
   let stoppedBy: 'timeout' | 'abort' | undefined;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = (why: 'timeout' | 'abort'): void => {
     stoppedBy ??= why;
-    signalGroup(child.pid, 'SIGTERM');
-    killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), TERM_GRACE_MS);
+    signalChild('SIGTERM');
+    killTimer ??= setTimeout(() => signalChild('SIGKILL'), TERM_GRACE_MS);
   };
   const timer = setTimeout(() => stop('timeout'), spec.timeout * 1000);
   const onAbort = (): void => stop('abort');
@@ -93,7 +89,7 @@ export async function runEvalScope(
   clearTimeout(timer);
   clearTimeout(killTimer);
   ctx.signal.removeEventListener('abort', onAbort);
-  signalGroup(child.pid, 'SIGKILL');
+  signalChild('SIGKILL');
   for (const lines of outputs) lines.end();
   await new Promise<void>((resolve) => log.end(resolve));
 

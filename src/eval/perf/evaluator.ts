@@ -8,7 +8,7 @@ import type { Endpoint, EvalResult } from '../types.js';
 import { runLevel } from './level.js';
 import { levelMetrics } from './metrics.js';
 import { loadFixedPrompts, type FixedPrompts } from './prompt-sources.js';
-import { seededRandom, type CountPromptTokens } from './prompts.js';
+import { mulberry32, type CountPromptTokens } from './prompts.js';
 import { RequestBodies, randomInputTokens } from './request-bodies.js';
 import { counterChanges, scrapeMetrics, type MetricSamples } from './server-metrics.js';
 import type { StreamTarget } from './stream-client.js';
@@ -47,7 +47,11 @@ function tokenizeCounter(root: string, endpoint: Endpoint, signal: AbortSignal):
         `POST /tokenize answered ${response.status}: the server's tokens are needed to size prompts`,
       );
     const { count } = (await response.json()) as { count?: unknown };
-    if (typeof count !== 'number') throw new Error('POST /tokenize answered without a count');
+    if (typeof count !== 'number')
+      throw new Error(
+        "POST /tokenize answered without a count: the server's /tokenize is not vLLM's, so random prompts cannot " +
+          'be sized to input_tokens; give prompts.file or prompts.dataset instead (they keep their own length)',
+      );
     return count;
   };
 }
@@ -134,7 +138,7 @@ export const perfEvaluator: Evaluator = {
     const started = performance.now();
     const root = serverRoot(endpoint.baseUrl);
     const countTokens = tokenizeCounter(root, endpoint, ctx.signal);
-    const random = seededRandom(spec.prompts.seed);
+    const random = mulberry32(spec.prompts.seed);
     const rate = spec.rate === 'inf' ? null : spec.rate;
     const levels: PerfLevel[] = [];
     const concurrencies = concurrencyLevels(spec);

@@ -24,7 +24,7 @@ export interface LevelOutcomes {
 }
 
 /** Waits `ms`, or less when the signal aborts; leaves no listener behind either way. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -74,7 +74,7 @@ export async function runLevel(target: StreamTarget, load: LevelLoad): Promise<L
   try {
     for (let next = load.bodies.next(); !next.done; next = load.bodies.next()) {
       if (load.rate !== null && sent.length > 0)
-        await delay((-Math.log(1 - load.random()) / load.rate) * 1000, level.signal);
+        await sleepUnlessAborted((-Math.log(1 - load.random()) / load.rate) * 1000, level.signal);
       const holdsSlot = load.rate === null;
       if (holdsSlot) await acquire();
       if (level.signal.aborted || performance.now() >= deadline) {

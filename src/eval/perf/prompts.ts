@@ -14,8 +14,8 @@ const WORDS = (
 
 const MAX_ROUNDS = 8;
 
-/** A small seeded generator (mulberry32): the same seed gives the same prompts and lengths. */
-export function seededRandom(seed: number): () => number {
+/** A generator seeded from a number (mulberry32): the same `prompts.seed` gives the same prompts and lengths. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -53,7 +53,10 @@ export async function calibratedPrompt(
     const missing = target - counted;
     if (missing === 0) return words.join(' ');
     if (missing < 0 && words.length === 0) {
-      throw new Error(`input_tokens ${target} is too short: the chat template alone costs ${counted} tokens`);
+      throw new Error(
+        `input_tokens ${target} is too short: the chat template alone costs ${counted} tokens; ` +
+          `set input_tokens to ${counted + 1} or more`,
+      );
     }
     if (missing > 0) addWords(missing);
     else words.length = Math.max(0, words.length + missing);

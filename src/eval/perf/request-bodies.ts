@@ -1,12 +1,6 @@
 import type { PerfEvalSpec } from '../../plan/schema.js';
 import type { ChatMessages, FixedPrompts } from './prompt-sources.js';
-import {
-  calibratedPrompt,
-  drawLength,
-  reusedPrompt,
-  seededRandom,
-  type CountPromptTokens,
-} from './prompts.js';
+import { calibratedPrompt, drawLength, reusedPrompt, mulberry32, type CountPromptTokens } from './prompts.js';
 
 /** Prompts calibrated at once: enough to hide /tokenize's round trips, few enough not to load the server. */
 const CALIBRATION_PARALLELISM = 8;
@@ -99,7 +93,7 @@ export class RequestBodies {
     const worker = async (): Promise<void> => {
       for (let index = next++; index < count; index = next++) {
         texts[index] = await calibratedPrompt(
-          seededRandom(seeds[index] ?? index),
+          mulberry32(seeds[index] ?? index),
           lengths[index] ?? 1,
           countTokens,
         );

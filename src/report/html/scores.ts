@@ -2,7 +2,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { EvalSummary, RunSummary } from '../../run/summary.js';
 import { OVERALL } from '../../history/record.js';
 import type { Interval } from '../../history/stats.js';
-import { formatScore } from '../table.js';
+import { formatDelta, formatScore } from '../table.js';
 import { BASE_OPTIONS, chartCanvas, COLOURS, section, table, type Section } from './section.js';
 
 /** One bar of the score chart and one row of the table: an evaluation's subset, or its OVERALL. */
@@ -13,10 +13,6 @@ interface ScoreLine {
   score: number;
   ci95: Interval | null;
   delta: number | null;
-}
-
-function signed(value: number): string {
-  return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(4)}`;
 }
 
 function linesOf(evalSummary: EvalSummary, compared: EvalSummary | undefined): ScoreLine[] {
@@ -123,7 +119,7 @@ export function scoresSection(summary: RunSummary, compared: RunSummary | null):
         String(line.num),
         formatScore(line.score),
         line.ci95 ? `${formatScore(line.ci95[0])} – ${formatScore(line.ci95[1])}` : '-',
-        line.delta === null ? '-' : signed(line.delta),
+        formatDelta(line.delta),
       ]);
     }
   }

@@ -1,4 +1,5 @@
 import { isAbsolute, relative, sep } from 'node:path';
+import { shellQuote } from '../../util/shell-quote.js';
 
 /** The options of `evalrig plan` that decide what runs, as the user gave them. */
 export interface PlanCommandLine {
@@ -10,11 +11,6 @@ export interface PlanCommandLine {
   /** `--output-dir`: replaces output.dir everywhere, the preflight's disk check included. */
   outputDir?: string;
   skipPreflight: boolean;
-}
-
-/** Quoted for a POSIX shell only where it needs to be, so that the usual command stays easy to read. */
-function shellQuote(argument: string): string {
-  return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A path as the user can paste it where they ran evalrig: relative below the working folder, else absolute. */

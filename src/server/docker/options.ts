@@ -5,6 +5,8 @@ import { BYTE_SIZE_PATTERN, type DockerSpec, type VolumeSpec } from '../../plan/
 import { SECRET_NAME } from '../../plan/secrets.js';
 import { buildEngineFlags, buildServerEnv } from '../../vllm/argv.js';
 import { maskSecretFlags } from '../../plan/secrets.js';
+import { expandHome } from '../../util/paths.js';
+import { shellQuote } from '../../util/shell-quote.js';
 
 /**
  * Plan → Docker create options, with no I/O: everything that depends on the machine (home folder, which paths
@@ -69,10 +71,6 @@ export function parseByteSize(text: string): number {
   if (!match) throw new Error(`not a size: "${text}" (write e.g. 16g, 512m or a number of bytes)`);
   const [, amount = '0', unit = ''] = match;
   return Math.round(Number(amount) * 1024 ** (UNIT_POWERS[unit.toLowerCase()] ?? 0));
-}
-
-function expandHome(path: string, homeDir: string): string {
-  return path === '~' || path.startsWith('~/') ? homeDir + path.slice(1) : path;
 }
 
 function resolveHostPath(path: string, environment: MountEnvironment): string {
@@ -289,10 +287,6 @@ function dockerRunParts(create: Dockerode.ContainerCreateOptions, withLabels: bo
 export function dockerRunArgv(create: Dockerode.ContainerCreateOptions): string[] {
   const parts = dockerRunParts(create, false);
   return ['docker', 'run', ...parts.options.flat(), parts.image, ...parts.command];
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `--dry-run` text: the container as a `docker run` command to paste, one option per line, secrets masked. */

@@ -98,11 +98,6 @@ export function findRecordedServers(env: NodeJS.ProcessEnv = process.env): Recor
   });
 }
 
-/** Server groups of this host whose evalrig is gone but which still run. */
-export function findOrphanServers(env: NodeJS.ProcessEnv = process.env): OrphanServer[] {
-  return findRecordedServers(env).filter((server) => !server.ownerAlive);
-}
-
 /** SIGTERM the orphan's group, SIGKILL after the grace, verify, and forget it when gone. */
 export async function stopOrphanServer(
   orphan: OrphanServer,

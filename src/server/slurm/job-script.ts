@@ -2,6 +2,7 @@ import { UserError } from '../../errors.js';
 import type { ServerSpec } from '../../plan/schema.js';
 import { slurmParallelLayout, type SlurmSpec } from '../../plan/slurm-schema.js';
 import { buildServeArgv } from '../../vllm/argv.js';
+import { shellQuote } from '../../util/shell-quote.js';
 
 /**
  * Plan → the sbatch command line and the job script, with no I/O: the run's paths, its id and the chosen port come
@@ -29,11 +30,6 @@ export interface JobInput {
   /** The job's working folder. */
   workDir: string;
   reasoningFlags?: string[];
-}
-
-/** Quotes a value for a POSIX shell: inside single quotes nothing is special but the quote itself. */
-export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** What the job's comment carries: who owns it, so that `cleanup` can judge it from the queue alone. */

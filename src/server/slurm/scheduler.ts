@@ -126,7 +126,10 @@ export async function jobStatus(jobId: string): Promise<JobStatus | null> {
   if (result.exitCode !== 0) {
     if (/invalid job id/i.test(result.stderr)) return null;
     throw new UserError(
-      `evalrig: squeue failed for job ${jobId}: ${result.stderr.trim()}`,
+      [
+        `evalrig: squeue failed for job ${jobId}: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+        `  The job may still hold its node: look with \`squeue -j ${jobId}\`, and \`scancel ${jobId}\` if it is still there.`,
+      ].join('\n'),
       ExitCode.runFailed,
     );
   }

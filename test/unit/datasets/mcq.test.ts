@@ -405,7 +405,9 @@ describe('bad records', () => {
 describe('paths and options', () => {
   it('explains a missing path, a folder without data files and an unknown extension', async () => {
     const dir = await tempDir();
-    await expect(loadMcqDataset({ path: join(dir, 'nope') })).rejects.toThrow(/does not exist/);
+    await expect(loadMcqDataset({ path: join(dir, 'nope') })).rejects.toThrow(
+      /nope does not exist; check the eval's dataset_path \(a relative path starts at the plan's folder\)/,
+    );
     await expect(loadMcqDataset({ path: dir })).rejects.toThrow(/has no \.jsonl or \.csv files/);
     await writeFile(join(dir, 'data.txt'), '{}');
     await expect(loadMcqDataset({ path: join(dir, 'data.txt') })).rejects.toThrow(

@@ -451,7 +451,7 @@ describe('fetchModelScopeFiles against a local ModelScope stand-in', () => {
     const silent: Handler = () => undefined;
     server.script.push(...repeated(silent, ATTEMPTS));
     const error = await errorOf(fetchIquiz(server, cacheDir, { timeoutMs: 200 }));
-    expect(error.message).toContain('Reason: no complete answer within 0.2 s');
+    expect(error.message).toContain('Reason: no answer within 0.2 s');
     expect(server.requests).toHaveLength(ATTEMPTS);
   });
 
@@ -561,7 +561,7 @@ describe("the run's abort signal", () => {
     const error = await errorOf(
       fetchIquiz(server, cacheDir, { timeoutMs: 200, signal: new AbortController().signal }),
     );
-    expect(error.message).toContain('Reason: no complete answer within 0.2 s');
+    expect(error.message).toContain('Reason: no answer within 0.2 s');
     expect(server.requests).toHaveLength(ATTEMPTS);
   });
 });
@@ -607,7 +607,9 @@ describe('resolveDatasetSource', () => {
   it('says when dataset_path does not exist or is a file', async () => {
     await expect(
       resolveDatasetSource({ dataset: 'iquiz', dataset_path: join(fixtureFolder, 'nope') }),
-    ).rejects.toThrow(/dataset_path .*nope does not exist/);
+    ).rejects.toThrow(
+      /dataset_path .*nope does not exist; check the eval's dataset_path \(a relative path starts at the plan's folder\)/,
+    );
     await expect(
       resolveDatasetSource({ dataset: 'iquiz', dataset_path: join(fixtureFolder, 'IQ.jsonl') }),
     ).rejects.toThrow(/is a file; give the folder that holds the iquiz files/);

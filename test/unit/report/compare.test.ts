@@ -98,7 +98,7 @@ describe('compareRuns', () => {
     expect(text).toContain('quiz: 2 samples flipped (1 now right, 1 now wrong)');
     expect(text).toMatch(/IQ-1\s+│\s+IQ\s+│\s+B\s+│\s+C \(wrong\)\s+│\s+B \(right\)/);
     expect(text).toMatch(/EQ-0\s+│\s+EQ\s+│\s+D\s+│\s+D \(right\)\s+│\s+C \(wrong\)/);
-    expect(text).toMatch(/score IQ\s+│\s+0\.5\s+│\s+1\.0\s+│\s+\+0\.5000/);
+    expect(text).toMatch(/score IQ\s+│\s+0\.5\s+│\s+1\.0\s+│\s+\+0\.5\s/);
   });
 });
 

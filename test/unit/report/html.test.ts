@@ -130,10 +130,10 @@ describe('report.html sections', () => {
     ]);
     const html = scoresSection(runSummary('/now', [quiz]), compared).html;
     expect(html).toContain(
-      '<td>OVERALL</td><td class="num">2</td><td class="num">0.5</td><td class="num">0.1 – 0.9</td><td class="num">+0.2500</td>',
+      '<td>OVERALL</td><td class="num">2</td><td class="num">0.5</td><td class="num">0.1 – 0.9</td><td class="num">+0.25</td>',
     );
     expect(html).toContain(
-      '<td>IQ</td><td class="num">1</td><td class="num">1.0</td><td class="num">-</td><td class="num">+0.5000</td>',
+      '<td>IQ</td><td class="num">1</td><td class="num">1.0</td><td class="num">-</td><td class="num">+0.5</td>',
     );
     expect(html).toContain(
       '<td>EQ</td><td class="num">1</td><td class="num">0.0</td><td class="num">-</td><td class="num">-</td>',

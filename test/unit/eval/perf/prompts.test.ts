@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibratedPrompt, drawLength, seededRandom } from '../../../../src/eval/perf/prompts.js';
+import { calibratedPrompt, drawLength, mulberry32 } from '../../../../src/eval/perf/prompts.js';
 import { counterChanges, parsePrometheus } from '../../../../src/eval/perf/server-metrics.js';
 import { serverRoot } from '../../../../src/eval/perf/evaluator.js';
 
@@ -16,19 +16,23 @@ const countTokens = (text: string) =>
 describe('calibratedPrompt', () => {
   it('lands on the exact length even when words cost more than one token', async () => {
     for (const target of [11, 40, 257]) {
-      const text = await calibratedPrompt(seededRandom(target), target, countTokens);
+      const text = await calibratedPrompt(mulberry32(target), target, countTokens);
       expect(await countTokens(text)).toBe(target);
     }
   });
 
-  it('refuses a length below what the template alone costs', async () => {
-    await expect(calibratedPrompt(seededRandom(1), 5, countTokens)).rejects.toThrow(/too short/);
+  it('refuses a length below what the template alone costs, naming the least that works', async () => {
+    await expect(calibratedPrompt(mulberry32(1), 5, countTokens)).rejects.toThrow(
+      /input_tokens 5 is too short: the chat template alone costs 10 tokens; set input_tokens to 11 or more/,
+    );
+    const least = await calibratedPrompt(mulberry32(1), 11, countTokens);
+    expect(await countTokens(least)).toBe(11);
   });
 });
 
 describe('drawLength', () => {
   it('stays within [L·(1−r), L·(1+r)] and is fixed without a range', () => {
-    const random = seededRandom(3);
+    const random = mulberry32(3);
     const lengths = Array.from({ length: 200 }, () => drawLength(random, 100, 0.5));
     expect(Math.min(...lengths)).toBeGreaterThanOrEqual(50);
     expect(Math.max(...lengths)).toBeLessThanOrEqual(150);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FixedPrompts } from '../../../../src/eval/perf/prompt-sources.js';
-import { seededRandom } from '../../../../src/eval/perf/prompts.js';
+import { mulberry32 } from '../../../../src/eval/perf/prompts.js';
 import { RequestBodies } from '../../../../src/eval/perf/request-bodies.js';
 import { PlanSchema, type PerfEvalSpec } from '../../../../src/plan/schema.js';
 
@@ -33,7 +33,7 @@ describe('RequestBodies', () => {
     const bodies = new RequestBodies({
       spec: spec({ input_tokens: 20, output_tokens: 7 }),
       model: 'm',
-      random: seededRandom(1),
+      random: mulberry32(1),
       countTokens,
       fixed: null,
     });
@@ -48,7 +48,7 @@ describe('RequestBodies', () => {
     const bodies = new RequestBodies({
       spec: spec({ input_tokens: 12, output_tokens: 4 }),
       model: 'm',
-      random: seededRandom(2),
+      random: mulberry32(2),
       countTokens,
       fixed: null,
     });
@@ -65,12 +65,12 @@ describe('RequestBodies', () => {
       provenance: { name: 'prompts', files: [] },
     };
     const settings = { spec: spec({ file: 'p.jsonl' }), model: 'm', countTokens, fixed };
-    const first = new RequestBodies({ ...settings, random: seededRandom(3) });
+    const first = new RequestBodies({ ...settings, random: mulberry32(3) });
     const level1 = (await first.counted(3)).map((b) => parse(b).messages[0]?.content);
     const level2 = (await first.counted(4)).map((b) => parse(b).messages[0]?.content);
     expect(new Set([...level1, ...level2.slice(0, 2)]).size).toBe(5);
     expect(level2[2]).toBe(level1[0]);
-    const again = new RequestBodies({ ...settings, random: seededRandom(3) });
+    const again = new RequestBodies({ ...settings, random: mulberry32(3) });
     expect((await again.counted(3)).map((b) => parse(b).messages[0]?.content)).toEqual(level1);
   });
 });

@@ -7,7 +7,6 @@ import {
   parallelLayout,
   parseJobComment,
   renderJobScript,
-  shellQuote,
   type JobInput,
 } from '../../../../src/server/slurm/job-script.js';
 import { judgeJob, parseQueue } from '../../../../src/server/slurm/leftovers.js';
@@ -47,13 +46,6 @@ describe('job script', () => {
     expect(lines.indexOf('module load cuda/12.4')).toBeLessThan(lines.length - 1);
     expect(script).not.toContain('sk-very-secret-key');
     expect(script).not.toContain('--api-key');
-  });
-
-  it('quotes for a POSIX shell', () => {
-    expect(shellQuote('plain/path-1.0')).toBe('plain/path-1.0');
-    expect(shellQuote('a b')).toBe("'a b'");
-    expect(shellQuote('$(rm -rf /)')).toBe("'$(rm -rf /)'");
-    expect(shellQuote("o'k")).toBe("'o'\\''k'");
   });
 });
 
