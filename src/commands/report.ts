@@ -3,7 +3,8 @@ import { parseCommandArgs, type Command } from './command.js';
 
 const HELP = `Usage: evalrig report <run-dir>
 
-Writes report.md, report.html and junit.xml of a finished run again, from the files in its folder (summary.json,
+Writes report.md, report.html and junit.xml of a finished run again, and each native evaluation's
+evals/<name>/evalscope/ folder (its results in EvalScope's layout), from the files in its folder (summary.json,
 manifest.json, evals/<name>/predictions.jsonl and result.json); for a matrix folder, those of each variant and of
 the matrix. Starts no server and uses no network. docs/report.md describes the files.
 

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import type { NotifyTarget } from '../plan/schema.js';
 import type { EvalSummary, MatrixSummary, RunStatus, RunSummary } from '../run/summary.js';
 
-/** A gate's verdict on the finished run, e.g. `iquiz.score >= 0.6`. */
+/** A gate's verdict on the finished run; `name` is the gate's, e.g. `iquiz.OVERALL.score`. */
 export interface GateVerdict {
   name: string;
   passed: boolean;
-  /** What the gate saw, e.g. `0.58 < 0.60`. */
+  /** What the gate saw, e.g. `iquiz OVERALL score 0.58 is below min 0.6`. */
   detail: string;
 }
 

@@ -112,4 +112,3 @@ export const McqDatasetOptionsSchema = z
 
 export type McqDatasetOptions = z.output<typeof McqDatasetOptionsSchema>;
 export type McqDatasetOptionsInput = z.input<typeof McqDatasetOptionsSchema>;
-export type McqFieldMapping = z.output<typeof McqFieldMappingSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServerProblem } from './server-checks.js';
 
 /**
  * `server.docker`: how `runtime: docker` runs the `vllm/vllm-openai` image (or any image whose entrypoint starts
@@ -130,4 +131,17 @@ export function isUnpinnedImage(image: string): boolean {
   const lastSegment = image.slice(image.lastIndexOf('/') + 1);
   const colon = lastSegment.indexOf(':');
   return colon < 0 || lastSegment.slice(colon + 1) === 'latest';
+}
+
+/** What `runtime: docker` needs of `server`: an image to run, and a model for it to serve. */
+export function checkDockerServer(server: {
+  model?: string | undefined;
+  docker?: { image: string } | undefined;
+}): ServerProblem[] {
+  const problems: ServerProblem[] = [];
+  if (!server.docker?.image)
+    problems.push({ path: ['docker', 'image'], message: 'runtime docker needs docker.image (a pinned tag)' });
+  if (!server.model)
+    problems.push({ path: ['model'], message: 'runtime docker needs model (a path or a hub id)' });
+  return problems;
 }

@@ -13,35 +13,110 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
 }
 
-/** The schemas that may apply at `path` (several for a union). */
-function schemasAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType[] {
-  let candidates: z.ZodType[] = [unwrap(schema)];
-  for (const segment of path) {
-    const next: z.ZodType[] = [];
-    for (const candidate of candidates) {
-      if (candidate instanceof z.ZodObject && typeof segment === 'string') {
-        const child = (candidate.shape as Record<string, z.ZodType>)[segment];
-        if (child) next.push(unwrap(child));
-      } else if (candidate instanceof z.ZodArray && typeof segment === 'number') {
-        next.push(unwrap(candidate.element as z.ZodType));
-      } else if (candidate instanceof z.ZodRecord) {
-        next.push(unwrap(candidate.valueType as z.ZodType));
-      }
-    }
-    candidates = next.flatMap((c) =>
-      c instanceof z.ZodUnion ? (c.options as z.ZodType[]).map(unwrap) : [c],
-    );
-  }
-  return candidates;
+/** The value at one step below `value`, when there is one. */
+function childOf(value: unknown, segment: PropertyKey): unknown {
+  return value !== null && typeof value === 'object'
+    ? (value as Record<PropertyKey, unknown>)[segment]
+    : undefined;
 }
 
-/** The keys an object at `path` may have (the union of all variants for a union), for "did you mean" hints. */
-export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** The literal a discriminated union's option has at its discriminator. */
+function discriminatorValues(option: z.ZodType, discriminator: string): ReadonlySet<unknown> {
+  const field =
+    option instanceof z.ZodObject ? (option.shape as Record<string, z.ZodType>)[discriminator] : undefined;
+  return field instanceof z.ZodLiteral ? field.values : new Set();
+}
+
+/**
+ * A union's options; for a discriminated union whose value names one of them (`backend: evalscope`), that one
+ * only, so that a key of another backend is not offered as a hint.
+ */
+function optionsFor(candidate: z.ZodType, value: unknown): z.ZodType[] {
+  if (!(candidate instanceof z.ZodUnion)) return [candidate];
+  const options = (candidate.options as z.ZodType[]).map(unwrap);
+  if (!(candidate instanceof z.ZodDiscriminatedUnion)) return options;
+  const chosen = childOf(value, candidate.def.discriminator);
+  const picked = options.filter((option) =>
+    discriminatorValues(option, candidate.def.discriminator).has(chosen),
+  );
+  return picked.length > 0 ? picked : options;
+}
+
+/** The schemas one step below `candidates` (unions not yet split into their options). */
+function childSchemas(candidates: readonly z.ZodType[], segment: PropertyKey): z.ZodType[] {
+  const next: z.ZodType[] = [];
+  for (const candidate of candidates) {
+    if (candidate instanceof z.ZodObject && typeof segment === 'string') {
+      const child = (candidate.shape as Record<string, z.ZodType>)[segment];
+      if (child) next.push(unwrap(child));
+    } else if (candidate instanceof z.ZodArray && typeof segment === 'number') {
+      next.push(unwrap(candidate.element as z.ZodType));
+    } else if (candidate instanceof z.ZodRecord) {
+      next.push(unwrap(candidate.valueType as z.ZodType));
+    }
+  }
+  return next;
+}
+
+/** The schemas at `path` as declared (a union still whole), and the value there in `data`. */
+function declaredAt(
+  schema: z.ZodType,
+  path: readonly PropertyKey[],
+  data: unknown,
+): { schemas: z.ZodType[]; value: unknown } {
+  let schemas = [unwrap(schema)];
+  let value = data;
+  for (const segment of path) {
+    schemas = childSchemas(
+      schemas.flatMap((candidate) => optionsFor(candidate, value)),
+      segment,
+    );
+    value = childOf(value, segment);
+  }
+  return { schemas, value };
+}
+
+/** The schemas that may apply at `path`: several for a union, the chosen one where `data` picks an option. */
+function schemasAt(schema: z.ZodType, path: readonly PropertyKey[], data?: unknown): z.ZodType[] {
+  const { schemas, value } = declaredAt(schema, path, data);
+  return schemas.flatMap((candidate) => optionsFor(candidate, value));
+}
+
+/**
+ * The keys an object at `path` may have, for "did you mean" hints: of the option `data` picks where a
+ * discriminated union chooses the shape, else of every option of a union.
+ */
+export function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[], data?: unknown): string[] {
   const keys = new Set<string>();
-  for (const candidate of schemasAt(schema, path)) {
+  for (const candidate of schemasAt(schema, path, data)) {
     if (candidate instanceof z.ZodObject) for (const key of Object.keys(candidate.shape)) keys.add(key);
   }
   return [...keys];
+}
+
+/**
+ * Where the object at `path` is the option of a discriminated union that `data` picked, and `key` is not one of
+ * its keys: the discriminator, the value picked, and the values whose options do take `key`.
+ */
+export function otherOptionsWithKey(
+  schema: z.ZodType,
+  path: readonly PropertyKey[],
+  data: unknown,
+  key: string,
+): { discriminator: string; chosen: string; values: string[] } | undefined {
+  const { schemas, value } = declaredAt(schema, path, data);
+  for (const candidate of schemas) {
+    if (!(candidate instanceof z.ZodDiscriminatedUnion)) continue;
+    const discriminator = candidate.def.discriminator;
+    const chosen = childOf(value, discriminator);
+    const values = (candidate.options as z.ZodType[])
+      .map(unwrap)
+      .filter((option) => option instanceof z.ZodObject && key in option.shape)
+      .flatMap((option) => [...discriminatorValues(option, discriminator)].map(String));
+    if (typeof chosen === 'string' && values.length > 0 && !values.includes(chosen))
+      return { discriminator, chosen, values };
+  }
+  return undefined;
 }
 
 /**

@@ -16,9 +16,9 @@ import {
 import type { z } from 'zod';
 import { interpolate } from './interpolate.js';
 import { expandHome } from '../util/paths.js';
-import { allowedKeysAt, expectsStringAt, suggestKey } from './keys.js';
+import { allowedKeysAt, expectsStringAt, otherOptionsWithKey, suggestKey } from './keys.js';
 import { positionOf } from './positions.js';
-import { matrixLayout, PlanSchema, type Plan } from './schema.js';
+import { BACKEND_OWN_KEYS, matrixLayout, PlanSchema, type Plan } from './schema.js';
 import { collectSecrets, SECRET_NAME } from './secrets.js';
 
 export interface LoadedPlan {
@@ -233,8 +233,16 @@ interface ValidateOptions {
   variant?: VariantSource;
 }
 
-/** Validate the document as a plan. */
-function validate(doc: Document, counter: LineCounter, file: string, options: ValidateOptions): Plan {
+/** A problem, and the plan path it is about (the same for the plan and each matrix variant). */
+interface FieldProblem {
+  field: string;
+  problem: PlanProblem;
+}
+
+type Validated = { plan: Plan; problems?: undefined } | { problems: FieldProblem[] };
+
+/** Validate the document as a plan: the plan, or every problem found. */
+function validate(doc: Document, counter: LineCounter, options: ValidateOptions): Validated {
   const { substitutions, variant } = options;
   const setPath = variant?.setPath ?? [];
   // Where the value at a plan path is written: for a variant, at the override that set it (or its whole `set`).
@@ -252,46 +260,71 @@ function validate(doc: Document, counter: LineCounter, file: string, options: Va
   const prefix = variant ? `${formatPath(setPath)}: ` : '';
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object') {
-    throw new PlanError(file, [
-      { line: 1, col: 1, path: '', message: 'a plan is a YAML mapping with name, server and evals' },
-    ]);
+    const message = 'a plan is a YAML mapping with name, server and evals';
+    return { problems: [{ field: '', problem: { line: 1, col: 1, path: '', message } }] };
   }
   const parsed = PlanSchema.safeParse(data);
-  if (parsed.success) return expandPlanPaths(withServerDefaults(parsed.data));
+  if (parsed.success) return { plan: expandPlanPaths(withServerDefaults(parsed.data)) };
   const problems = parsed.error.issues.flatMap(issuesOfMatchedShape).flatMap((issue) => {
     const unknownKeys = unknownKeysOfUnmatchedUnion(issue, data);
     if (unknownKeys.length > 0) {
       // A mistyped discriminator (`backnd: native`) hides the real problem behind "no matching discriminator".
       const objectPath = unionObjectPath(issue);
-      return unknownKeys.map(({ key, hint }) => ({
-        ...locate(objectPath, key),
-        path: prefix + formatPath([...objectPath, key]),
-        message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
-      }));
+      return unknownKeys.map(({ key, hint }) => {
+        const field = formatPath([...objectPath, key]);
+        const message = `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
+        return { field, problem: { ...locate(objectPath, key), path: prefix + field, message } };
+      });
     }
     const { message, key } = describeIssue(issue, data);
     // A key-level custom issue points at the key: locate it as a key of its parent object.
     const keyIssue = issue.code === 'custom' && typeof issue.params?.unknownKey === 'string';
     const objectPath = keyIssue ? issue.path.slice(0, -1) : issue.path;
     const locateKey = keyIssue ? String(issue.path.at(-1)) : key;
-    const path = formatPath(key === undefined ? issue.path : [...issue.path, key]);
-    return { ...locate(objectPath, locateKey), path: prefix + path, message: message + noteFor(issue.path) };
+    const field = formatPath(key === undefined ? issue.path : [...issue.path, key]);
+    return {
+      field,
+      problem: {
+        ...locate(objectPath, locateKey),
+        path: prefix + field,
+        message: message + noteFor(issue.path),
+      },
+    };
   });
-  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-  throw new PlanError(file, problems);
+  return { problems };
+}
+
+/**
+ * The matrix variants as written, those with a name and a `set` mapping. Read from the document, not the
+ * validated plan, so that a variant's problems are found even where the plan has others (a name used twice).
+ */
+function writtenVariants(data: unknown): {
+  path: string[];
+  variants: { index: number; name: string; set: object }[];
+} {
+  const matrix = getAt(data, ['matrix']);
+  const listed = getAt(matrix, ['variants']);
+  const written: unknown[] | { variants: unknown[] } = Array.isArray(matrix)
+    ? matrix
+    : { variants: Array.isArray(listed) ? listed : [] };
+  const layout = matrixLayout(written);
+  const variants = layout.variants.flatMap((variant, index) => {
+    const { name, set } = (variant ?? {}) as { name?: unknown; set?: unknown };
+    return typeof name === 'string' && set !== null && typeof set === 'object' && !Array.isArray(set)
+      ? [{ index, name, set }]
+      : [];
+  });
+  return { path: layout.path, variants };
 }
 
 /** Each matrix variant: the plan document with the variant's overrides applied, validated on its own. */
 function expandMatrix(
   doc: Document,
   counter: LineCounter,
-  file: string,
-  plan: Plan,
   substitutions: Substitutions,
-): { name: string; plan: Plan }[] {
-  if (!plan.matrix) return [];
-  const layout = matrixLayout(plan.matrix);
-  return layout.variants.map((variant, index) => {
+): { name: string; validated: Validated }[] {
+  const layout = writtenVariants(doc.toJS());
+  return layout.variants.map((variant) => {
     const variantDoc = doc.clone();
     variantDoc.delete('matrix');
     for (const [text, value] of Object.entries(variant.set)) {
@@ -303,21 +336,17 @@ function expandMatrix(
           : value;
       variantDoc.setIn(path, variantDoc.createNode(typed));
     }
-    const variantPlan = validate(variantDoc, counter, file, {
+    const validated = validate(variantDoc, counter, {
       substitutions,
-      variant: { doc, setPath: [...layout.path, index, 'set'], overrides: Object.keys(variant.set) },
+      variant: { doc, setPath: [...layout.path, variant.index, 'set'], overrides: Object.keys(variant.set) },
     });
-    return { name: variant.name, plan: { ...variantPlan, name: `${plan.name}-${variant.name}` } };
+    return { name: variant.name, validated };
   });
 }
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: string; key?: string } {
   if (issue.code === 'unrecognized_keys') {
-    const allowed = allowedKeysAt(PlanSchema, issue.path);
-    const parts = issue.keys.map((key) => {
-      const hint = suggestKey(key, allowed);
-      return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
-    });
+    const parts = issue.keys.map((key) => unknownKeyMessage(issue.path, key, data));
     return { message: parts.join('; '), key: issue.keys[0] };
   }
   if (issue.code === 'invalid_type' && getAt(data, issue.path) === undefined) {
@@ -326,10 +355,45 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
   if (issue.code === 'invalid_value' && getAt(data, issue.path) === undefined) {
     return { message: `required key is missing (one of: ${issue.values.map(String).join(', ')})` };
   }
-  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    return { message: `${issue.message} (one of: native)` };
+  if (
+    issue.code === 'invalid_union' &&
+    issue.discriminator !== undefined &&
+    'options' in issue &&
+    issue.options
+  ) {
+    const choices = wordList(issue.options.map(String), 'or');
+    const value = getAt(data, issue.path);
+    return {
+      message:
+        value === undefined
+          ? `${issue.discriminator} is required: ${choices}`
+          : `${issue.discriminator} ${JSON.stringify(value)} is not known: use ${choices}`,
+    };
   }
   return { message: issue.message };
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function wordList(words: readonly string[], conjunction: 'and' | 'or'): string {
+  return words.length > 1
+    ? `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`
+    : words.join('');
+}
+
+/**
+ * An unknown key, with the key meant: a near spelling among the keys allowed there, or, for a key of another
+ * backend, this backend's name for the setting.
+ */
+function unknownKeyMessage(path: readonly PropertyKey[], key: string, data: unknown): string {
+  const elsewhere = otherOptionsWithKey(PlanSchema, path, data, key);
+  if (elsewhere) {
+    const { discriminator, chosen, values } = elsewhere;
+    const own = BACKEND_OWN_KEYS[chosen]?.[key];
+    const advice = own ? `for ${discriminator} ${chosen} use ${own}` : `not of ${discriminator} ${chosen}`;
+    return `unknown key "${key}": ${key} is a key of ${discriminator} ${wordList(values, 'and')}; ${advice}`;
+  }
+  const hint = suggestKey(key, allowedKeysAt(PlanSchema, path, data));
+  return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
 }
 
 /** The kind an option of a union wanted, when the value was not even of that kind (a mapping for a list). */
@@ -450,8 +514,24 @@ export function loadPlan(file: string, options: LoadOptions = {}): LoadedPlan {
   applyOverrides(doc, options.overrides ?? []);
 
   const { substitutions } = interpolation;
-  const plan = validate(doc, counter, absolute, { substitutions });
-  const variants = expandMatrix(doc, counter, absolute, plan, substitutions);
+  const base = validate(doc, counter, { substitutions });
+  const expanded = expandMatrix(doc, counter, substitutions);
+  // A variant repeats the problems of the plan it starts from: those are reported once, at the plan.
+  const known = new Set(base.problems?.map(({ field, problem }) => `${field}\0${problem.message}`));
+  const problems = [
+    ...(base.problems ?? []),
+    ...expanded
+      .flatMap(({ validated }) => validated.problems ?? [])
+      .filter(({ field, problem }) => !known.has(`${field}\0${problem.message}`)),
+  ].map(({ problem }) => problem);
+  if (base.problems || problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new PlanError(absolute, problems);
+  }
+  const plan = base.plan;
+  const variants = expanded.flatMap(({ name, validated }) =>
+    'plan' in validated ? [{ name, plan: { ...validated.plan, name: `${plan.name}-${name}` } }] : [],
+  );
   const secrets = [plan, ...variants.map((v) => v.plan)].flatMap((p) =>
     collectSecrets(p, interpolation.used, env),
   );

@@ -3,8 +3,9 @@ import { McqDatasetOptionsSchema } from './dataset-options.js';
 import { folderName } from './folder-name.js';
 import { PerfEvalSchema } from './perf-schema.js';
 import { suggestKey } from './keys.js';
-import { DockerSpecSchema } from './docker-schema.js';
-import { SlurmSpecSchema, slurmParallelLayout } from './slurm-schema.js';
+import { checkDockerServer, DockerSpecSchema } from './docker-schema.js';
+import { checkSlurmServer, SlurmSpecSchema } from './slurm-schema.js';
+import { checkExternalServer, checkLocalServer } from './server-checks.js';
 import { DURATION_FORMS, DurationSchema } from './duration.js';
 import { parseVersion } from '../util/pep440.js';
 
@@ -203,6 +204,16 @@ export const EvalSchema = z.discriminatedUnion('backend', [
   PerfEvalSchema,
 ]);
 
+/**
+ * Settings the backends name differently, by backend: another backend's key → this backend's, so that a plan
+ * that writes the other's name is told which key to use.
+ */
+export const BACKEND_OWN_KEYS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  native: { eval_batch_size: 'concurrency', generation_config: 'generation', datasets: 'dataset' },
+  evalscope: { concurrency: 'eval_batch_size', generation: 'generation_config', dataset: 'datasets' },
+  perf: { eval_batch_size: 'concurrency' },
+};
+
 export const DatasetsSchema = z.strictObject({
   cache_dir: z
     .string()
@@ -210,6 +221,15 @@ export const DatasetsSchema = z.strictObject({
     .describe('Where downloaded datasets are kept (default ~/.cache/evalrig, or EVALRIG_CACHE)'),
   offline: z.boolean().default(false).describe('Never touch the network: use dataset_path or the cache only'),
 });
+
+/** What each runtime needs of the server settings, looked up by `server.runtime`. */
+const RUNTIME_CHECKS = {
+  local: checkLocalServer,
+  docker: checkDockerServer,
+  external: checkExternalServer,
+  slurm: checkSlurmServer,
+};
+type Runtime = keyof typeof RUNTIME_CHECKS;
 
 const port = z.union([z.int().min(1).max(65535), z.literal('auto')]);
 
@@ -221,7 +241,7 @@ const notAnOption = z
 
 export const ServerSchema = z
   .strictObject({
-    runtime: z.enum(['local', 'docker', 'external', 'slurm']).default('local'),
+    runtime: z.enum(Object.keys(RUNTIME_CHECKS) as [Runtime, ...Runtime[]]).default('local'),
     base_url: z.url().optional().describe('runtime external: the endpoint root, e.g. http://10.0.0.5:8000'),
     api_key: z
       .string()
@@ -289,41 +309,8 @@ export const ServerSchema = z
     ),
   })
   .superRefine((server, ctx) => {
-    if (server.runtime === 'external' && !server.base_url) {
-      ctx.addIssue({ code: 'custom', path: ['base_url'], message: 'runtime external needs base_url' });
-    }
-    if (server.runtime === 'local' && !server.model) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['model'],
-        message: 'runtime local needs model (a path or a hub id)',
-      });
-    }
-    if (server.runtime === 'docker' && !server.docker?.image) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['docker', 'image'],
-        message: 'runtime docker needs docker.image (a pinned tag)',
-      });
-    }
-    if (server.runtime === 'slurm' && !server.model) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['model'],
-        message: 'runtime slurm needs model (a path on the cluster or a hub id)',
-      });
-    }
-    const layout = server.slurm && server.slurm.nodes > 1 ? slurmParallelLayout(server, server.slurm) : null;
-    if (server.runtime === 'slurm' && layout && 'problem' in layout) {
-      ctx.addIssue({ code: 'custom', path: ['slurm', 'nodes'], message: layout.problem });
-    }
-    if (server.runtime === 'docker' && !server.model) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['model'],
-        message: 'runtime docker needs model (a path or a hub id)',
-      });
-    }
+    for (const problem of RUNTIME_CHECKS[server.runtime](server))
+      ctx.addIssue({ code: 'custom', ...problem });
   });
 
 const NOTIFY_KINDS = ['json', 'feishu', 'dingtalk', 'wecom', 'slack'] as const;
@@ -595,14 +582,16 @@ export type Matrix = z.output<typeof MatrixSchema>;
 export type MatrixVariant = z.output<ReturnType<typeof matrixVariants>>[number];
 
 /** A matrix in either shape: its variants, how many run at once, and where the variants are in the plan. */
-export function matrixLayout(matrix: Matrix): {
-  variants: MatrixVariant[];
+export function matrixLayout<Variant = MatrixVariant>(
+  matrix: Variant[] | { max_parallel?: number; variants: Variant[] },
+): {
+  variants: Variant[];
   maxParallel: number;
   path: string[];
 } {
   return Array.isArray(matrix)
     ? { variants: matrix, maxParallel: 1, path: ['matrix'] }
-    : { variants: matrix.variants, maxParallel: matrix.max_parallel, path: ['matrix', 'variants'] };
+    : { variants: matrix.variants, maxParallel: matrix.max_parallel ?? 1, path: ['matrix', 'variants'] };
 }
 
 const PlanFields = z.strictObject({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_FORMS, DurationSchema } from './duration.js';
+import type { ServerProblem } from './server-checks.js';
 
 /**
  * `server.slurm`: how `runtime: slurm` asks the cluster's scheduler for a node to serve on. Kept apart from
@@ -124,4 +125,22 @@ export function slurmParallelLayout(
       `make their product ${gpus} (usually tensor_parallel_size: ${slurm.gpus}, pipeline_parallel_size: ` +
       `${slurm.nodes}), or change slurm.nodes or slurm.gpus`,
   };
+}
+
+/** What `runtime: slurm` needs of `server`: a model, and parallel sizes that fill a multi-node job's GPUs. */
+export function checkSlurmServer(
+  server: ParallelSizes & {
+    model?: string | undefined;
+    slurm?: Pick<SlurmSpec, 'nodes' | 'gpus'> | undefined;
+  },
+): ServerProblem[] {
+  const problems: ServerProblem[] = [];
+  if (!server.model)
+    problems.push({
+      path: ['model'],
+      message: 'runtime slurm needs model (a path on the cluster or a hub id)',
+    });
+  const layout = server.slurm && server.slurm.nodes > 1 ? slurmParallelLayout(server, server.slurm) : null;
+  if (layout && 'problem' in layout) problems.push({ path: ['slurm', 'nodes'], message: layout.problem });
+  return problems;
 }

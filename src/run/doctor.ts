@@ -16,7 +16,7 @@ export interface DoctorRequest {
   json: boolean;
 }
 
-/** `evalrig doctor`: the host checks, printed as a table or JSON; errors give exit 2, warnings alone do not. */
+/** `evalrig doctor`: the host checks, printed as a table or JSON; errors give exit 4, warnings alone do not. */
 export async function runDoctor(request: DoctorRequest): Promise<number> {
   const { nvidiaSmi } = request;
   let subject: string;

@@ -66,6 +66,26 @@ describe('names', () => {
   });
 });
 
+it("reports a variant's problems with the plan's own, and the plan's once", () => {
+  const matrix = [
+    'matrix:',
+    '  - name: a',
+    '    set: { server.max_model_lenn: 4096 }',
+    '  - name: A',
+    '    set: { server.port: 0 }',
+    '',
+  ].join('\n');
+  const problems = problemsOf(writePlan(plan('  max_model_len: lots', matrix)));
+  expect(problems.map((p) => [p.line, p.path])).toEqual([
+    [4, 'server.max_model_len'],
+    [12, 'matrix[0].set: server.max_model_lenn'],
+    [13, 'matrix[1].name'],
+    [14, 'matrix[1].set: server.port'],
+  ]);
+  expect(problems[1]?.message).toBe('unknown key "max_model_lenn" (did you mean "max_model_len"?)');
+  expect(problems[2]?.message).toContain('variant name "A" is already used by matrix[0] as "a"');
+});
+
 describe('typed interpolation', () => {
   const typed = plan(
     [
@@ -261,6 +281,39 @@ describe('loadPlan', () => {
   });
 });
 
+describe('backends', () => {
+  const evalscope = (extra: string) =>
+    writePlan(
+      `name: t\nserver:\n  model: /models/Qwen3-8B\nevals:\n  - name: es\n    backend: evalscope\n    datasets: [iquiz]\n${extra}`,
+    );
+
+  it("names another backend's key as such, with this backend's name for the setting", () => {
+    const [problem] = problemsOf(evalscope('    concurrency: 16\n'));
+    expect(problem).toMatchObject({ line: 8, col: 5, path: 'evals[0].concurrency' });
+    expect(problem?.message).toBe(
+      'unknown key "concurrency": concurrency is a key of backend native and perf; for backend evalscope use eval_batch_size',
+    );
+    const [nativeOnly] = problemsOf(evalscope('    subsets: [IQ]\n'));
+    expect(nativeOnly?.message).toBe(
+      'unknown key "subsets": subsets is a key of backend native; not of backend evalscope',
+    );
+  });
+
+  it("suggests keys of the plan's own backend only", () => {
+    const [typo] = problemsOf(evalscope('    eval_batch_sise: 16\n'));
+    expect(typo?.message).toBe('unknown key "eval_batch_sise" (did you mean "eval_batch_size"?)');
+    const [native] = problemsOf(writePlan(VALID + '    concurency: 4\n'));
+    expect(native?.message).toBe('unknown key "concurency" (did you mean "concurrency"?)');
+  });
+
+  it('says a missing backend is required and lists them all', () => {
+    const [missing] = problemsOf(writePlan(VALID.replace('    backend: native\n', '')));
+    expect(missing).toMatchObject({ path: 'evals[0].backend' });
+    expect(missing?.message).toBe('backend is required: native, evalscope or perf');
+    const [unknown] = problemsOf(writePlan(VALID.replace('backend: native', 'backend: vllm')));
+    expect(unknown?.message).toBe('backend "vllm" is not known: use native, evalscope or perf');
+  });
+});
 describe('matrix with max_parallel', () => {
   const parallel = (lines: string[]) => writePlan(plan('', ['matrix:', ...lines, ''].join('\n')));
 

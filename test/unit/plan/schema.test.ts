@@ -41,3 +41,42 @@ describe('server.vllm_version in the plan', () => {
     },
   );
 });
+
+describe('what each runtime needs of the server', () => {
+  function problems(server: Record<string, unknown>) {
+    const parsed = PlanSchema.safeParse({
+      name: 'p',
+      server,
+      evals: [{ name: 'iq', backend: 'native', dataset: 'iquiz' }],
+    });
+    return parsed.error?.issues.map((issue) => [issue.path.join('.'), issue.message]) ?? [];
+  }
+
+  it.each([
+    [{ runtime: 'local' }, [['server.model', 'runtime local needs model (a path or a hub id)']]],
+    [{ runtime: 'external' }, [['server.base_url', 'runtime external needs base_url']]],
+    [
+      { runtime: 'docker' },
+      [
+        ['server.docker.image', 'runtime docker needs docker.image (a pinned tag)'],
+        ['server.model', 'runtime docker needs model (a path or a hub id)'],
+      ],
+    ],
+    [
+      { runtime: 'slurm' },
+      [['server.model', 'runtime slurm needs model (a path on the cluster or a hub id)']],
+    ],
+  ])('%j is told what it lacks, at its path', (server, expected) => {
+    expect(problems(server)).toEqual(expected);
+  });
+
+  it('checks only the runtime chosen', () => {
+    expect(problems({ runtime: 'external', base_url: 'http://127.0.0.1:8000' })).toEqual([]);
+    expect(
+      problems({ runtime: 'docker', model: 'm', docker: { image: 'vllm/vllm-openai:v0.11.0' } }),
+    ).toEqual([]);
+    expect(
+      problems({ runtime: 'slurm', model: 'm', slurm: { nodes: 2, gpus: 4 }, tensor_parallel_size: 3 }),
+    ).toEqual([['server.slurm.nodes', expect.stringContaining('2 nodes × 4 GPUs = 8 GPUs')]]);
+  });
+});
