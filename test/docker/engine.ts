@@ -1,19 +1,20 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { PlanSchema, type ServerSpec } from '../../src/plan/schema.js';
 import { engineAddress } from '../../src/server/docker/engine.js';
 import { listEvalrigContainers } from '../../src/server/docker/leftovers.js';
 import type { StartContext } from '../../src/server/runtime.js';
+import { ROOT } from '../paths.js';
+import { skipLoudlyOrFailInCi } from '../skip.js';
 
 /**
  * Shared set-up of the tests that need a real Docker engine. Where none answers, they skip with a loud banner
  * (a laptop without Docker); in CI (CI set) they fail instead, never skip: .ci/run starts an engine.
  */
 
-export const ROOT = resolve(import.meta.dirname, '../..');
 export const SIM_IMAGE = 'evalrig/vllm-sim:test';
 
 /** Pings the engine DOCKER_HOST names (or the default socket); the reason when it does not answer. */
@@ -33,22 +34,12 @@ export async function probeEngine(): Promise<{ available: boolean; reason: strin
 export async function skipWithoutEngine(suite: string): Promise<boolean> {
   const engine = await probeEngine();
   if (engine.available) return false;
-  const message = `no Docker engine answers at ${engineAddress()} (${engine.reason})`;
-  if (process.env.CI) {
-    throw new Error(
-      `${suite}: ${message}. CI must run these tests: .ci/run starts one with .ci/docker-engine.sh.`,
-    );
-  }
-  const line = '!'.repeat(100);
-  console.warn(
-    [
-      line,
-      `!! SKIPPING ${suite}: ${message}.`,
-      '!! Start one with `bash .ci/docker-engine.sh start` and export DOCKER_HOST=unix:///tmp/evalrig-ci-docker/docker.sock',
-      line,
-    ].join('\n'),
+  return skipLoudlyOrFailInCi(
+    suite,
+    `no Docker engine answers at ${engineAddress()} (${engine.reason})`,
+    'CI must run these tests: .ci/run starts one with .ci/docker-engine.sh.',
+    'Start one with `bash .ci/docker-engine.sh start` and export DOCKER_HOST=unix:///tmp/evalrig-ci-docker/docker.sock',
   );
-  return true;
 }
 
 /** One Docker test file's set-up: whether it skips, and the run ids of the containers it starts. */
@@ -133,7 +124,6 @@ export async function removeContainersOf(prefix: string): Promise<void> {
   );
 }
 
-/** Containers carrying this run id, running or not. */
 /** True when the engine no longer knows the container (inspect answers 404). */
 export async function containerGone(id: string): Promise<boolean> {
   try {
@@ -144,6 +134,7 @@ export async function containerGone(id: string): Promise<boolean> {
   }
 }
 
+/** Containers carrying this run id, running or not. */
 export async function containersOfRun(runId: string): Promise<string[]> {
   const summaries = await new Docker().listContainers({
     all: true,

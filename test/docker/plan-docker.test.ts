@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CLI, DEMO_QUIZ, readJson, runDirFrom } from '../e2e/cli-helpers.js';
+import { readJson, runDirFrom } from '../e2e/cli-helpers.js';
+import { CLI, DEMO_QUIZ } from '../paths.js';
 import {
   containerGone,
   ensureSimImage,

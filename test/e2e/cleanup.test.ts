@@ -1,31 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { groupAlive, readJson, startCli, waitFor, withEmptySlurmQueue, writeSimPlan } from './cli-helpers.js';
-
-/**
- * A Slurm configuration whose controller nobody runs: the real squeue then fails as it does when slurmctld is
- * down (MessageTimeout 1 s, so that it gives up at once).
- */
-function unreachableSlurm(dir: string): string {
-  const folder = join(dir, 'slurm');
-  mkdirSync(folder);
-  const conf = join(folder, 'slurm.conf');
-  writeFileSync(
-    conf,
-    [
-      'ClusterName=nowhere',
-      'SlurmctldHost=localhost',
-      'SlurmctldPort=1',
-      'MessageTimeout=1',
-      'NodeName=localhost CPUs=1 State=UNKNOWN',
-      'PartitionName=debug Nodes=localhost Default=YES State=UP',
-      '',
-    ].join('\n'),
-  );
-  return conf;
-}
+import {
+  groupAlive,
+  readJson,
+  startCli,
+  startEmptyDockerEngine,
+  waitFor,
+  withEmptySlurmQueue,
+  withUnreachableSlurm,
+  writeSimPlan,
+} from './cli-helpers.js';
 
 /** Starts `evalrig plan` on the simulator and SIGKILLs it once vLLM is ready: the vLLM group is orphaned. */
 async function orphanLocalServer(file: string, env: Record<string, string>): Promise<number> {
@@ -51,7 +35,8 @@ describe('evalrig cleanup with places that do not answer', () => {
     expect(groupAlive(pgid)).toBe(true);
 
     const socket = join(dir, 'no-engine.sock');
-    const env = { ...cache, DOCKER_HOST: `unix://${socket}`, SLURM_CONF: unreachableSlurm(dir) };
+    // A stand-in squeue that fails as the real one does with slurmctld down: the same on machines without Slurm.
+    const env = withUnreachableSlurm({ ...cache, DOCKER_HOST: `unix://${socket}` });
     try {
       const listed = await startCli(['cleanup'], env);
       expect(listed.exitCode, listed.all).toBe(1);
@@ -78,23 +63,18 @@ describe('evalrig cleanup with places that do not answer', () => {
   });
 
   it('exits 0 once every place answers', async () => {
-    // A Docker engine stand-in on a unix socket that answers every search with an empty list.
     const { dir } = writeSimPlan();
-    const socket = join(dir, 'docker.sock');
-    const engine = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
-    });
-    await new Promise<void>((resolve) => engine.listen(socket, resolve));
+    const engine = await startEmptyDockerEngine(dir);
     try {
-      const env = { EVALRIG_CACHE: join(dir, 'cache'), DOCKER_HOST: `unix://${socket}` };
+      const env = { EVALRIG_CACHE: join(dir, 'cache'), DOCKER_HOST: engine.host };
       const result = await startCli(['cleanup', '--yes'], withEmptySlurmQueue(env));
       expect(result.exitCode, result.all).toBe(0);
       expect(result.stdout).toContain('No leftover local vLLM processes.');
-      expect(result.stdout).toContain(`No leftover evalrig containers on unix://${socket}.`);
+      expect(result.stdout).toContain(`No leftover evalrig containers on ${engine.host}.`);
       expect(result.stdout).toContain('No leftover evalrig jobs in the Slurm queue.');
       expect(result.stderr).not.toContain('warning:');
     } finally {
-      await new Promise((resolve) => engine.close(resolve));
+      await engine.close();
     }
   });
 });

@@ -1,15 +1,14 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
 import type { PredictionRecord } from '../../src/eval/types.js';
+import { CLI, DEMO_QUIZ, ROOT } from '../paths.js';
 import { pidsInGroup } from '../sim/helpers.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/cli/cli.js');
 export const SIM_VLLM = join(ROOT, 'sim/bin/vllm');
-export const DEMO_QUIZ = join(ROOT, 'data/demo-quiz');
 
 /** The prediction record fields the pipeline test relies on in every line of predictions.jsonl. */
 export const CORE_PREDICTION_FIELDS: (keyof PredictionRecord)[] = [
@@ -135,13 +134,58 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
   }
 }
 
-/**
- * The environment of a command that must not depend on this machine's Slurm (a cluster configured but stopped would
- * make `evalrig cleanup` report it): a stand-in `squeue` first on PATH that lists an empty queue.
- */
-export function withEmptySlurmQueue(env: Record<string, string> = {}): Record<string, string> {
+/** The environment of a command whose `squeue` is a stand-in shell script, first on PATH. */
+function withStandInSqueue(script: string, env: Record<string, string>): Record<string, string> {
   const bin = mkdtempSync(join(tmpdir(), 'evalrig-squeue-'));
-  writeFileSync(join(bin, 'squeue'), '#!/bin/sh\nexit 0\n');
+  writeFileSync(join(bin, 'squeue'), `#!/bin/sh\n${script}\n`);
   chmodSync(join(bin, 'squeue'), 0o755);
   return { ...env, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+}
+
+/**
+ * The environment of a command that must not depend on this machine's Slurm (a cluster configured but stopped would
+ * make `evalrig cleanup` report it, a running one holds other tests' jobs): a stand-in `squeue` that lists an
+ * empty queue.
+ */
+export function withEmptySlurmQueue(env: Record<string, string> = {}): Record<string, string> {
+  return withStandInSqueue('exit 0', env);
+}
+
+/**
+ * The environment of a command that meets a Slurm whose controller is down, on any machine (with or without Slurm):
+ * a stand-in `squeue` that fails as the real one does then.
+ */
+export function withUnreachableSlurm(env: Record<string, string> = {}): Record<string, string> {
+  return withStandInSqueue(
+    "echo 'slurm_load_jobs error: Unable to contact slurm controller (connect failure)' >&2\nexit 1",
+    env,
+  );
+}
+
+/** A Docker engine stand-in on a unix socket that answers every request with an empty list. */
+export interface EmptyDockerEngine {
+  /** DOCKER_HOST for it. */
+  host: string;
+  /** What it was asked, as `METHOD url`. */
+  asked: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an EmptyDockerEngine in `dir`: a command pointed at it searches an engine that holds no container, so it
+ * neither depends on nor touches this machine's real engine.
+ */
+export async function startEmptyDockerEngine(dir: string): Promise<EmptyDockerEngine> {
+  const socket = join(dir, 'docker.sock');
+  const asked: string[] = [];
+  const engine = createServer((request, response) => {
+    asked.push(`${request.method ?? ''} ${request.url ?? ''}`);
+    response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+  });
+  await new Promise<void>((resolve) => engine.listen(socket, resolve));
+  return {
+    host: `unix://${socket}`,
+    asked,
+    close: () => new Promise((resolve) => engine.close(() => resolve())),
+  };
 }

@@ -14,21 +14,12 @@ import {
   killAllSims,
   pidsInGroup,
   SIM_MAIN,
-  sleep,
   startReadySim,
   tempDir,
   type SimHandle,
 } from '../sim/helpers.js';
-import {
-  DEMO_QUIZ,
-  expectServerGone,
-  readJson,
-  ROOT,
-  runDirFrom,
-  startCli,
-  waitFor,
-  writeSimPlan,
-} from './cli-helpers.js';
+import { expectServerGone, readJson, runDirFrom, startCli, waitFor, writeSimPlan } from './cli-helpers.js';
+import { DEMO_QUIZ, ROOT } from '../paths.js';
 
 // EvalScope's command run by evalrig, with the stand-in in place of EvalScope, against the vLLM simulator.
 
@@ -227,7 +218,14 @@ describe('EvalScope against the simulator', () => {
         const controller = new AbortController();
         const aborted = context(controller.signal);
         const running = runEvalScope(spec(), version, endpoint(), aborted);
-        await sleep(500);
+        const logged = (): boolean => {
+          try {
+            return standinProcesses(aborted.evalDir).group > 0;
+          } catch {
+            return false;
+          }
+        };
+        await waitFor(logged, 15_000, 'the stand-in to start its worker');
         controller.abort(new Error('stopped by SIGINT'));
         await expect(running).rejects.toThrow('stopped by SIGINT');
         expect(pidsInGroup(groupOf(aborted.evalDir))).toEqual([]);

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllSims, startReadySim } from '../sim/helpers.js';
-import { DEMO_QUIZ, readJson, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { readJson, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { DEMO_QUIZ } from '../paths.js';
 
 afterAll(killAllSims);
 

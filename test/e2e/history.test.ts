@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { RunRecord } from '../../src/history/record.js';
 import type { RunSummary } from '../../src/run/summary.js';
-import { readJson, ROOT, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { readJson, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { ROOT } from '../paths.js';
 
 const DEMO_PLAN = join(ROOT, 'configs/demo.yaml');
 

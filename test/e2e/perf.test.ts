@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PerfLevel } from '../../src/eval/perf/types.js';
 import type { RunSummary } from '../../src/run/summary.js';
-import { DEMO_QUIZ, expectServerGone, readJson, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { expectServerGone, readJson, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { DEMO_QUIZ } from '../paths.js';
 
 const TTFT_MS = 50;
 const TOKEN_LATENCY_MS = 10;
@@ -36,11 +37,13 @@ describe('a perf evaluation against the simulator', () => {
       // Input lengths are calibrated through POST /tokenize: exact in the server's own count.
       expect(level.total_input_tokens).toBe(8 * 64);
       expect(level.total_output_tokens).toBe(8 * 24);
-      // Generous bounds for a busy 2-core machine; bench/perf-accuracy.ts holds the tight targets.
+      // What is measured is the server's own delays: never less than them, and the first token's far below the
+      // whole answer's 50 + 23 × 10 ms. Wide bounds for a busy 2-core machine; bench/perf-accuracy.ts holds the
+      // accuracy targets.
       expect(level.ttft_ms.median).toBeGreaterThan(TTFT_MS * 0.9);
-      expect(level.ttft_ms.median).toBeLessThan(TTFT_MS * 2);
+      expect(level.ttft_ms.median).toBeLessThan(TTFT_MS * 4);
       expect(level.itl_ms.median).toBeGreaterThan(TOKEN_LATENCY_MS * 0.8);
-      expect(level.itl_ms.median).toBeLessThan(TOKEN_LATENCY_MS * 2);
+      expect(level.itl_ms.median).toBeLessThan(TOKEN_LATENCY_MS * 4);
       expect(level.server).toMatchObject({ requests: 8, prompt_tokens: 8 * 64, generation_tokens: 8 * 24 });
     }
     const summary = readJson<RunSummary>(join(runDir, 'summary.json'));

@@ -8,6 +8,7 @@ import {
   runDirFrom,
   SIM_VLLM,
   startCli,
+  startEmptyDockerEngine,
   withEmptySlurmQueue,
   waitFor,
   writeSimPlan,
@@ -207,17 +208,11 @@ describe('notifications', () => {
 
 describe('leftovers', () => {
   it('a local plan never talks to Docker; cleanup asks every runtime', async () => {
-    // A Docker engine stand-in on a unix socket that counts what it is asked and answers with an empty list.
     const { dir, file } = writeSimPlan({ eval: { limit: 1 } });
-    const socket = join(dir, 'docker.sock');
-    const asked: string[] = [];
-    const engine = createServer((request, response) => {
-      asked.push(`${request.method} ${request.url}`);
-      response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
-    });
-    await new Promise<void>((resolve) => engine.listen(socket, resolve));
+    const engine = await startEmptyDockerEngine(dir);
+    const { asked } = engine;
     try {
-      const env = { DOCKER_HOST: `unix://${socket}` };
+      const env = { DOCKER_HOST: engine.host };
       const run = await startCli(['plan', file, '--skip-preflight'], env);
       expect(run.exitCode, run.all).toBe(0);
       expect(asked).toEqual([]);
@@ -225,12 +220,12 @@ describe('leftovers', () => {
       const cleanup = await startCli(['cleanup'], withEmptySlurmQueue(env));
       expect(cleanup.exitCode, cleanup.all).toBe(0);
       expect(cleanup.all).toContain('No leftover local vLLM processes.');
-      expect(cleanup.all).toContain(`No leftover evalrig containers on unix://${socket}.`);
+      expect(cleanup.all).toContain(`No leftover evalrig containers on ${engine.host}.`);
       expect(asked.some((request) => request.startsWith('GET') && request.includes('/containers/json'))).toBe(
         true,
       );
     } finally {
-      await new Promise((resolve) => engine.close(resolve));
+      await engine.close();
     }
   });
 });

@@ -7,8 +7,6 @@ import { planJsonSchema } from '../../src/commands/plan-json-schema.js';
 import { loadPlan } from '../../src/plan/load.js';
 import type { Plan, NativeEvalSpec } from '../../src/plan/schema.js';
 import {
-  DEMO_QUIZ,
-  ROOT,
   expectServerGone,
   readJson,
   readJsonLines,
@@ -16,6 +14,7 @@ import {
   startCli,
   writeSimPlan,
 } from './cli-helpers.js';
+import { DEMO_QUIZ, ROOT } from '../paths.js';
 
 describe('JSON Schema', () => {
   it('docs/plan.schema.json is what `evalrig schema` prints (regenerate with: node dist/cli/cli.js schema > docs/plan.schema.json)', () => {

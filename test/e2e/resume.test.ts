@@ -6,7 +6,6 @@ import type { EvalResult, PredictionRecord } from '../../src/eval/types.js';
 import type { Manifest } from '../../src/run/manifest.js';
 import type { MatrixSummary, RunSummary } from '../../src/run/summary.js';
 import {
-  DEMO_QUIZ,
   expectServerGone,
   groupAlive,
   readJson,
@@ -15,6 +14,7 @@ import {
   startCli,
   writeSimPlan,
 } from './cli-helpers.js';
+import { DEMO_QUIZ } from '../paths.js';
 
 /** `evalrig plan FILE --resume DIR` and everything else the run printed to continue it, as the CLI's arguments. */
 function resumeArguments(output: string): string[] {

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { CLI, ROOT } from './cli-helpers.js';
+import { CLI, ROOT } from '../paths.js';
 
 /**
  * What each command loads before it answers. Commands import the modules that do their work only when they run,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -15,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT } from '../paths.js';
+import { ROOT } from '../paths.js';
 
 /**
  * scripts/autodl-setup.mjs as a process, in a copy of the checkout (no node_modules, no dist, as a fresh clone),
@@ -43,9 +42,6 @@ let fileListRequests = 0;
 const wrongHashes = new Set<string>();
 
 beforeAll(async () => {
-  for (const folder of ['bin', 'venv'])
-    for (const name of readdirSync(join(STAND_INS, folder))) chmodSync(join(STAND_INS, folder, name), 0o755);
-  chmodSync(join(FIXTURES, 'nvidia-smi/fake-nvidia-smi'), 0o755);
   modelScope = createServer((request, response) => {
     fileListRequests++;
     const url = new URL(request.url ?? '/', 'http://localhost');

@@ -11,6 +11,7 @@ import {
   startReadySim,
   startSim,
 } from './helpers.js';
+import { waitFor } from '../e2e/cli-helpers.js';
 
 afterEach(killAllSims);
 
@@ -118,8 +119,7 @@ describe('start-up and shutdown', () => {
     expect(sim.groupPids()).toHaveLength(2);
     sim.killGroup('SIGTERM');
     expect(await sim.exited).toEqual({ code: 0, signal: null });
-    for (let i = 0; i < 50 && sim.groupPids().length > 0; i++) await sleep(20);
-    expect(sim.groupPids()).toEqual([]);
+    await waitFor(() => sim.groupPids().length === 0, 10_000, 'the process group to empty');
     expect(sim.stdout()).toMatch(/\[launcher\.py:\d+\] Shutting down FastAPI HTTP server\.$/m);
     expect(sim.stderr()).toMatch(
       /INFO: {5}Shutting down\n.*INFO: {5}Waiting for application shutdown\.\n.*INFO: {5}Application shutdown complete\./,
@@ -144,8 +144,7 @@ describe('start-up and shutdown', () => {
     sim.killGroup('SIGTERM');
     expect(await sim.exited).toEqual({ code: null, signal: 'SIGINT' });
     expect(sim.stderr()).toMatch(/KeyboardInterrupt: terminated\n$/);
-    for (let i = 0; i < 50 && sim.groupPids().length > 0; i++) await sleep(20);
-    expect(sim.groupPids()).toEqual([]);
+    await waitFor(() => sim.groupPids().length === 0, 10_000, 'the process group to empty');
   });
 
   it('fails like vLLM when the port is taken', async () => {

@@ -89,8 +89,9 @@ describe('timing and capacity', () => {
     );
     const elapsed = Date.now() - start;
     expect(results.every((s) => s === 200)).toBe(true);
-    // One request takes 50 + 39 × 5 ≈ 245 ms; all run in one batch.
+    // One request takes 50 + 39 × 5 ≈ 245 ms; all run in one batch. Served one after another they would take
+    // 256 × 245 ms ≈ 63 s: the upper bound tells the two apart with a wide margin, it is no speed target.
     expect(elapsed).toBeGreaterThanOrEqual(240);
-    expect(elapsed).toBeLessThan(5000); // generous: the 256 clients share the CPU with the server
+    expect(elapsed).toBeLessThan(12_000);
   });
 });

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { execa } from 'execa';
 import { parseJobComment } from '../../src/server/slurm/job-script.js';
 import { startCli, writeSimPlan } from '../e2e/cli-helpers.js';
+import { skipLoudlyOrFailInCi } from '../skip.js';
 
 /**
  * Shared set-up of the tests that need a real Slurm cluster. Where none answers, they skip with a loud banner; in
@@ -17,20 +18,12 @@ export async function skipWithoutSlurm(suite: string): Promise<boolean> {
     result.exitCode === 0
       ? `no idle node (${result.stdout.trim()})`
       : (result.stderr || (result.message ?? '')).trim();
-  const message = `no Slurm cluster answers (${reason})`;
-  if (process.env.CI) {
-    throw new Error(`${suite}: ${message}. CI must run these tests: .ci/run starts one with .ci/slurm.sh.`);
-  }
-  const line = '!'.repeat(100);
-  console.warn(
-    [
-      line,
-      `!! SKIPPING ${suite}: ${message}.`,
-      '!! Start one with `bash .ci/slurm.sh start` (root).',
-      line,
-    ].join('\n'),
+  return skipLoudlyOrFailInCi(
+    suite,
+    `no Slurm cluster answers (${reason})`,
+    'CI must run these tests: .ci/run starts one with .ci/slurm.sh.',
+    'Start one with `bash .ci/slurm.sh start` (root).',
   );
-  return true;
 }
 
 /** The job's state as squeue reports it, ended jobs included; empty once Slurm forgot it. */
@@ -43,8 +36,8 @@ export async function jobState(jobId: string): Promise<string> {
 const owners = new Set<number>();
 
 /** `evalrig ARGS` as startCli runs it, remembered as the owner of the jobs it submits. */
-export function startSlurmCli(args: string[]): ReturnType<typeof startCli> {
-  const child = startCli(args);
+export function startSlurmCli(args: string[], env: Record<string, string> = {}): ReturnType<typeof startCli> {
+  const child = startCli(args, env);
   if (child.pid !== undefined) owners.add(child.pid);
   return child;
 }

@@ -10,6 +10,7 @@ import {
   skipWithoutSlurm,
   slurmPlan,
   startSlurmCli,
+  untilPredictions,
 } from './cluster.js';
 
 const skip = await skipWithoutSlurm('Slurm runtime tests');
@@ -34,17 +35,10 @@ describe.skipIf(skip)('runtime slurm on a real cluster', () => {
   });
 
   it('cancels the job on SIGINT during the evaluation and leaves no process', async () => {
-    const { file } = slurmPlan({ sim: { VLLM_SIM_TOKEN_LATENCY_MS: '50' } });
+    // Slow answers, one at a time: the evaluation is under way, and far from over, at the first answer.
+    const { file, outDir } = slurmPlan({ slow: true });
     const child = startSlurmCli(['plan', file]);
-    let output = '';
-    await new Promise<void>((resolve) => {
-      child.all.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/ready/i.test(output) && /Run directory|quiz/.test(output)) resolve();
-      });
-      void child.then(() => resolve());
-    });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await untilPredictions(outDir, 1, child);
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode, result.all).toBe(130);

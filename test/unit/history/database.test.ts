@@ -149,7 +149,7 @@ describe('the run history database', () => {
          const db = new Database(${JSON.stringify(join(root, HISTORY_FILE))});
          db.exec('BEGIN IMMEDIATE');
          console.log('locked');
-         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1000);`,
+         setTimeout(() => { console.log('releasing at', Date.now()); db.exec('COMMIT'); db.close(); }, 1000);`,
       ],
       { cwd: process.cwd() },
     );
@@ -157,10 +157,13 @@ describe('the run history database', () => {
     const started = Date.now();
     const history = openHistory(root);
     history.record(runIn(root, '20261201-020000'));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
-    expect(Date.now() - started).toBeLessThan(BUSY_TIMEOUT_MS);
+    const recordedAt = Date.now();
     expect(history.runs('demo', '')).toHaveLength(1);
     history.close();
-    await holder;
+    // The record went in after the holder let go: it waited, rather than slipping past the lock.
+    const releasedAt = Number(/releasing at (\d+)/.exec((await holder).stdout)?.[1]);
+    expect(recordedAt).toBeGreaterThanOrEqual(releasedAt);
+    // …and far sooner than the busy timeout, after which it would have given up.
+    expect(recordedAt - started).toBeLessThan(BUSY_TIMEOUT_MS);
   });
 });

@@ -113,9 +113,7 @@ describe('the explorer data', () => {
         latency_ms: 300 + (index % 700),
       }),
     );
-    const started = Date.now();
     const html = pageOf(records);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(Buffer.byteLength(html)).toBeLessThan(32 * 1024 * 1024);
     expect(jsonBlock<ExplorerData>(html, 'explorer-data').evals[0]?.samples).toHaveLength(10_000);
   });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { skipLoudlyOrFailInCi } from '../../skip.js';
 
 /**
  * Whether a test that needs a program this machine may lack (xmllint, Chromium) must skip. Without it, the test
@@ -10,12 +11,12 @@ export function skipWithout(
   { program, install }: { program: string; install: string },
 ): boolean {
   if (found !== null) return false;
-  const message = `${suite}: no ${program} on this machine`;
-  if (process.env.CI)
-    throw new Error(`${message}. CI must run these tests: .ci/run installs it (${install}).`);
-  const line = '!'.repeat(100);
-  console.warn([line, `!! SKIPPING ${message}.`, `!! Install it with \`${install}\`.`, line].join('\n'));
-  return true;
+  return skipLoudlyOrFailInCi(
+    suite,
+    `no ${program} on this machine`,
+    `CI must run these tests: .ci/run installs it (${install}).`,
+    `Install it with \`${install}\`.`,
+  );
 }
 
 /** The first of `names` found on PATH, as an absolute path; null when none is. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { reportCommand } from '../../../src/commands/report.js';
 import type { ExplorerData } from '../../../src/report/html/explorer.js';
-import { prediction, tempDir, writeRunFolder, writeMatrixFolder } from './run-fixture.js';
+import { prediction, tempDir, writeRunFolder, writeMatrixFolder } from '../report/run-fixture.js';
 
 const FILES = ['report.md', 'report.html', 'junit.xml'];
 

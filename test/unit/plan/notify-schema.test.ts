@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../../src/plan/load.js';
 import { PlanSchema } from '../../../src/plan/schema.js';
-import { problemsOf, VALID, writePlan } from '../plan/helpers.js';
+import { problemsOf, VALID, writePlan } from './helpers.js';
 
 function planWith(notify: unknown) {
   return PlanSchema.safeParse({

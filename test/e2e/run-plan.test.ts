@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../../src/run/manifest.js';
-import { expectServerGone, readJson, runDirFrom, startCli, writeSimPlan } from '../../e2e/cli-helpers.js';
-import { FIXTURES } from '../../paths.js';
+import type { Manifest } from '../../src/run/manifest.js';
+import { expectServerGone, readJson, runDirFrom, startCli, writeSimPlan } from './cli-helpers.js';
+import { FIXTURES } from '../paths.js';
 
 /** ModelScope's file endpoint, answering each file after `delayMs`: 200 with the fixture, or 404 when `missing`. */
 async function slowModelScope(
