@@ -85,8 +85,8 @@ export function matrix(): MatrixSummary {
 /** What the history and gates would add. */
 export const GATES_AND_DELTAS: Required<NoticeExtras> = {
   gates: [
-    { name: 'iquiz.score >= 0.65', passed: false, detail: '0.6125 < 0.65' },
-    { name: 'iquiz.errors <= 5', passed: true, detail: '2 <= 5' },
+    { name: 'iquiz.OVERALL.score', passed: false, detail: 'iquiz OVERALL score 0.6125 is below min 0.65' },
+    { name: 'iquiz.error_rate', passed: true, detail: 'iquiz error_rate 0.0167 ≤ max 0.05' },
   ],
   deltas: [{ name: 'iquiz', previous: 0.6583, current: 0.6125 }],
 };

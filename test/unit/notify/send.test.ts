@@ -89,8 +89,8 @@ describe('message shapes', () => {
         '- iquiz: 0.6125 (n=120, 2 errors)',
         '- mcq: FAILED (n=17)',
         'Gates',
-        '- FAIL iquiz.score >= 0.65: 0.6125 < 0.65',
-        '- pass iquiz.errors <= 5: 2 <= 5',
+        '- FAIL iquiz.OVERALL.score: iquiz OVERALL score 0.6125 is below min 0.65',
+        '- pass iquiz.error_rate: iquiz error_rate 0.0167 ≤ max 0.05',
         'Changes',
         '- iquiz: 0.6583 → 0.6125 (-0.0458)',
         'Report: /data/outputs/nightly/20250101-020304/report.md',
@@ -117,8 +117,8 @@ describe('message shapes', () => {
       '- `iquiz`: 0.6125 (n=120, 2 errors)',
       '- `mcq`: FAILED (n=17)',
       '**Gates**',
-      '- **FAIL** `iquiz.score >= 0.65`: 0.6125 < 0.65',
-      '- pass `iquiz.errors <= 5`: 2 <= 5',
+      '- **FAIL** `iquiz.OVERALL.score`: iquiz OVERALL score 0.6125 is below min 0.65',
+      '- pass `iquiz.error_rate`: iquiz error_rate 0.0167 ≤ max 0.05',
       '**Changes**',
       '- `iquiz`: 0.6583 → 0.6125 (-0.0458)',
       '**Report**: `/data/outputs/nightly/20250101-020304/report.md`',
@@ -135,7 +135,7 @@ describe('message shapes', () => {
     const lines = (body.markdown as { content: string }).content.split('\n');
     expect(lines[0]).toBe(`**${TITLE}**`);
     expect(lines).toContain('- `iquiz`: 0.6125 (n=120, 2 errors)');
-    expect(lines).toContain('- **FAIL** `iquiz.score >= 0.65`: 0.6125 < 0.65');
+    expect(lines).toContain('- **FAIL** `iquiz.OVERALL.score`: iquiz OVERALL score 0.6125 is below min 0.65');
     expect(lines.at(-1)).toBe('<@zhangsan>');
   });
 
