@@ -1,5 +1,5 @@
 import type { Plan } from './schema.js';
-import { shownUrl, splitWebhookUrl } from './webhook-url.js';
+import { endpointCredentials, shownEndpoint, shownUrl, splitWebhookUrl } from './webhook-url.js';
 
 /**
  * Masking rule: a name is secret when one of its `_`-separated segments is TOKEN, KEY, SECRET, PASSWORD, PASSWD,
@@ -87,6 +87,9 @@ export function collectSecrets(
     if (value && isSecretName(name)) values.add(value);
   }
   for (const value of secretFlagValues(plan.server.extra_args)) values.add(value);
+  // An endpoint's address may carry a credential: its user info or a query value.
+  if (plan.server.base_url)
+    for (const hidden of endpointCredentials(plan.server.base_url)) values.add(hidden);
   // A webhook's address is its credential; a signing secret is one.
   for (const target of plan.notify ?? []) {
     for (const hidden of splitWebhookUrl(target.url).hidden) values.add(hidden);
@@ -122,6 +125,7 @@ function maskValue(value: unknown, path: readonly string[], mask: (text: string)
     if (key === 'api_key' || (path.at(-2) === 'env' && key !== undefined && isSecretName(key))) return MASK;
     if (path[0] === 'notify' && key === 'secret') return MASK;
     if (path[0] === 'notify' && key === 'url') return shownUrl(value);
+    if (key === 'base_url') return shownEndpoint(value);
     return mask(value);
   }
   if (Array.isArray(value)) {

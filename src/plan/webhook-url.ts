@@ -38,3 +38,23 @@ export function splitWebhookUrl(address: string): { shown: string; hidden: strin
 export function shownUrl(address: string): string {
   return splitWebhookUrl(address).shown;
 }
+
+/**
+ * The credentials an endpoint's address may carry: its user and password, and every query value (`?api-key=…`).
+ * Its path stays: for an OpenAI-style base URL it is a route (`/v1`), never a token.
+ */
+export function endpointCredentials(address: string): string[] {
+  if (!URL.canParse(address)) return [];
+  const url = new URL(address);
+  return [url.username, url.password, ...url.searchParams.values()].filter((part) => part !== '');
+}
+
+/** The endpoint as files and messages may show it: `https://***:***@host/v1?key=***`. */
+export function shownEndpoint(address: string): string {
+  if (!URL.canParse(address)) return address;
+  const url = new URL(address);
+  if (url.username) url.username = MASK;
+  if (url.password) url.password = MASK;
+  for (const name of new Set(url.searchParams.keys())) url.searchParams.set(name, MASK);
+  return url.href;
+}

@@ -172,7 +172,13 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
           warn: (m) => display.warn(m),
         })),
     );
-    manifest.recordServer(server);
+    // An endpoint's address may carry a credential: the manifest keeps it masked.
+    manifest.recordServer({
+      displayArgv: server.displayArgv,
+      baseUrl: mask(server.baseUrl),
+      pid: server.pid,
+      containerId: server.containerId,
+    });
     preloadWhileServerLoads(plan.evals, options);
     if (server.launched) display.info(`started: ${server.displayArgv.join(' ')}`);
     // Start-up phases from the log feed the display and the manifest only, never the readiness decision.
@@ -210,7 +216,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunOptions): Promise<
       manifest.update((m) => m.server.notices.push(versionNote));
     }
     display.info(
-      `vLLM ${up.vllmVersion ?? '(version unknown)'} ready at ${server.baseUrl} after ${(up.waitedMs / 1000).toFixed(1)} s` +
+      `vLLM ${up.vllmVersion ?? '(version unknown)'} ready at ${mask(server.baseUrl)} after ${(up.waitedMs / 1000).toFixed(1)} s` +
         ` (model ${up.servedModel}${up.maxModelLen ? `, max_model_len ${up.maxModelLen}` : ''})`,
     );
     // The server's own limit, when the plan left it to vLLM: still before the first request.

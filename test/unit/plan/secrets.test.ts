@@ -190,3 +190,25 @@ describe('structured masking', () => {
     expect(maskPlan(plan, ['s3cret-password']).server.model).toBe('https://user:***@example.com/model');
   });
 });
+
+describe("an endpoint's address", () => {
+  const plan = planWith({
+    runtime: 'external',
+    model: undefined,
+    base_url: 'https://evaluser:pa55word-0123@llm.example.com:8443/v1?api-key=sk-query-0123456',
+  });
+
+  it('gives its user info and query values to free-text masking', () => {
+    expect(collectSecrets(plan, [], {}).sort()).toEqual(['evaluser', 'pa55word-0123', 'sk-query-0123456']);
+  });
+
+  it('is shown with them masked and its route kept, in the resolved plan', () => {
+    expect(maskPlan(plan).server.base_url).toBe('https://***:***@llm.example.com:8443/v1?api-key=***');
+  });
+
+  it('stays as it is without credentials', () => {
+    const open = planWith({ runtime: 'external', base_url: 'http://10.0.0.5:8000/v1' });
+    expect(maskPlan(open).server.base_url).toBe('http://10.0.0.5:8000/v1');
+    expect(collectSecrets(open, [], {})).toEqual([]);
+  });
+});
