@@ -276,12 +276,20 @@ function validate(doc: Document, counter: LineCounter, options: ValidateOptions)
         return { field, problem: { ...locate(objectPath, key), path: prefix + field, message } };
       });
     }
-    const { message, key } = describeIssue(issue, data);
+    if (issue.code === 'unrecognized_keys') {
+      // One problem per key, each at its own line, each with its own hint.
+      return issue.keys.map((key) => {
+        const field = formatPath([...issue.path, key]);
+        const message = unknownKeyMessage(issue.path, key, data) + noteFor(issue.path);
+        return { field, problem: { ...locate(issue.path, key), path: prefix + field, message } };
+      });
+    }
+    const message = describeIssue(issue, data);
     // A key-level custom issue points at the key: locate it as a key of its parent object.
     const keyIssue = issue.code === 'custom' && typeof issue.params?.unknownKey === 'string';
     const objectPath = keyIssue ? issue.path.slice(0, -1) : issue.path;
-    const locateKey = keyIssue ? String(issue.path.at(-1)) : key;
-    const field = formatPath(key === undefined ? issue.path : [...issue.path, key]);
+    const locateKey = keyIssue ? String(issue.path.at(-1)) : undefined;
+    const field = formatPath(issue.path);
     return {
       field,
       problem: {
@@ -344,16 +352,12 @@ function expandMatrix(
   });
 }
 
-function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: string; key?: string } {
-  if (issue.code === 'unrecognized_keys') {
-    const parts = issue.keys.map((key) => unknownKeyMessage(issue.path, key, data));
-    return { message: parts.join('; '), key: issue.keys[0] };
-  }
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   if (issue.code === 'invalid_type' && getAt(data, issue.path) === undefined) {
-    return { message: `required ${issue.expected} is missing` };
+    return `required ${issue.expected} is missing`;
   }
   if (issue.code === 'invalid_value' && getAt(data, issue.path) === undefined) {
-    return { message: `required key is missing (one of: ${issue.values.map(String).join(', ')})` };
+    return `required key is missing (one of: ${issue.values.map(String).join(', ')})`;
   }
   if (
     issue.code === 'invalid_union' &&
@@ -363,14 +367,11 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
   ) {
     const choices = wordList(issue.options.map(String), 'or');
     const value = getAt(data, issue.path);
-    return {
-      message:
-        value === undefined
-          ? `${issue.discriminator} is required: ${choices}`
-          : `${issue.discriminator} ${JSON.stringify(value)} is not known: use ${choices}`,
-    };
+    return value === undefined
+      ? `${issue.discriminator} is required: ${choices}`
+      : `${issue.discriminator} ${JSON.stringify(value)} is not known: use ${choices}`;
   }
-  return { message: issue.message };
+  return issue.message;
 }
 
 /** `a`, `a and b`, `a, b and c`. */

@@ -299,6 +299,14 @@ describe('backends', () => {
     );
   });
 
+  it('gives each unknown key of one object a problem of its own, at its own line', () => {
+    const problems = problemsOf(evalscope('    concurrency: 16\n    subsets: [IQ]\n'));
+    expect(problems.map(({ line, path }) => ({ line, path }))).toEqual([
+      { line: 8, path: 'evals[0].concurrency' },
+      { line: 9, path: 'evals[0].subsets' },
+    ]);
+  });
+
   it("suggests keys of the plan's own backend only", () => {
     const [typo] = problemsOf(evalscope('    eval_batch_sise: 16\n'));
     expect(typo?.message).toBe('unknown key "eval_batch_sise" (did you mean "eval_batch_size"?)');
